@@ -1,0 +1,136 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { type Actor, type ApiKeyRow, appendAudit, type Database } from '../storage/index.ts';
+import { ProblemError } from './problem.ts';
+import type { Role } from './roles.ts';
+
+const KEY_PREFIX = 'vgl_';
+const ID_HEX_LENGTH = 12;
+
+/** An API key's metadata; the secret itself is shown once, at creation, and never stored. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+function toInfo(row: ApiKeyRow): ApiKeyInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Role,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** `vgl_<12 hex id>_<43 base64url secret>`: the id finds the row, the whole key's hash proves it. */
+function generateKey(): { id: string; key: string } {
+  const id = randomBytes(ID_HEX_LENGTH / 2).toString('hex');
+  return { id, key: `${KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}` };
+}
+
+function keyIdOf(presented: string): string | undefined {
+  if (!presented.startsWith(KEY_PREFIX)) return undefined;
+  const id = presented.slice(KEY_PREFIX.length, KEY_PREFIX.length + ID_HEX_LENGTH);
+  if (!/^[0-9a-f]{12}$/.test(id) || presented[KEY_PREFIX.length + ID_HEX_LENGTH] !== '_') return undefined;
+  return id;
+}
+
+/** Creates a key and audits it in one transaction. Returns the secret, which is not kept anywhere. */
+export async function createApiKey(
+  db: Kysely<Database>,
+  input: { name: string; role: Role },
+  actor: Actor,
+  now: Date,
+): Promise<{ key: string; info: ApiKeyInfo }> {
+  const { id, key } = generateKey();
+  const row = await db.transaction().execute(async (trx) => {
+    const taken = await trx
+      .selectFrom('api_keys')
+      .select('id')
+      .where('name', '=', input.name)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (taken) throw new ProblemError('conflict', `a live API key named "${input.name}" already exists`);
+    const inserted = await trx
+      .insertInto('api_keys')
+      .values({
+        id,
+        name: input.name,
+        role: input.role,
+        hash: sha256(key).toString('hex'),
+        created_at: now.toISOString(),
+        revoked_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendAudit(
+      trx,
+      actor,
+      { action: 'api_key.create', target: `api_key:${id}`, detail: { name: input.name, role: input.role } },
+      now,
+    );
+    return inserted;
+  });
+  return { key, info: toInfo(row) };
+}
+
+export async function listApiKeys(
+  db: Kysely<Database>,
+  options: { includeRevoked: boolean },
+): Promise<ApiKeyInfo[]> {
+  let q = db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc');
+  if (!options.includeRevoked) q = q.where('revoked_at', 'is', null);
+  return (await q.execute()).map(toInfo);
+}
+
+/** Revokes the live key with this name and audits it; a revoked key is refused from the next request on. */
+export async function revokeApiKey(
+  db: Kysely<Database>,
+  name: string,
+  actor: Actor,
+  now: Date,
+): Promise<ApiKeyInfo> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('api_keys')
+      .set({ revoked_at: now.toISOString() })
+      .where('name', '=', name)
+      .where('revoked_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new ProblemError('not-found', `no live API key is named "${name}"`);
+    await appendAudit(
+      trx,
+      actor,
+      { action: 'api_key.revoke', target: `api_key:${row.id}`, detail: { name } },
+      now,
+    );
+    return toInfo(row);
+  });
+}
+
+// Compared against when the id matches no row, so that a miss costs the same hash-and-compare as a hit.
+const DECOY_HASH = sha256('vigil-decoy-key');
+
+/** The live key a presented secret belongs to, or undefined. The hash comparison runs in constant time. */
+export async function authenticateApiKey(
+  db: Kysely<Database>,
+  presented: string,
+): Promise<ApiKeyInfo | undefined> {
+  const id = keyIdOf(presented);
+  const row = id
+    ? await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
+    : undefined;
+  const expected = row ? Buffer.from(row.hash, 'hex') : DECOY_HASH;
+  const matches = timingSafeEqual(sha256(presented), expected) && row !== undefined;
+  if (!matches || row.revoked_at !== null) return undefined;
+  return toInfo(row);
+}

@@ -1,0 +1,103 @@
+import { swaggerUI } from '@hono/swagger-ui';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createMiddleware } from 'hono/factory';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppDeps, AppEnv } from './context.ts';
+import { httpMetrics } from './metrics.ts';
+import { createRouter } from './openapi.ts';
+import { ProblemError, problemResponse, toProblem } from './problem.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { healthRoutes } from './routes/health.ts';
+import { keyRoutes } from './routes/keys.ts';
+
+export const API_VERSION = '0.1.0';
+
+/** Turns Hono route paths into matchers, to tell a 405 (path known, method not) from a 404. */
+function methodsByPath(app: OpenAPIHono<AppEnv>): (path: string) => string[] {
+  let table: { pattern: RegExp; method: string }[] | undefined;
+  return (path) => {
+    table ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(
+          `^${r.path
+            .split('/')
+            .map((part) =>
+              part.startsWith(':')
+                ? '[^/]+'
+                : part === '*'
+                  ? '.*'
+                  : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+            )
+            .join('/')}/?$`,
+        ),
+      }));
+    const methods = new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
+/** Builds the whole HTTP app from its dependencies. Holds no module-level state. */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.use(requestId());
+  app.use(secureHeaders());
+  app.use(httpMetrics(deps.registry));
+  app.use(
+    createMiddleware<AppEnv>(async (c, next) => {
+      c.set('db', deps.db);
+      c.set('clock', deps.clock);
+      c.set('logger', deps.logger);
+      await next();
+    }),
+  );
+
+  app.route('/', healthRoutes(deps.registry));
+  app.route('/v1/audit', auditRoutes);
+  app.route('/v1/keys', keyRoutes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key made with `npx vigil keys create --role <role> --name <name>`',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Vigil',
+      version: API_VERSION,
+      description:
+        'Observability, affiliate-fraud and GDPR control plane. Errors are RFC 9457 problems ' +
+        '(`application/problem+json`) with a stable `type`.',
+    },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Vigil API' }));
+
+  const allowedMethods = methodsByPath(app);
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    if (allow.length > 0) {
+      return problemResponse(
+        c,
+        new ProblemError('method-not-allowed', `${c.req.method} is not allowed here`, {
+          headers: { allow: allow.join(', ') },
+        }),
+      );
+    }
+    return problemResponse(c, new ProblemError('not-found', 'no route matches this path'));
+  });
+
+  app.onError((error, c) => {
+    const problem = toProblem(error);
+    if (problem.code === 'internal') {
+      deps.logger.error('unhandled error', { error, requestId: c.get('requestId'), route: c.req.routePath });
+    }
+    return problemResponse(c, problem);
+  });
+
+  return app;
+}

@@ -1,0 +1,121 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { type Actor, migrateToLatest, openSqlite } from '../storage/index.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts';
+import { ConfigError, loadConfig } from './env.ts';
+import { ProblemError } from './problem.ts';
+import { isRole, ROLES } from './roles.ts';
+import { KeyNameSchema } from './routes/keys.ts';
+
+const USAGE = `usage: vigil <command>
+
+  keys create --role <${ROLES.join('|')}> --name <name>
+                         create an API key; the key is printed alone on the last line
+  keys list [--all]      list live keys (--all: revoked ones too)
+  keys revoke <name>     revoke the live key with this name
+
+Honours VIGIL_DATA_DIR like the server.`;
+
+/** Thrown for a command line that does not parse; answered with the usage and exit code 2. */
+class UsageError extends Error {}
+
+/** Writes what the CLI prints; injectable for tests. */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const processIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Changes made from the command line are audited under the operating-system user who ran it. */
+function cliActor(): Actor {
+  return { name: `cli:${os.userInfo().username}`, role: 'operator' };
+}
+
+function validName(value: string | undefined): string {
+  const parsed = KeyNameSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`--name: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+async function runKeys(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { role: { type: 'string' }, name: { type: 'string' }, all: { type: 'boolean', default: false } },
+  });
+  const [action, ...rest] = positionals;
+  const config = loadConfig(env);
+  const storage = openSqlite(config.dataDir);
+  try {
+    await migrateToLatest(storage.db);
+    switch (action) {
+      case 'create': {
+        const role = values.role ?? '';
+        if (!isRole(role)) throw new UsageError(`--role: expected one of ${ROLES.join(', ')}`);
+        const { key, info } = await createApiKey(
+          storage.db,
+          { name: validName(values.name), role },
+          cliActor(),
+          new Date(),
+        );
+        io.out(`created ${info.role} key "${info.name}" (id ${info.id}); it is shown once, store it now:`);
+        io.out(key);
+        return;
+      }
+      case 'list': {
+        const keys = await listApiKeys(storage.db, { includeRevoked: values.all });
+        io.out(['ID', 'NAME', 'ROLE', 'CREATED', 'REVOKED'].join('\t'));
+        for (const k of keys) io.out([k.id, k.name, k.role, k.createdAt, k.revokedAt ?? '-'].join('\t'));
+        return;
+      }
+      case 'revoke': {
+        if (rest.length !== 1) throw new UsageError('keys revoke takes one key name');
+        const info = await revokeApiKey(storage.db, validName(rest[0]), cliActor(), new Date());
+        io.out(`revoked ${info.role} key "${info.name}" (id ${info.id})`);
+        return;
+      }
+      default:
+        throw new UsageError(action ? `unknown keys command "${action}"` : 'keys needs a command');
+    }
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Runs one command line; returns the process exit code (0 done, 1 failed, 2 usage). */
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  io: CliIo = processIo,
+): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'keys':
+        await runKeys(args, env, io);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+      io.err(`vigil: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof ProblemError) {
+      io.err(`vigil: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

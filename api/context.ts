@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Actor, Database } from '../storage/index.ts';
+import type { Logger } from './logger.ts';
+import type { Role } from './roles.ts';
+
+/** Everything the app needs from outside; tests build as many apps as they like, each with its own. */
+export interface AppDeps {
+  db: Kysely<Database>;
+  /** The registry `/metrics` serves; never prom-client's global one. */
+  registry: Registry;
+  clock: () => Date;
+  logger: Logger;
+  /** Keys the hashes of personal identifiers (IP, email); from `VIGIL_SECRET` or the data dir. */
+  secret: Buffer;
+}
+
+/** The caller behind an authenticated request. */
+export interface RequestActor extends Actor {
+  role: Role;
+  keyId: string;
+}
+
+/** Hono's environment for every route: request-scoped values set by the app's middleware. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    db: Kysely<Database>;
+    clock: () => Date;
+    logger: Logger;
+    actor: RequestActor;
+  };
+}

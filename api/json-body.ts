@@ -1,0 +1,41 @@
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from './context.ts';
+import { ProblemError } from './problem.ts';
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json$/i;
+
+/** The default cap on a JSON request body; routes that take batches set their own. */
+export const DEFAULT_JSON_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Guards a JSON body before any validator sees it: wrong content type → 415, over `maxBytes` → 413 (from
+ * Content-Length before reading, or counted while reading a chunked body), not JSON → 400. The parsed body
+ * is cached on the request, so the route's validator does not parse it again.
+ */
+export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES) {
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ProblemError('payload-too-large', `the body exceeds this route's limit of ${maxBytes} bytes`);
+    },
+  });
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    if (!JSON_MEDIA_TYPE.test(mediaType)) {
+      throw new ProblemError(
+        'unsupported-media-type',
+        mediaType ? `expected application/json, got ${mediaType.slice(0, 100)}` : 'expected application/json',
+      );
+    }
+    await limit(c, async () => {
+      try {
+        await c.req.json();
+      } catch (error) {
+        if (error instanceof ProblemError) throw error;
+        throw new ProblemError('malformed-json', 'the body is not valid JSON');
+      }
+    });
+    await next();
+  });
+}

@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { matchedRoutes } from 'hono/route';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** A fresh registry; with `processMetrics` it also carries prom-client's process and Node.js metrics. */
+export function createRegistry(options: { processMetrics: boolean }): Registry {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The route template that answered, never the raw path; `unmatched` when no route did. */
+export function routeTemplate(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i -= 1) {
+    const route = routes[i];
+    if (route && route.method !== 'ALL') return route.path;
+  }
+  return 'unmatched';
+}
+
+/** Records `http_request_duration_seconds{method,route,status}` for every request. */
+export function httpMetrics(registry: Registry) {
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return createMiddleware(async (c, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : 'OTHER';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      duration.observe({ method, route: routeTemplate(c), status: String(c.res.status) }, seconds);
+    }
+  });
+}

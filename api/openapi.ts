@@ -1,0 +1,94 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from './context.ts';
+import { PROBLEM_CONTENT_TYPE, type ProblemCode, ProblemError, statusOf, toJsonPointer } from './problem.ts';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'urn:vigil:problem:validation-failed' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    requestId: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem', {
+    description: 'An RFC 9457 problem; `type` is stable, `errors` lists invalid fields.',
+  });
+
+const DESCRIPTIONS: Partial<Record<ProblemCode, string>> = {
+  'malformed-json': 'The body is not valid JSON',
+  unauthorized: 'No API key, or an unknown or revoked one',
+  forbidden: "The key's role may not use this route",
+  'not-found': 'No such resource',
+  conflict: 'The change conflicts with the current state',
+  'payload-too-large': "The body exceeds the route's limit",
+  'unsupported-media-type': 'The body is not application/json',
+  'validation-failed': 'The input violates the schema; `errors` says where',
+  'rate-limited': 'Too many requests; retry after `Retry-After` seconds',
+  unavailable: 'Not ready or overloaded; retry after `Retry-After` seconds',
+};
+
+/** The problem responses a route can give, for its `responses` in `createRoute`. */
+export function problemResponses(...codes: ProblemCode[]) {
+  const responses: Record<
+    number,
+    { description: string; content: Record<string, { schema: typeof ProblemSchema }> }
+  > = {};
+  for (const code of codes) {
+    const status = statusOf(code);
+    const previous = responses[status]?.description;
+    const description = DESCRIPTIONS[code] ?? code;
+    responses[status] = {
+      description: previous ? `${previous}; or ${description.toLowerCase()}` : description,
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+    };
+  }
+  return responses;
+}
+
+/** Problem responses shared by every route that takes an API key. */
+export const AUTH_PROBLEMS = ['unauthorized', 'forbidden'] as const satisfies ProblemCode[];
+/** Problem responses shared by every route that takes a JSON body. */
+export const BODY_PROBLEMS = [
+  'malformed-json',
+  'payload-too-large',
+  'unsupported-media-type',
+  'validation-failed',
+] as const satisfies ProblemCode[];
+
+/** The security requirement of routes that take `Authorization: Bearer <api key>`. */
+export const BEARER_SECURITY = [{ apiKey: [] }];
+
+const TARGET_NAMES: Record<string, string> = {
+  json: 'body',
+  query: 'query string',
+  param: 'path',
+  header: 'headers',
+  cookie: 'cookies',
+  form: 'form',
+};
+
+/** The validators' hook: a schema violation becomes a 422 problem listing each field as a JSON Pointer. */
+export function validationProblem(
+  result: { success: true } | { success: false; error: z.ZodError; target?: string },
+  _c: Context,
+): void {
+  if (result.success) return;
+  throw new ProblemError(
+    'validation-failed',
+    `the ${TARGET_NAMES[result.target ?? 'json'] ?? 'input'} does not match the schema`,
+    {
+      errors: result.error.issues.map((issue) => ({
+        path: toJsonPointer(issue.path),
+        message: issue.message,
+      })),
+    },
+  );
+}
+
+/** A router for one area, answering validation failures as problems. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
+}

@@ -1,0 +1,166 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** The closed set of problem types Vigil answers with; each maps to exactly one status. */
+export type ProblemCode =
+  | 'bad-request'
+  | 'malformed-json'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'conflict'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'validation-failed'
+  | 'rate-limited'
+  | 'internal'
+  | 'unavailable';
+
+export function statusOf(code: ProblemCode): ContentfulStatusCode {
+  switch (code) {
+    case 'bad-request':
+    case 'malformed-json':
+      return 400;
+    case 'unauthorized':
+      return 401;
+    case 'forbidden':
+      return 403;
+    case 'not-found':
+      return 404;
+    case 'method-not-allowed':
+      return 405;
+    case 'conflict':
+      return 409;
+    case 'payload-too-large':
+      return 413;
+    case 'unsupported-media-type':
+      return 415;
+    case 'validation-failed':
+      return 422;
+    case 'rate-limited':
+      return 429;
+    case 'internal':
+      return 500;
+    case 'unavailable':
+      return 503;
+  }
+}
+
+const TITLES: Record<ProblemCode, string> = {
+  'bad-request': 'Bad request',
+  'malformed-json': 'Malformed JSON',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
+  conflict: 'Conflict',
+  'payload-too-large': 'Payload too large',
+  'unsupported-media-type': 'Unsupported media type',
+  'validation-failed': 'Validation failed',
+  'rate-limited': 'Too many requests',
+  internal: 'Internal server error',
+  unavailable: 'Service unavailable',
+};
+
+/** The stable `type` URI of a problem code. */
+export function problemType(code: ProblemCode): string {
+  return `urn:vigil:problem:${code}`;
+}
+
+/** One field that failed validation; `path` is a JSON Pointer (RFC 6901) into the input. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** An RFC 9457 problem, thrown by services and middleware and answered by the app's `onError`. */
+export class ProblemError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail?: string,
+    readonly options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ?? TITLES[code]);
+    this.name = 'ProblemError';
+    this.status = statusOf(code);
+  }
+}
+
+/** The JSON body of a problem response. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId: string;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function problemResponse(c: Context, problem: ProblemError): Response {
+  const body: ProblemBody = {
+    type: problemType(problem.code),
+    title: TITLES[problem.code],
+    status: problem.status,
+    ...(problem.detail !== undefined && { detail: problem.detail }),
+    instance: c.req.path,
+    requestId: String(c.get('requestId') ?? ''),
+    ...(problem.options.errors && { errors: problem.options.errors }),
+  };
+  return new Response(JSON.stringify(body), {
+    status: problem.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.options.headers },
+  });
+}
+
+function codeForStatus(status: number): ProblemCode {
+  switch (status) {
+    case 400:
+      return 'bad-request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not-found';
+    case 405:
+      return 'method-not-allowed';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload-too-large';
+    case 415:
+      return 'unsupported-media-type';
+    case 422:
+      return 'validation-failed';
+    case 429:
+      return 'rate-limited';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal' : 'bad-request';
+  }
+}
+
+/**
+ * Turns anything thrown into a problem, in three tiers: ours as they are; Hono's `HTTPException` by its
+ * status (its message is written by Hono or us, never by the input); anything else as a bare 500.
+ */
+export function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof HTTPException) {
+    const code = codeForStatus(error.status);
+    return new ProblemError(code, code === 'internal' ? undefined : error.message || undefined);
+  }
+  return new ProblemError('internal');
+}
+
+/** Converts a zod issue path to a JSON Pointer: `['events', 3, 'amount']` → `/events/3/amount`. */
+export function toJsonPointer(path: readonly PropertyKey[]): string {
+  return path.map((part) => `/${String(part).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}

@@ -1,0 +1,122 @@
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+import { listApiKeys } from './api-keys.ts';
+import { createApp } from './app.ts';
+import { type Config, ConfigError, loadConfig } from './env.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createRegistry } from './metrics.ts';
+import { resolveSecret } from './secret.ts';
+
+/** A running Vigil: its address and a `stop` that drains it. */
+export interface RunningServer {
+  port: number;
+  storage: Storage;
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Opens the storage the configuration names; PostgreSQL is refused until its dialect is wired in. */
+function openStorage(config: Config): Storage {
+  if (config.databaseUrl !== undefined) {
+    throw new ConfigError([
+      {
+        variable: 'DATABASE_URL',
+        message: 'PostgreSQL is not supported by this version yet; unset it to use SQLite in VIGIL_DATA_DIR',
+      },
+    ]);
+  }
+  return openSqlite(config.dataDir);
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const storage = openStorage(config);
+  const applied = await migrateToLatest(storage.db);
+  if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+  if (config.opensearchUrl !== undefined) {
+    logger.warn('OPENSEARCH_URL is set, but no log sink uses it yet; logs stay in the database');
+  }
+
+  const app = createApp({
+    db: storage.db,
+    registry: createRegistry({ processMetrics: true }),
+    clock: () => new Date(),
+    logger,
+    secret: resolveSecret(config.secret, config.dataDir),
+  });
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info('listening', { port, host: config.host, dataDir: config.dataDir });
+  if ((await listApiKeys(storage.db, { includeRevoked: false })).length === 0) {
+    logger.info('no API keys yet: create one with `npx vigil keys create --role admin --name <name>`');
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      const deadline = setTimeout(() => {
+        logger.warn('shutdown timeout reached: closing open connections');
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      deadline.unref();
+      await closed;
+      clearTimeout(deadline);
+      await storage.close();
+    })();
+    return stopping;
+  };
+  return { port, storage, stop };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let running: RunningServer;
+  try {
+    running = await startServer(config, logger);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+      process.exit(2);
+    }
+    logger.error('start failed', { error });
+    process.exit(1);
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info('stopping', { signal });
+    running.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('stop failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  await main();
+}

@@ -1,0 +1,17 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** The append-only audit trail; each row's `hash` covers its fields and the previous row's hash. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  role: string;
+  action: string;
+  target: string;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export type AuditLogRow = Selectable<AuditLogTable>;
+export type NewAuditLogRow = Insertable<AuditLogTable>;

@@ -1,0 +1,15 @@
+export type { ApiKeyRow } from './api-keys.table.ts';
+export {
+  type Actor,
+  type AuditEntry,
+  type AuditInput,
+  type AuditQuery,
+  appendAudit,
+  type ChainVerification,
+  GENESIS_HASH,
+  listAudit,
+  verifyAuditChain,
+} from './audit-trail.ts';
+export { openSqlite, type Storage } from './database.ts';
+export { MigrationError, migrateToLatest, pendingMigrations } from './migrate.ts';
+export type { Database } from './schema.ts';
