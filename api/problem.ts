@@ -112,9 +112,10 @@ export function problemResponse(c: Context, problem: ProblemError): Response {
     requestId: String(c.get('requestId') ?? ''),
     ...(problem.options.errors && { errors: problem.options.errors }),
   };
-  return new Response(JSON.stringify(body), {
-    status: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.options.headers },
+  // Through the context, so headers set earlier in the request (request id, security headers) are kept.
+  return c.newResponse(JSON.stringify(body), problem.status, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    ...problem.options.headers,
   });
 }
 

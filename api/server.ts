@@ -62,13 +62,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const stop = () => {
     stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      // Keep-alive connections go idle as their last response is sent; close each as soon as it does,
+      // rather than waiting out the keep-alive timeout.
+      const closeIdle = () => {
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      };
+      closeIdle();
+      const sweeper = setInterval(closeIdle, 50);
       const deadline = setTimeout(() => {
         logger.warn('shutdown timeout reached: closing open connections');
         if ('closeAllConnections' in server) server.closeAllConnections();
       }, config.shutdownTimeoutMs);
       deadline.unref();
       await closed;
+      clearInterval(sweeper);
       clearTimeout(deadline);
       await storage.close();
     })();

@@ -6,6 +6,7 @@ import {
   type DatabaseConnection,
   type Driver,
   Kysely,
+  type SqliteDatabase,
   SqliteDialect,
   SqliteDriver,
 } from 'kysely';
@@ -25,6 +26,34 @@ export interface Storage {
  * timeout), so a transaction that reads and then writes — the audit chain reads its last hash — cannot be
  * overtaken by another process (the CLI, a second replica) between its read and its write.
  */
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Hands Kysely prepared statements from a bounded LRU cache keyed by SQL text: Kysely prepares every query
+ * afresh, and preparing costs as much as running a small query. A statement still iterating (a stream) is not
+ * shared; SQLite re-prepares cached statements itself after a schema change.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText) {
+      const cached = cache.get(sqlText);
+      if (cached && !cached.busy) {
+        cache.delete(sqlText); // re-insert: most recently used last
+        cache.set(sqlText, cached);
+        return cached;
+      }
+      const statement = sqlite.prepare(sqlText);
+      if (!cached) {
+        cache.set(sqlText, statement);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      return statement;
+    },
+  };
+}
+
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
@@ -32,7 +61,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqlite: SQLite.Database) {
+  constructor(private readonly sqlite: SqliteDatabase) {
     super({ database: sqlite });
   }
   override createDriver(): Driver {
@@ -52,7 +81,7 @@ export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('secure_delete = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(sqlite)) });
   let closed = false;
   return {
     db,

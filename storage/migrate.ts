@@ -1,16 +1,9 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, type Kysely, Migrator } from 'kysely';
+import { type Kysely, Migrator } from 'kysely';
+import { MIGRATIONS } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
-const MIGRATION_FOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
-
 function migrator(db: Kysely<Database>): Migrator {
-  return new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATION_FOLDER }),
-  });
+  return new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
 }
 
 /** Thrown when a migration fails; the database is left at the last migration that succeeded. */

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+import { tempDataDir } from '../test/harness.ts';
+import { runVigilCli } from '../test/processes.ts';
+import { createApp } from './app.ts';
+import { createLogger } from './logger.ts';
+import { createRegistry } from './metrics.ts';
+
+let dataDir: string;
+let env: Record<string, string>;
+let storage: Storage;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  dataDir = tempDataDir();
+  env = { VIGIL_DATA_DIR: dataDir };
+  storage = openSqlite(dataDir);
+  await migrateToLatest(storage.db);
+  app = createApp({
+    db: storage.db,
+    registry: createRegistry({ processMetrics: false }),
+    clock: () => new Date(),
+    logger: createLogger('silent'),
+    secret: Buffer.from('x'.repeat(32)),
+  });
+});
+afterAll(async () => {
+  await storage.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? '';
+
+describe('npx vigil keys', () => {
+  it('creates a key that works, lists it, revokes it, and the key is then refused', async () => {
+    const created = await runVigilCli(['keys', 'create', '--role', 'dpo', '--name', 'anna'], env);
+    expect(created.code).toBe(0);
+    const key = lastLine(created.stdout);
+    expect(key).toMatch(/^vgl_[0-9a-f]{12}_[\w-]{43}$/);
+
+    const auth = { authorization: `Bearer ${key}` };
+    expect((await app.request('/v1/audit', { headers: auth })).status).toBe(200);
+    expect((await app.request('/v1/keys', { headers: auth })).status).toBe(403);
+
+    const listed = await runVigilCli(['keys', 'list'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/\tanna\tdpo\t/);
+    expect(listed.stdout).not.toContain(key.slice(17));
+
+    const revoked = await runVigilCli(['keys', 'revoke', 'anna'], env);
+    expect(revoked.code).toBe(0);
+    expect((await app.request('/v1/audit', { headers: auth })).status).toBe(401);
+
+    expect((await runVigilCli(['keys', 'list'], env)).stdout).not.toContain('anna');
+    expect((await runVigilCli(['keys', 'list', '--all'], env)).stdout).toMatch(/\tanna\tdpo\t\S+\t20\d\d-/);
+  });
+
+  it('stores only a hash of the key, and audits creation and revocation under the operator', async () => {
+    const created = await runVigilCli(['keys', 'create', '--role', 'sre', '--name', 'sam'], env);
+    const key = lastLine(created.stdout);
+    await runVigilCli(['keys', 'revoke', 'sam'], env);
+    const row = await storage.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('name', '=', 'sam')
+      .executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).not.toContain(key.slice(17));
+    const audit = await storage.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('target', '=', `api_key:${row.id}`)
+      .execute();
+    expect(audit.map((a) => a.action)).toEqual(['api_key.create', 'api_key.revoke']);
+    expect(audit[0]?.actor).toMatch(/^cli:/);
+    expect(JSON.stringify(audit)).not.toContain(key.slice(17));
+  });
+
+  it('refuses a bad role or name with the usage and exit code 2', async () => {
+    const badRole = await runVigilCli(['keys', 'create', '--role', 'root', '--name', 'x'], env);
+    expect(badRole.code).toBe(2);
+    expect(badRole.stderr).toMatch(/--role: expected one of ingest, sre, dpo, analyst, admin/);
+    const badName = await runVigilCli(['keys', 'create', '--role', 'sre', '--name', 'a b'], env);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/--name/);
+    expect((await runVigilCli(['frobnicate'], env)).code).toBe(2);
+  });
+
+  it('fails with exit code 1 when revoking a key that does not exist', async () => {
+    const res = await runVigilCli(['keys', 'revoke', 'nobody'], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/no live API key is named "nobody"/);
+  });
+
+  it('refuses a bad environment variable with a message naming it', async () => {
+    const res = await runVigilCli(['keys', 'list'], { ...env, VIGIL_LOG_LEVEL: 'loud' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/VIGIL_LOG_LEVEL/);
+  });
+});

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../test/harness.ts';
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(async () => {
+  await ctx.close();
+});
+
+async function count(labels: string): Promise<number> {
+  const text = await (await ctx.app.request('/metrics')).text();
+  const match = new RegExp(`http_request_duration_seconds_count\\{${labels}\\} (\\d+)`).exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+describe('GET /metrics', () => {
+  it('is the Prometheus text format from the registry passed in', async () => {
+    const res = await ctx.app.request('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await res.text()).toContain('# TYPE http_request_duration_seconds histogram');
+  });
+
+  it('labels requests by route template, never the raw path', async () => {
+    for (const name of ['alice', 'bob', 'carol']) {
+      await ctx.app.request(`/v1/keys/${name}/revoke`, { method: 'POST', headers: ctx.auth('admin') });
+    }
+    expect(await count('method="POST",route="/v1/keys/:name/revoke",status="404"')).toBe(3);
+    const text = await (await ctx.app.request('/metrics')).text();
+    expect(text).not.toMatch(/alice|bob|carol/);
+  });
+
+  it('counts rejected, unmatched and odd-method requests under bounded labels', async () => {
+    await ctx.app.request('/v1/audit');
+    await ctx.app.request('/nothing/here/123');
+    await ctx.app.request('/healthz', { method: 'PROPFIND' });
+    expect(await count('method="GET",route="/v1/audit",status="401"')).toBe(1);
+    expect(await count('method="GET",route="unmatched",status="404"')).toBe(1);
+    expect(await count('method="OTHER",route="unmatched",status="405"')).toBe(1);
+  });
+
+  it('keeps each app on its own registry', async () => {
+    const other = await createTestContext();
+    try {
+      await other.app.request('/healthz');
+      await other.app.request('/healthz');
+      const text = await (await other.app.request('/metrics')).text();
+      expect(text).toMatch(/route="\/healthz",status="200"\} 2/);
+      expect(text).not.toContain('/v1/keys/:name/revoke');
+    } finally {
+      await other.close();
+    }
+  });
+});

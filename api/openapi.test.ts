@@ -1,0 +1,59 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../test/harness.ts';
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(async () => {
+  await ctx.close();
+});
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
+}
+
+describe('GET /openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const doc = await (await ctx.app.request('/openapi.json')).json();
+    const result = await new Validator().validate(doc as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('describes every route the app serves, except the documents themselves', async () => {
+    const doc = (await (await ctx.app.request('/openapi.json')).json()) as OpenApiDocument;
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`),
+      ),
+    );
+    const served = ctx.app.routes
+      .filter((r) => r.method !== 'ALL' && !['/openapi.json', '/docs'].includes(r.path))
+      .map((r) => `${r.method} ${r.path}`);
+    expect(served.filter((r) => !documented.has(r))).toEqual([]);
+  });
+
+  it('documents the auth problems and the security scheme on every /v1 route', async () => {
+    const doc = (await (await ctx.app.request('/openapi.json')).json()) as OpenApiDocument;
+    for (const [p, ops] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect(Object.keys(op.responses), `${method} ${p}`).toEqual(expect.arrayContaining(['401', '403']));
+        expect(op.security, `${method} ${p}`).toEqual([{ apiKey: [] }]);
+      }
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  it('renders an API browser for /openapi.json', async () => {
+    const res = await ctx.app.request('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toContain('/openapi.json');
+    expect(html).toMatch(/SwaggerUIBundle/);
+  });
+});

@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../api/app.ts';
+import { createLogger } from '../api/logger.ts';
+import { createRegistry } from '../api/metrics.ts';
+import { tempDataDir } from '../test/harness.ts';
+import { openSqlite, type Storage } from './database.ts';
+import { migrateToLatest, pendingMigrations } from './migrate.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+
+const MIGRATION_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+let dir: string;
+let storage: Storage;
+beforeEach(() => {
+  dir = tempDataDir();
+  storage = openSqlite(dir);
+});
+afterEach(async () => {
+  await storage.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const tables = async () =>
+  (
+    await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(
+      storage.db,
+    )
+  ).rows.map((r) => r.name);
+
+describe('migrations', () => {
+  it('lists every migration file, timestamp-named, in order', () => {
+    const files = fs
+      .readdirSync(MIGRATION_DIR)
+      .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && !f.endsWith('.test.ts'))
+      .map((f) => f.replace(/\.ts$/, ''))
+      .sort();
+    expect(Object.keys(MIGRATIONS).sort()).toEqual(files);
+    for (const name of files) expect(name).toMatch(/^\d{4}-\d{2}-\d{2}-\d{4}-[a-z0-9-]+$/);
+  });
+
+  it('never import app code', () => {
+    for (const file of fs.readdirSync(MIGRATION_DIR).filter((f) => f !== 'index.ts')) {
+      const text = fs.readFileSync(path.join(MIGRATION_DIR, file), 'utf8');
+      const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      expect(imports.filter((i) => i !== 'kysely')).toEqual([]);
+    }
+  });
+
+  it('build the schema on an empty database and leave nothing pending', async () => {
+    expect(await pendingMigrations(storage.db)).toEqual(Object.keys(MIGRATIONS).sort());
+    const applied = await migrateToLatest(storage.db);
+    expect(applied).toEqual(Object.keys(MIGRATIONS).sort());
+    expect(await tables()).toEqual(expect.arrayContaining(['api_keys', 'audit_log']));
+    expect(await pendingMigrations(storage.db)).toEqual([]);
+  });
+
+  it('are idempotent: a second run applies nothing', async () => {
+    await migrateToLatest(storage.db);
+    expect(await migrateToLatest(storage.db)).toEqual([]);
+  });
+
+  it('open the file with WAL, foreign keys, a busy timeout and secure delete', async () => {
+    const pragma = async (name: string) =>
+      Object.values((await sql.raw(`pragma ${name}`).execute(storage.db)).rows[0] as object)[0];
+    expect(await pragma('journal_mode')).toBe('wal');
+    expect(await pragma('foreign_keys')).toBe(1);
+    expect(await pragma('busy_timeout')).toBe(5000);
+    expect(await pragma('secure_delete')).toBe(1);
+    expect(await pragma('synchronous')).toBe(2); // FULL
+  });
+});
+
+describe('GET /readyz', () => {
+  const app = () =>
+    createApp({
+      db: storage.db,
+      registry: createRegistry({ processMetrics: false }),
+      clock: () => new Date(),
+      logger: createLogger('silent'),
+      secret: Buffer.from('x'.repeat(32)),
+    });
+
+  it('is 503 with Retry-After until the migrations are applied, then 200', async () => {
+    const before = await app().request('/readyz');
+    expect(before.status).toBe(503);
+    expect(before.headers.get('retry-after')).toBe('5');
+    expect(((await before.json()) as { detail: string }).detail).toMatch(/migration/);
+    await migrateToLatest(storage.db);
+    const after = await app().request('/readyz');
+    expect(after.status).toBe(200);
+    expect(await after.json()).toEqual({ status: 'ready' });
+  });
+
+  it('is 503 when the database does not answer', async () => {
+    await migrateToLatest(storage.db);
+    const a = app();
+    await storage.close();
+    const res = await a.request('/readyz');
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/database/);
+  });
+});

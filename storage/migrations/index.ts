@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import * as m20261128apiKeysAndAudit from './2026-11-28-1530-api-keys-and-audit.ts';
+
+/**
+ * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
+ * (not read from the folder) so they load the same under tsx, vitest and any bundler; a test checks that every
+ * file in this folder is listed here.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-28-1530-api-keys-and-audit': m20261128apiKeysAndAudit,
+};

@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApiKey, revokeApiKey } from '../api/api-keys.ts';
+import { createApp } from '../api/app.ts';
+import { createLogger } from '../api/logger.ts';
+import { createRegistry } from '../api/metrics.ts';
+import { ROLES, type Role } from '../api/roles.ts';
+import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+
+/** A fresh data directory under the system temp dir. */
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'));
+}
+
+const SETUP_ACTOR = { name: 'test-setup', role: 'operator' };
+
+/** An app on its own freshly migrated SQLite file, with one live key per role and one revoked key. */
+export interface TestContext {
+  app: ReturnType<typeof createApp>;
+  storage: Storage;
+  dataDir: string;
+  registry: ReturnType<typeof createRegistry>;
+  keys: Record<Role, string>;
+  revokedKey: string;
+  /** `Authorization` header for a role's key. */
+  auth(role: Role): { authorization: string };
+  close(): Promise<void>;
+}
+
+export async function createTestContext(options: { now?: () => Date } = {}): Promise<TestContext> {
+  const dataDir = tempDataDir();
+  const storage = openSqlite(dataDir);
+  await migrateToLatest(storage.db);
+  const registry = createRegistry({ processMetrics: false });
+  const clock = options.now ?? (() => new Date());
+  const app = createApp({
+    db: storage.db,
+    registry,
+    clock,
+    logger: createLogger('silent'),
+    secret: Buffer.from('test-secret-test-secret-test-secret'),
+  });
+  const keys = {} as Record<Role, string>;
+  for (const role of ROLES) {
+    keys[role] = (await createApiKey(storage.db, { name: `test-${role}`, role }, SETUP_ACTOR, clock())).key;
+  }
+  const revokedKey = (
+    await createApiKey(storage.db, { name: 'test-revoked', role: 'admin' }, SETUP_ACTOR, clock())
+  ).key;
+  await revokeApiKey(storage.db, 'test-revoked', SETUP_ACTOR, clock());
+  return {
+    app,
+    storage,
+    dataDir,
+    registry,
+    keys,
+    revokedKey,
+    auth: (role) => ({ authorization: `Bearer ${keys[role]}` }),
+    async close() {
+      await storage.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON request headers with a role's key. */
+export function jsonHeaders(ctx: TestContext, role: Role): Record<string, string> {
+  return { ...ctx.auth(role), 'content-type': 'application/json' };
+}
