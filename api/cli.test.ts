@@ -4,8 +4,7 @@ import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { runVigilCli } from '../test/processes.ts';
 import { createApp } from './app.ts';
-import { createLogger } from './logger.ts';
-import { createRegistry } from './metrics.ts';
+import { createDeps } from './deps.ts';
 
 let dataDir: string;
 let env: Record<string, string>;
@@ -17,13 +16,7 @@ beforeAll(async () => {
   env = { VIGIL_DATA_DIR: dataDir };
   storage = openSqlite(dataDir);
   await migrateToLatest(storage.db);
-  app = createApp({
-    db: storage.db,
-    registry: createRegistry({ processMetrics: false }),
-    clock: () => new Date(),
-    logger: createLogger('silent'),
-    secret: Buffer.from('x'.repeat(32)),
-  });
+  app = createApp(createDeps({ storage, secret: Buffer.from('x'.repeat(32)) }));
 });
 afterAll(async () => {
   await storage.close();

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
+import type { BatchWriter } from '../ingest/batch-writer.ts';
 import type { Actor, Database } from '../storage/index.ts';
+import type { IngestConfig } from './env.ts';
 import type { Logger } from './logger.ts';
 import type { Role } from './roles.ts';
 
@@ -13,6 +15,9 @@ export interface AppDeps {
   logger: Logger;
   /** Keys the hashes of personal identifiers (IP, email); from `VIGIL_SECRET` or the data dir. */
   secret: Buffer;
+  /** The group-commit writer every ingest route submits to. */
+  writer: BatchWriter;
+  ingest: IngestConfig;
 }
 
 /** The caller behind an authenticated request. */

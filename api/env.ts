@@ -8,6 +8,14 @@ const postgresUrl = z
   .url('expected a URL such as postgres://user@127.0.0.1:5432/vigil')
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'expected a postgres:// or postgresql:// URL');
 
+const byteCount = (fallback: number) =>
+  z.coerce
+    .number({ message: 'expected a number of bytes' })
+    .int('expected a whole number of bytes')
+    .min(1024, 'expected at least 1024 bytes')
+    .max(1024 * 1024 * 1024, 'expected at most 1 GiB')
+    .default(fallback);
+
 const envSchema = z.object({
   PORT: z.coerce
     .number({ message: 'expected a TCP port number' })
@@ -27,6 +35,20 @@ const envSchema = z.object({
   VIGIL_LOG_LEVEL: z
     .enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
+  VIGIL_INGEST_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
+  VIGIL_INGEST_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  VIGIL_INGEST_QUEUE_MAX_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  VIGIL_FARO_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
+  VIGIL_FARO_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
+  VIGIL_FARO_BURST: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  VIGIL_PAGE_ROUTE_CAP: z.coerce.number().int().min(1).max(10_000).default(200),
+  VIGIL_URL_QUERY_ALLOWLIST: z
+    .string()
+    .regex(
+      /^[\w*.-]+(,[\w*.-]+)*$/,
+      'expected comma-separated query keys, `*` as a wildcard (e.g. utm_*,ref)',
+    )
+    .default('utm_*'),
   VIGIL_SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ message: 'expected milliseconds' })
     .int()
@@ -34,6 +56,36 @@ const envSchema = z.object({
     .max(60_000)
     .default(10_000),
 });
+
+/** Limits and policies of ingestion. */
+export interface IngestConfig {
+  /** Largest body of `/v1/events`, `/v1/logs`, `/v1/affiliates`, `/v1/payouts` (compressed size as sent). */
+  maxBodyBytes: number;
+  /** Most items in one batch request. */
+  maxBatchItems: number;
+  /** Rows that may wait for a group commit before ingestion answers 503. */
+  queueMaxRows: number;
+  /** Largest Faro payload, after decompression too. */
+  faroMaxBodyBytes: number;
+  /** Token bucket per Faro app: refill per second and capacity. */
+  faroRatePerSecond: number;
+  faroBurst: number;
+  /** Distinct page routes per app in metric labels; the rest count as `other`. */
+  pageRouteCap: number;
+  /** Query keys kept on stored page URLs (`*` wildcard); every other key is dropped. */
+  urlQueryAllowList: string[];
+}
+
+export const DEFAULT_INGEST_CONFIG: IngestConfig = {
+  maxBodyBytes: 5 * 1024 * 1024,
+  maxBatchItems: 1000,
+  queueMaxRows: 100_000,
+  faroMaxBodyBytes: 5 * 1024 * 1024,
+  faroRatePerSecond: 100,
+  faroBurst: 500,
+  pageRouteCap: 200,
+  urlQueryAllowList: ['utm_*'],
+};
 
 /** The validated configuration every other module receives; nothing else reads `process.env`. */
 export interface Config {
@@ -45,6 +97,7 @@ export interface Config {
   secret: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   shutdownTimeoutMs: number;
+  ingest: IngestConfig;
 }
 
 /** Thrown when the environment holds a bad value; its message names every offending variable. */
@@ -91,5 +144,15 @@ export function loadConfig(env: RawEnv = process.env): Config {
     secret: v.VIGIL_SECRET,
     logLevel: v.VIGIL_LOG_LEVEL,
     shutdownTimeoutMs: v.VIGIL_SHUTDOWN_TIMEOUT_MS,
+    ingest: {
+      maxBodyBytes: v.VIGIL_INGEST_MAX_BODY_BYTES,
+      maxBatchItems: v.VIGIL_INGEST_MAX_BATCH_ITEMS,
+      queueMaxRows: v.VIGIL_INGEST_QUEUE_MAX_ROWS,
+      faroMaxBodyBytes: v.VIGIL_FARO_MAX_BODY_BYTES,
+      faroRatePerSecond: v.VIGIL_FARO_RATE_PER_SECOND,
+      faroBurst: v.VIGIL_FARO_BURST,
+      pageRouteCap: v.VIGIL_PAGE_ROUTE_CAP,
+      urlQueryAllowList: v.VIGIL_URL_QUERY_ALLOWLIST.split(','),
+    },
   };
 }

@@ -5,6 +5,7 @@ import { serve } from '@hono/node-server';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { listApiKeys } from './api-keys.ts';
 import { createApp } from './app.ts';
+import { createDeps } from './deps.ts';
 import { type Config, ConfigError, loadConfig } from './env.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry } from './metrics.ts';
@@ -39,13 +40,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger.warn('OPENSEARCH_URL is set, but no log sink uses it yet; logs stay in the database');
   }
 
-  const app = createApp({
-    db: storage.db,
-    registry: createRegistry({ processMetrics: true }),
-    clock: () => new Date(),
-    logger,
+  const deps = createDeps({
+    storage,
     secret: resolveSecret(config.secret, config.dataDir),
+    registry: createRegistry({ processMetrics: true }),
+    logger,
+    ingest: config.ingest,
   });
+  const app = createApp(deps);
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
@@ -77,6 +79,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await closed;
       clearInterval(sweeper);
       clearTimeout(deadline);
+      // Every request has been answered; commit anything still queued before the database closes.
+      await deps.writer.close();
       await storage.close();
     })();
     return stopping;

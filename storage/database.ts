@@ -17,6 +17,12 @@ export interface Storage {
   db: Kysely<Database>;
   /** The SQLite file in use. */
   file: string;
+  /**
+   * The better-sqlite3 handle under `db`, for hot write paths that run prepared statements in one synchronous
+   * transaction. Use it only inside `db.connection().execute(...)`, which holds Kysely's connection lock, so it
+   * never interleaves with a Kysely transaction.
+   */
+  sqlite: SQLite.Database;
   /** Closes the pool and the file; safe to call twice. */
   close(): Promise<void>;
 }
@@ -86,6 +92,7 @@ export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage 
   return {
     db,
     file,
+    sqlite,
     async close() {
       if (closed) return;
       closed = true;

@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.ts';
-import { createLogger } from '../api/logger.ts';
-import { createRegistry } from '../api/metrics.ts';
+import { createDeps } from '../api/deps.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { openSqlite, type Storage } from './database.ts';
 import { migrateToLatest, pendingMigrations } from './migrate.ts';
@@ -75,14 +74,7 @@ describe('migrations', () => {
 });
 
 describe('GET /readyz', () => {
-  const app = () =>
-    createApp({
-      db: storage.db,
-      registry: createRegistry({ processMetrics: false }),
-      clock: () => new Date(),
-      logger: createLogger('silent'),
-      secret: Buffer.from('x'.repeat(32)),
-    });
+  const app = () => createApp(createDeps({ storage, secret: Buffer.from('x'.repeat(32)) }));
 
   it('is 503 with Retry-After until the migrations are applied, then 200', async () => {
     const before = await app().request('/readyz');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApiKey, revokeApiKey } from '../api/api-keys.ts';
 import { createApp } from '../api/app.ts';
-import { createLogger } from '../api/logger.ts';
+import { createDeps } from '../api/deps.ts';
 import { createRegistry } from '../api/metrics.ts';
 import { ROLES, type Role } from '../api/roles.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
@@ -34,13 +34,9 @@ export async function createTestContext(options: { now?: () => Date } = {}): Pro
   await migrateToLatest(storage.db);
   const registry = createRegistry({ processMetrics: false });
   const clock = options.now ?? (() => new Date());
-  const app = createApp({
-    db: storage.db,
-    registry,
-    clock,
-    logger: createLogger('silent'),
-    secret: Buffer.from('test-secret-test-secret-test-secret'),
-  });
+  const app = createApp(
+    createDeps({ storage, secret: Buffer.from('test-secret-test-secret-test-secret'), registry, clock }),
+  );
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) {
     keys[role] = (await createApiKey(storage.db, { name: `test-${role}`, role }, SETUP_ACTOR, clock())).key;

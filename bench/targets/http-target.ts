@@ -5,6 +5,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createApiKey } from '../../api/api-keys.ts';
 import { createApp } from '../../api/app.ts';
+import { createDeps } from '../../api/deps.ts';
 import { createLogger } from '../../api/logger.ts';
 import { createRegistry } from '../../api/metrics.ts';
 import { appendAudit, migrateToLatest, openSqlite } from '../../storage/index.ts';
@@ -20,13 +21,14 @@ await storage.db.transaction().execute(async (trx) => {
     await appendAudit(trx, actor, { action: 'bench', target: `t:${i}` }, new Date());
 });
 
-const vigil = createApp({
-  db: storage.db,
-  registry: createRegistry({ processMetrics: true }),
-  clock: () => new Date(),
-  logger: createLogger('warn'),
-  secret: Buffer.from('b'.repeat(32)),
-});
+const vigil = createApp(
+  createDeps({
+    storage,
+    secret: Buffer.from('b'.repeat(32)),
+    registry: createRegistry({ processMetrics: true }),
+    logger: createLogger('warn'),
+  }),
+);
 // The baseline: Hono with no middleware, answering a JSON document of the same shape from memory.
 const sample = await (
   await vigil.request('/v1/audit?limit=10', { headers: { authorization: `Bearer ${key}` } })

@@ -1,0 +1,33 @@
+import type { Registry } from 'prom-client';
+import { BatchWriter } from '../ingest/batch-writer.ts';
+import type { Storage } from '../storage/index.ts';
+import type { AppDeps } from './context.ts';
+import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './env.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createRegistry } from './metrics.ts';
+
+/** What `createDeps` needs; everything but storage and secret has a default fit for tests. */
+export interface DepsOptions {
+  storage: Storage;
+  secret: Buffer;
+  registry?: Registry;
+  logger?: Logger;
+  clock?: () => Date;
+  ingest?: Partial<IngestConfig>;
+}
+
+/** Assembles the app's dependencies around one storage: the server, the tests and the benchmarks use this. */
+export function createDeps(options: DepsOptions): AppDeps {
+  const registry = options.registry ?? createRegistry({ processMetrics: false });
+  const logger = options.logger ?? createLogger('silent');
+  const ingest = { ...DEFAULT_INGEST_CONFIG, ...options.ingest };
+  return {
+    db: options.storage.db,
+    registry,
+    clock: options.clock ?? (() => new Date()),
+    logger,
+    secret: options.secret,
+    ingest,
+    writer: new BatchWriter(options.storage, registry, logger, { maxQueuedRows: ingest.queueMaxRows }),
+  };
+}

@@ -1,0 +1,192 @@
+import type SQLite from 'better-sqlite3';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../api/logger.ts';
+import { ProblemError } from '../api/problem.ts';
+import type { Storage } from '../storage/index.ts';
+
+/** Synchronous work on the raw connection, run inside the group's transaction. */
+export type WriteWork<T> = (sqlite: SQLite.Database) => T;
+
+interface Pending {
+  rows: number;
+  work: WriteWork<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Limits of the write queue. */
+export interface BatchWriterOptions {
+  /** Rows that may wait for a commit; past this, submissions are refused with 503. */
+  maxQueuedRows: number;
+  /** Rows at most in one transaction; a longer queue is committed in several. */
+  maxBatchRows: number;
+  /** What a refused submission's `Retry-After` says. */
+  retryAfterSeconds: number;
+}
+
+export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
+  maxQueuedRows: 100_000,
+  maxBatchRows: 20_000,
+  retryAfterSeconds: 1,
+};
+
+/**
+ * Group commit: work submitted by concurrent requests is run in one transaction per tick, and each
+ * submission's promise settles only after that transaction has committed (with `synchronous = FULL`, after the
+ * fsync). One fsync then serves every request of the tick. The queue is bounded by rows: a submission that
+ * would overfill it is refused at once with a 503 and `Retry-After`, never queued without limit. If a group's
+ * transaction fails, each submission of it is retried alone, so one bad submission fails only itself.
+ */
+export class BatchWriter {
+  readonly #storage: Storage;
+  readonly #options: BatchWriterOptions;
+  readonly #logger: Logger;
+  #queue: Pending[] = [];
+  #queuedRows = 0;
+  #scheduled = false;
+  #running: Promise<void> | undefined;
+  #closed = false;
+  readonly #depth: Gauge;
+  readonly #batchRows: Histogram;
+  readonly #commitSeconds: Histogram;
+  readonly #refused: Counter<'reason'>;
+
+  constructor(
+    storage: Storage,
+    registry: Registry,
+    logger: Logger,
+    options: Partial<BatchWriterOptions> = {},
+  ) {
+    this.#storage = storage;
+    this.#logger = logger;
+    this.#options = { ...DEFAULT_WRITER_OPTIONS, ...options };
+    this.#depth = new Gauge({
+      name: 'vigil_ingest_queue_rows',
+      help: 'Rows waiting in the write queue for their group commit.',
+      registers: [registry],
+    });
+    this.#batchRows = new Histogram({
+      name: 'vigil_ingest_batch_rows',
+      help: 'Rows committed per group transaction.',
+      buckets: [1, 10, 50, 100, 500, 1000, 5000, 10_000, 20_000],
+      registers: [registry],
+    });
+    this.#commitSeconds = new Histogram({
+      name: 'vigil_ingest_commit_duration_seconds',
+      help: 'Time to run and commit one group transaction.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    });
+    this.#refused = new Counter({
+      name: 'vigil_ingest_refused_total',
+      help: 'Submissions refused by the write queue, by reason (queue_full, closing).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+  }
+
+  /** Rows waiting now. */
+  get queuedRows(): number {
+    return this.#queuedRows;
+  }
+
+  /**
+   * Queues `work` (counted as `rows` against the queue bound) and resolves with its result once committed.
+   * Throws a 503 problem at once when the queue is full or the writer is closing.
+   */
+  submit<T>(rows: number, work: WriteWork<T>): Promise<T> {
+    if (this.#closed) {
+      this.#refused.inc({ reason: 'closing' });
+      return Promise.reject(this.#unavailable('Vigil is shutting down'));
+    }
+    if (this.#queuedRows > 0 && this.#queuedRows + rows > this.#options.maxQueuedRows) {
+      this.#refused.inc({ reason: 'queue_full' });
+      return Promise.reject(this.#unavailable('the ingestion queue is full'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ rows, work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queuedRows += rows;
+      this.#depth.set(this.#queuedRows);
+      this.#schedule();
+    });
+  }
+
+  /** Refuses new work, then waits until everything queued is committed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#running || this.#queue.length > 0) {
+      if (!this.#running) this.#schedule();
+      await this.#running;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #unavailable(detail: string): ProblemError {
+    return new ProblemError('unavailable', `${detail}; retry later`, {
+      headers: { 'retry-after': String(this.#options.retryAfterSeconds) },
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#running) return;
+    this.#scheduled = true;
+    // setImmediate runs after the poll phase: every request whose bytes arrived meanwhile joins this group.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#running = this.#flush().finally(() => {
+        this.#running = undefined;
+        if (this.#queue.length > 0) this.#schedule();
+      });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const group: Pending[] = [];
+    let rows = 0;
+    while (
+      this.#queue.length > 0 &&
+      (group.length === 0 || rows + (this.#queue[0]?.rows ?? 0) <= this.#options.maxBatchRows)
+    ) {
+      const next = this.#queue.shift() as Pending;
+      group.push(next);
+      rows += next.rows;
+    }
+    // Kysely's connection lock keeps this transaction from interleaving with one of Kysely's own.
+    await this.#storage.db.connection().execute(async () => {
+      const started = process.hrtime.bigint();
+      this.#commit(group);
+      this.#commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    this.#queuedRows -= rows;
+    this.#depth.set(this.#queuedRows);
+    this.#batchRows.observe(rows);
+  }
+
+  #commit(group: Pending[]): void {
+    const sqlite = this.#storage.sqlite;
+    let results: unknown[];
+    try {
+      results = sqlite.transaction(() => group.map((p) => p.work(sqlite))).immediate();
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+      this.#logger.warn('group commit failed; retrying its submissions one by one', {
+        error,
+        size: group.length,
+      });
+      for (const p of group) {
+        try {
+          p.resolve(sqlite.transaction(() => p.work(sqlite)).immediate());
+        } catch (single) {
+          p.reject(single);
+        }
+      }
+      return;
+    }
+    group.forEach((p, i) => {
+      p.resolve(results[i]);
+    });
+  }
+}
