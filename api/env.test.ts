@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './env.ts';
+import { ConfigError, DEFAULT_INGEST_CONFIG, loadConfig } from './env.ts';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       secret: undefined,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      ingest: DEFAULT_INGEST_CONFIG,
     });
   });
 
@@ -56,6 +57,8 @@ describe('loadConfig', () => {
     ['OPENSEARCH_URL', 'opensearch:9200', /OPENSEARCH_URL: expected/],
     ['VIGIL_LOG_LEVEL', 'loud', /VIGIL_LOG_LEVEL: expected one of debug, info/],
     ['VIGIL_SECRET', 'short', /VIGIL_SECRET: expected at least 32 characters/],
+    ['VIGIL_INGEST_MAX_BODY_BYTES', '12', /VIGIL_INGEST_MAX_BODY_BYTES: expected at least 1024 bytes/],
+    ['VIGIL_URL_QUERY_ALLOWLIST', 'utm_*,,x', /VIGIL_URL_QUERY_ALLOWLIST: expected comma-separated/],
   ])('rejects a bad %s, naming it and what it expected', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.issues.map((i) => i.variable)).toEqual([variable]);
