@@ -59,6 +59,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', healthRoutes(deps.registry));
   app.route('/v1/audit', auditRoutes);
   app.route('/v1/keys', keyRoutes);
+  // Ingestion routes are mounted below, one line per area.
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

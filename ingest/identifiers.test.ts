@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hashIdentifier, truncateIp } from './identifiers.ts';
+
+const secret = Buffer.from('k'.repeat(32));
+
+describe('truncateIp', () => {
+  it.each([
+    ['203.0.113.77', '203.0.113.0/24'],
+    ['10.1.2.3', '10.1.2.0/24'],
+    ['2001:db8:1234:5678::1', '2001:db8:1234::/48'],
+    ['2001:0db8:0001:0000:0000:0000:0000:0001', '2001:db8:1::/48'],
+    ['::1', '0:0:0::/48'],
+    ['::ffff:198.51.100.9', '198.51.100.0/24'],
+    ['fe80::1%eth0', 'fe80:0:0::/48'],
+  ])('%s → %s', (ip, prefix) => {
+    expect(truncateIp(ip)).toBe(prefix);
+  });
+
+  it.each(['', 'localhost', '1.2.3', '256.1.1.1', '1:2:3:4:5:6:7:8:9', 'x::y'])('refuses %j', (value) => {
+    expect(truncateIp(value)).toBeUndefined();
+  });
+
+  it('never keeps the host part of any IPv4 address', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), (ip) => {
+        const prefix = truncateIp(ip) ?? '';
+        expect(prefix.endsWith('.0/24')).toBe(true);
+        expect(prefix.split('.').slice(0, 3)).toEqual(
+          ip
+            .split('.')
+            .slice(0, 3)
+            .map((o) => String(Number(o))),
+        );
+      }),
+    );
+  });
+
+  it('gives a /48 for any IPv6 address', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (ip) => {
+        expect(truncateIp(ip)).toMatch(/^([0-9a-f]{1,4}:){2}[0-9a-f]{1,4}::\/48$|^\d+\.\d+\.\d+\.0\/24$/);
+      }),
+    );
+  });
+});
+
+describe('hashIdentifier', () => {
+  it('is stable, keyed, separated by kind, and not the input', () => {
+    const a = hashIdentifier(secret, 'ip', '203.0.113.7');
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(hashIdentifier(secret, 'ip', '203.0.113.7')).toBe(a);
+    expect(hashIdentifier(Buffer.from('o'.repeat(32)), 'ip', '203.0.113.7')).not.toBe(a);
+    expect(hashIdentifier(secret, 'device', '203.0.113.7')).not.toBe(a);
+  });
+
+  it('matches emails regardless of case and surrounding space', () => {
+    expect(hashIdentifier(secret, 'email', ' Anna@Example.com ')).toBe(
+      hashIdentifier(secret, 'email', 'anna@example.com'),
+    );
+  });
+});
