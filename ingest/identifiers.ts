@@ -1,11 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
+/** The kinds of identifier hashed; the kind is part of the hash, so equal strings of two kinds differ. */
+export type IdentifierKind = 'ip' | 'email' | 'device' | 'account';
+
 /**
  * A keyed hash of a personal identifier (IP, email, device id): equal inputs match, but without the secret
  * the value cannot be recovered or confirmed by guessing. 128 bits, hex.
  */
-export function hashIdentifier(secret: Buffer, kind: 'ip' | 'email' | 'device', value: string): string {
+export function hashIdentifier(secret: Buffer, kind: IdentifierKind, value: string): string {
   const normalised = kind === 'email' ? value.trim().toLowerCase() : value.trim();
   return createHmac('sha256', secret).update(`${kind}:${normalised}`).digest('hex').slice(0, 32);
 }

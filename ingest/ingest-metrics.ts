@@ -20,3 +20,42 @@ export function ingestItemsCounter(registry: Registry): Counter<'kind' | 'outcom
     registers: [registry],
   });
 }
+
+const REJECTED_METRIC = 'vigil_ingest_rejected_requests_total';
+
+/** `vigil_ingest_rejected_requests_total{route,reason}`: whole requests refused (a batch is refused whole). */
+export function ingestRejectedCounter(registry: Registry): Counter<'route' | 'reason'> {
+  const existing = registry.getSingleMetric(REJECTED_METRIC);
+  if (existing) return existing as Counter<'route' | 'reason'>;
+  return new Counter({
+    name: REJECTED_METRIC,
+    help: 'Ingest requests refused whole, by route template and reason (validation, too_large, queue_full, …).',
+    labelNames: ['route', 'reason'] as const,
+    registers: [registry],
+  });
+}
+
+/** The reason label for a refused ingest request, from its status. */
+export function rejectionReason(status: number): string {
+  switch (status) {
+    case 400:
+      return 'malformed';
+    case 401:
+    case 403:
+      return 'unauthorized';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 422:
+      return 'validation';
+    case 429:
+      return 'rate_limited';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'error' : 'other';
+  }
+}

@@ -1,8 +1,15 @@
+import type { AffiliateEventsTable } from './affiliate-events.table.ts';
+import type { AffiliateCouponsTable, AffiliatesTable } from './affiliates.table.ts';
 import type { ApiKeysTable } from './api-keys.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
+import type { PayoutsTable } from './payouts.table.ts';
 
 /** Every table Vigil keeps, by name. */
 export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  affiliates: AffiliatesTable;
+  affiliate_coupons: AffiliateCouponsTable;
+  affiliate_events: AffiliateEventsTable;
+  payouts: PayoutsTable;
 }

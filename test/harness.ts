@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createApiKey, revokeApiKey } from '../api/api-keys.ts';
 import { createApp } from '../api/app.ts';
 import { createDeps } from '../api/deps.ts';
+import type { IngestConfig } from '../api/env.ts';
 import { createRegistry } from '../api/metrics.ts';
 import { ROLES, type Role } from '../api/roles.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
@@ -28,14 +29,16 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-export async function createTestContext(options: { now?: () => Date } = {}): Promise<TestContext> {
+export async function createTestContext(
+  options: { now?: () => Date; ingest?: Partial<IngestConfig> } = {},
+): Promise<TestContext> {
   const dataDir = tempDataDir();
   const storage = openSqlite(dataDir);
   await migrateToLatest(storage.db);
   const registry = createRegistry({ processMetrics: false });
   const clock = options.now ?? (() => new Date());
   const app = createApp(
-    createDeps({ storage, secret: Buffer.from('test-secret-test-secret-test-secret'), registry, clock }),
+    createDeps({ storage, secret: Buffer.from('test-secret-test-secret-test-secret'), registry, clock, ingest: options.ingest }),
   );
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) {

@@ -29,6 +29,46 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: '/v1/keys/no-such-key/revoke',
     roles: ['admin'],
   },
+  {
+    method: 'POST',
+    template: '/v1/events',
+    path: '/v1/events',
+    roles: ['ingest'],
+    body: {
+      events: [
+        {
+          id: 'auth-suite-1',
+          type: 'refund',
+          ts: '2026-11-28T10:00:00Z',
+          orderId: 'o-1',
+          amount: 1,
+          currency: 'EUR',
+        },
+      ],
+    },
+  },
+  {
+    method: 'POST',
+    template: '/v1/affiliates',
+    path: '/v1/affiliates',
+    roles: ['ingest'],
+    body: { id: 'aff-auth-suite', name: 'Auth Suite', couponCodes: [] },
+  },
+  {
+    method: 'POST',
+    template: '/v1/payouts',
+    path: '/v1/payouts',
+    roles: ['ingest'],
+    body: {
+      id: 'p-auth-suite',
+      affiliateId: 'aff-auth-suite',
+      periodStart: '2026-11-01T00:00:00Z',
+      periodEnd: '2026-11-28T00:00:00Z',
+      amount: 10,
+      currency: 'EUR',
+    },
+  },
+  { method: 'GET', template: '/v1/payouts/:id', path: '/v1/payouts/p-auth-suite', roles: ['ingest'] },
 ];
 
 /** Routes open to anyone, by method and template. */

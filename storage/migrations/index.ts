@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m20261128apiKeysAndAudit from './2026-11-28-1530-api-keys-and-audit.ts';
+import * as m20261128affiliateEvents from './2026-11-28-1600-affiliate-events.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -8,4 +9,5 @@ import * as m20261128apiKeysAndAudit from './2026-11-28-1530-api-keys-and-audit.
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-1530-api-keys-and-audit': m20261128apiKeysAndAudit,
+  '2026-11-28-1600-affiliate-events': m20261128affiliateEvents,
 };

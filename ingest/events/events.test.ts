@@ -1,0 +1,382 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ProblemBody } from '../../api/problem.ts';
+import { createTestContext, jsonHeaders, type TestContext } from '../../test/harness.ts';
+
+let ctx: TestContext;
+
+const click = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  type: 'click',
+  ts: '2026-11-28T10:00:00Z',
+  affiliateId: 'aff-1',
+  campaignId: 'black-friday',
+  clickId: `c-${id}`,
+  ip: '203.0.113.77',
+  userAgent: 'Mozilla/5.0 (iPhone)',
+  referrer: 'https://www.instagram.com/p/abc?igshid=secret',
+  landingUrl: 'https://shop.example/p/42?utm_source=instagram&utm_medium=story&utm_campaign=bf&email=a@b.c',
+  country: 'DE',
+  ...extra,
+});
+const conversion = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  type: 'conversion',
+  ts: 1_764_324_000_000,
+  affiliateId: 'aff-1',
+  clickId: 'c-e1',
+  orderId: `o-${id}`,
+  subjectId: 'subject-9',
+  amount: 59.9,
+  currency: 'EUR',
+  couponCode: 'anna10',
+  ip: '2001:db8:1234:5678::9',
+  userAgent: 'Mozilla/5.0 (iPhone)',
+  newCustomer: true,
+  ...extra,
+});
+const refund = (id: string) => ({
+  id,
+  type: 'refund',
+  ts: '2026-11-29T10:00:00+01:00',
+  orderId: 'o-e2',
+  amount: 59.9,
+  currency: 'EUR',
+  reason: 'damaged',
+});
+
+const post = (p: string, body: unknown, role: 'ingest' | 'sre' = 'ingest') =>
+  ctx.app.request(p, { method: 'POST', headers: jsonHeaders(ctx, role), body: JSON.stringify(body) });
+
+const count = async (table: 'affiliate_events' | 'affiliates' | 'affiliate_coupons' | 'payouts') =>
+  Number(
+    (await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(ctx.storage.db)).rows[0]
+      ?.n,
+  );
+
+beforeEach(async () => {
+  ctx = await createTestContext({ ingest: { maxBatchItems: 50, maxBodyBytes: 64 * 1024 } });
+});
+afterEach(async () => {
+  await ctx.close();
+});
+
+describe('POST /v1/events', () => {
+  it('stores clicks, conversions and refunds with identifiers minimised', async () => {
+    const res = await post('/v1/events', { events: [click('e1'), conversion('e2'), refund('e3')] });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 3, duplicates: 0 });
+
+    const rows = await ctx.storage.db.selectFrom('affiliate_events').selectAll().orderBy('id').execute();
+    expect(rows).toHaveLength(3);
+    const [c, v, r] = rows;
+    expect(c).toMatchObject({
+      type: 'click',
+      ts: '2026-11-28T10:00:00.000Z',
+      affiliate_id: 'aff-1',
+      campaign_id: 'black-friday',
+      click_id: 'c-e1',
+      ip_prefix: '203.0.113.0/24',
+      referrer_host: 'www.instagram.com',
+      landing_path: '/p/42',
+      utm_source: 'instagram',
+      utm_medium: 'story',
+      utm_campaign: 'bf',
+      utm_term: null,
+      country: 'DE',
+    });
+    expect(c?.ip_hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(v).toMatchObject({
+      type: 'conversion',
+      ts: new Date(1_764_324_000_000).toISOString(),
+      order_id: 'o-e2',
+      subject_id: 'subject-9',
+      amount: 59.9,
+      currency: 'EUR',
+      coupon_code: 'ANNA10',
+      ip_prefix: '2001:db8:1234::/48',
+      new_customer: 1,
+    });
+    expect(r).toMatchObject({
+      type: 'refund',
+      ts: '2026-11-29T09:00:00.000Z',
+      order_id: 'o-e2',
+      reason: 'damaged',
+    });
+  });
+
+  it('keeps no raw IP, email or referrer query anywhere in the database file', async () => {
+    await post('/v1/events', { events: [click('e1'), conversion('e2')] });
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
+    const bytes = fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1');
+    for (const raw of ['203.0.113.77', '2001:db8:1234:5678::9', 'a@b.c', 'igshid', 'secret']) {
+      expect(bytes).not.toContain(raw);
+    }
+  });
+
+  it('is idempotent on event id, within and across batches', async () => {
+    expect(
+      await (await post('/v1/events', { events: [click('e1'), click('e1'), click('e2')] })).json(),
+    ).toEqual({
+      accepted: 2,
+      duplicates: 1,
+    });
+    expect(await (await post('/v1/events', { events: [click('e1'), click('e3')] })).json()).toEqual({
+      accepted: 1,
+      duplicates: 1,
+    });
+    expect(await count('affiliate_events')).toBe(3);
+    const metrics = await (await ctx.app.request('/metrics')).text();
+    expect(metrics).toContain('vigil_ingest_items_total{kind="click",outcome="accepted",reason="ok"} 3');
+    expect(metrics).toContain(
+      'vigil_ingest_items_total{kind="click",outcome="duplicate",reason="duplicate"} 2',
+    );
+  });
+
+  it('rejects the whole batch for one bad event, naming its index, and stores nothing', async () => {
+    const res = await post('/v1/events', {
+      events: [click('e1'), click('e2'), conversion('e3', { amount: -5 })],
+    });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as ProblemBody;
+    expect(body.errors?.map((e) => e.path)).toContain('/events/2/amount');
+    expect(await count('affiliate_events')).toBe(0);
+    const metrics = await (await ctx.app.request('/metrics')).text();
+    expect(metrics).toContain(
+      'vigil_ingest_rejected_requests_total{route="/v1/events",reason="validation"} 1',
+    );
+  });
+
+  it.each([
+    ['an unknown type', { ...click('x'), type: 'view' }],
+    ['a bad IP', click('x', { ip: '999.1.1.1' })],
+    ['a missing click id', click('x', { clickId: undefined })],
+    ['an unknown field', click('x', { password: 'hunter2' })],
+    ['a bad currency', conversion('x', { currency: 'euro' })],
+    ['a bad timestamp', click('x', { ts: 'yesterday' })],
+  ])('answers 422 for %s', async (_what, event) => {
+    expect((await post('/v1/events', { events: [event] })).status).toBe(422);
+    expect(await count('affiliate_events')).toBe(0);
+  });
+
+  it('answers 413 past the batch limit and past the body limit, storing nothing', async () => {
+    const many = Array.from({ length: 51 }, (_, i) => click(`e${i}`));
+    const res = await post('/v1/events', { events: many });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as ProblemBody).detail).toMatch(/51 events exceed the batch limit of 50/);
+    const huge = Array.from({ length: 40 }, (_, i) =>
+      click(`e${i}`, { userAgent: 'x'.repeat(1000), referrer: `https://r.example/${'y'.repeat(1000)}` }),
+    );
+    expect((await post('/v1/events', { events: huge })).status).toBe(413);
+    expect(await count('affiliate_events')).toBe(0);
+  });
+
+  it('answers 503 with Retry-After when the write queue is full, and stores what it accepted', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ ingest: { queueMaxRows: 100, maxBatchItems: 1000 } });
+    const batch = (tag: string) => ({ events: Array.from({ length: 60 }, (_, i) => click(`${tag}-${i}`)) });
+    const responses = await Promise.all(['a', 'b', 'c', 'd'].map((tag) => post('/v1/events', batch(tag))));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses).toContain(202);
+    expect(statuses).toContain(503);
+    for (const r of responses.filter((x) => x.status === 503)) {
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect(r.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect(await count('affiliate_events')).toBe(60 * statuses.filter((s) => s === 202).length);
+  });
+});
+
+describe('POST /v1/affiliates', () => {
+  it('upserts one affiliate or a batch, replacing coupon codes and hashing the payout account', async () => {
+    expect(
+      (
+        await post('/v1/affiliates', {
+          id: 'aff-1',
+          name: 'Anna',
+          couponCodes: ['anna10', 'ANNA20'],
+          subjectId: 's-anna',
+          payoutAccount: 'DE89370400440532013000',
+        })
+      ).status,
+    ).toBe(200);
+    const res = await post('/v1/affiliates', {
+      affiliates: [
+        { id: 'aff-1', name: 'Anna K.', couponCodes: ['anna30'] },
+        { id: 'aff-2', name: 'Ben', couponCodes: ['ben5'] },
+      ],
+    });
+    expect(await res.json()).toEqual({ upserted: 2 });
+    const affiliates = await ctx.storage.db.selectFrom('affiliates').selectAll().orderBy('id').execute();
+    expect(affiliates.map((a) => a.name)).toEqual(['Anna K.', 'Ben']);
+    const codes = await ctx.storage.db.selectFrom('affiliate_coupons').selectAll().orderBy('code').execute();
+    expect(codes).toEqual([
+      { code: 'ANNA30', affiliate_id: 'aff-1' },
+      { code: 'BEN5', affiliate_id: 'aff-2' },
+    ]);
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
+    expect(fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1')).not.toContain(
+      'DE89370400440532013000',
+    );
+  });
+
+  it('refuses a coupon code held by another affiliate with 409, storing nothing of the batch', async () => {
+    await post('/v1/affiliates', { id: 'aff-1', name: 'Anna', couponCodes: ['ANNA10'] });
+    const res = await post('/v1/affiliates', {
+      affiliates: [
+        { id: 'aff-3', name: 'Cleo', couponCodes: ['CLEO'] },
+        { id: 'aff-2', name: 'Ben', couponCodes: ['anna10'] },
+      ],
+    });
+    expect(res.status).toBe(409);
+    expect(await count('affiliates')).toBe(1);
+    expect(await count('affiliate_coupons')).toBe(1);
+  });
+
+  it('refuses one code given to two affiliates in the same batch', async () => {
+    const res = await post('/v1/affiliates', {
+      affiliates: [
+        { id: 'aff-1', name: 'Anna', couponCodes: ['SAME'] },
+        { id: 'aff-2', name: 'Ben', couponCodes: ['same'] },
+      ],
+    });
+    expect(res.status).toBe(409);
+    expect(await count('affiliates')).toBe(0);
+  });
+});
+
+describe('POST /v1/payouts and GET /v1/payouts/:id', () => {
+  const payout = {
+    id: 'p-1',
+    affiliateId: 'aff-1',
+    periodStart: '2026-11-01T00:00:00Z',
+    periodEnd: '2026-12-01T00:00:00Z',
+    amount: 1200.5,
+    currency: 'EUR',
+  };
+
+  beforeEach(async () => {
+    await post('/v1/affiliates', { id: 'aff-1', name: 'Anna', couponCodes: [] });
+  });
+
+  it('stores a request as pending and shows it', async () => {
+    const res = await post('/v1/payouts', payout);
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      id: 'p-1',
+      status: 'pending',
+      amount: 1200.5,
+      periodStart: '2026-11-01T00:00:00.000Z',
+    });
+    const shown = await ctx.app.request('/v1/payouts/p-1', { headers: ctx.auth('ingest') });
+    expect(shown.status).toBe(200);
+    expect(await shown.json()).toMatchObject({ id: 'p-1', affiliateId: 'aff-1', status: 'pending' });
+  });
+
+  it('is idempotent on id, and refuses a different request under the same id', async () => {
+    expect((await post('/v1/payouts', payout)).status).toBe(201);
+    expect((await post('/v1/payouts', payout)).status).toBe(200);
+    expect((await post('/v1/payouts', { ...payout, amount: 9999 })).status).toBe(409);
+    expect(await count('payouts')).toBe(1);
+  });
+
+  it('answers 422 for an unknown affiliate or a period that ends before it starts', async () => {
+    const unknown = await post('/v1/payouts', { ...payout, affiliateId: 'nobody' });
+    expect(unknown.status).toBe(422);
+    expect(((await unknown.json()) as ProblemBody).errors?.[0]?.path).toBe('/affiliateId');
+    const backwards = await post('/v1/payouts', { ...payout, periodEnd: '2026-10-01T00:00:00Z' });
+    expect(backwards.status).toBe(422);
+    expect(((await backwards.json()) as ProblemBody).errors?.[0]?.path).toBe('/periodEnd');
+    expect(await count('payouts')).toBe(0);
+  });
+
+  it('answers 404 for an unknown payout', async () => {
+    expect((await ctx.app.request('/v1/payouts/nope', { headers: ctx.auth('ingest') })).status).toBe(404);
+  });
+});
+
+describe('arbitrary input to the affiliate ingest routes', () => {
+  let shared: TestContext;
+  beforeAll(async () => {
+    shared = await createTestContext({ ingest: { maxBatchItems: 20 } });
+  });
+  afterAll(async () => {
+    await shared.close();
+  });
+
+  const total = async () =>
+    Number(
+      (
+        await sql<{
+          n: number;
+        }>`select (select count(*) from affiliate_events) + (select count(*) from affiliates)
+          + (select count(*) from affiliate_coupons) + (select count(*) from payouts) as n`.execute(
+          shared.storage.db,
+        )
+      ).rows[0]?.n,
+    );
+
+  const nearlyValidEvent = fc.record(
+    {
+      id: fc.oneof(fc.string({ maxLength: 10 }), fc.constant('dup')),
+      type: fc.constantFrom('click', 'conversion', 'refund', 'other'),
+      ts: fc.oneof(
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.integer(),
+        fc.string(),
+      ),
+      affiliateId: fc.string({ maxLength: 8 }),
+      clickId: fc.string({ maxLength: 8 }),
+      orderId: fc.string({ maxLength: 8 }),
+      subjectId: fc.string({ maxLength: 8 }),
+      amount: fc.oneof(fc.double(), fc.integer()),
+      currency: fc.constantFrom('EUR', 'usd', ''),
+      ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()),
+      userAgent: fc.string({ maxLength: 20 }),
+      landingUrl: fc.oneof(fc.webUrl({ withQueryParameters: true }), fc.string()),
+    },
+    { requiredKeys: ['id', 'type'] },
+  );
+
+  it('never yields a 5xx, and a write is all or nothing', async () => {
+    const bodies = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ events: fc.array(nearlyValidEvent, { maxLength: 25 }) }),
+      fc.record({
+        affiliates: fc.array(
+          fc.record({
+            id: fc.string({ maxLength: 5 }),
+            name: fc.string(),
+            couponCodes: fc.array(fc.constantFrom('A', 'B', 'c'), { maxLength: 3 }),
+          }),
+          { maxLength: 3 },
+        ),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/v1/events', '/v1/affiliates', '/v1/payouts'),
+        bodies,
+        async (route, body) => {
+          const before = await total();
+          const res = await shared.app.request(route, {
+            method: 'POST',
+            headers: jsonHeaders(shared, 'ingest'),
+            body: JSON.stringify(body),
+          });
+          expect(res.status).toBeLessThan(500);
+          const after = await total();
+          if (res.status >= 400) expect(after).toBe(before);
+          if (route === '/v1/events' && res.status === 202) {
+            const { accepted } = (await res.json()) as { accepted: number };
+            expect(after - before).toBe(accepted);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,200 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createMiddleware } from 'hono/factory';
+import { requireRole } from '../../api/auth.ts';
+import type { AppDeps, AppEnv } from '../../api/context.ts';
+import { jsonBody } from '../../api/json-body.ts';
+import { routeTemplate } from '../../api/metrics.ts';
+import {
+  AUTH_PROBLEMS,
+  BEARER_SECURITY,
+  BODY_PROBLEMS,
+  createRouter,
+  problemResponses,
+} from '../../api/openapi.ts';
+import { ProblemError } from '../../api/problem.ts';
+import type { PayoutRow } from '../../storage/payouts.table.ts';
+import { ingestItemsCounter, ingestRejectedCounter, rejectionReason } from '../ingest-metrics.ts';
+import {
+  type Affiliate,
+  AffiliateBodySchema,
+  EventBatchSchema,
+  PayoutRequestSchema,
+  PayoutSchema,
+} from './schemas.ts';
+import { insertEvents, insertPayout, toEventRow, upsertAffiliates } from './store.ts';
+
+const WRITE_PROBLEMS = [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 'unavailable'] as const;
+
+function toPayout(row: PayoutRow): z.infer<typeof PayoutSchema> {
+  return {
+    id: row.id,
+    affiliateId: row.affiliate_id,
+    periodStart: row.period_start,
+    periodEnd: row.period_end,
+    amount: row.amount,
+    currency: row.currency,
+    status: row.status as z.infer<typeof PayoutSchema>['status'],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function tooMany(count: number, limit: number, what: string): ProblemError {
+  return new ProblemError('payload-too-large', `${count} ${what} exceed the batch limit of ${limit}`);
+}
+
+/** The affiliate-tracking routes: affiliates, events and payout requests (role ingest). */
+export function affiliateRoutes(deps: AppDeps) {
+  const items = ingestItemsCounter(deps.registry);
+  const rejected = ingestRejectedCounter(deps.registry);
+  const limit = deps.ingest.maxBatchItems;
+  const body = jsonBody(deps.ingest.maxBodyBytes);
+  // Counts every refused request once, by route and reason, whatever refused it (auth, size, schema, queue).
+  const countRejections = createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    if (c.res.status >= 400) rejected.inc({ route: routeTemplate(c), reason: rejectionReason(c.res.status) });
+  });
+
+  const eventsRoute = createRoute({
+    method: 'post',
+    path: '/events',
+    tags: ['ingest'],
+    summary: 'Affiliate clicks, conversions and refunds; idempotent on event id',
+    description:
+      'The batch is validated whole: one bad event rejects it with 422 naming the event index, and nothing ' +
+      'is stored. 202 means every event is committed. IPs are stored only as a keyed hash and a /24 or /48 prefix.',
+    security: BEARER_SECURITY,
+    middleware: [countRejections, requireRole('ingest'), body] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: EventBatchSchema } } } },
+    responses: {
+      202: {
+        description: 'Committed',
+        content: {
+          'application/json': {
+            schema: z.object({ accepted: z.number().int(), duplicates: z.number().int() }),
+          },
+        },
+      },
+      ...problemResponses(...WRITE_PROBLEMS),
+    },
+  });
+
+  const affiliatesRoute = createRoute({
+    method: 'post',
+    path: '/affiliates',
+    tags: ['ingest'],
+    summary: 'Upserts one affiliate, or a batch `{affiliates: [...]}`, with its coupon codes',
+    security: BEARER_SECURITY,
+    middleware: [countRejections, requireRole('ingest'), body] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: AffiliateBodySchema } } } },
+    responses: {
+      200: {
+        description: 'Committed',
+        content: { 'application/json': { schema: z.object({ upserted: z.number().int() }) } },
+      },
+      ...problemResponses(...WRITE_PROBLEMS, 'conflict'),
+    },
+  });
+
+  const createPayoutRoute = createRoute({
+    method: 'post',
+    path: '/payouts',
+    tags: ['ingest'],
+    summary: 'A payout request, stored as pending; idempotent on id',
+    security: BEARER_SECURITY,
+    middleware: [countRejections, requireRole('ingest'), body] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: PayoutRequestSchema } } } },
+    responses: {
+      201: { description: 'Created', content: { 'application/json': { schema: PayoutSchema } } },
+      200: {
+        description: 'The same request was stored before',
+        content: { 'application/json': { schema: PayoutSchema } },
+      },
+      ...problemResponses(...WRITE_PROBLEMS, 'conflict'),
+    },
+  });
+
+  const getPayoutRoute = createRoute({
+    method: 'get',
+    path: '/payouts/{id}',
+    tags: ['ingest'],
+    summary: 'A payout request with its status',
+    security: BEARER_SECURITY,
+    middleware: [requireRole('ingest')] as const,
+    request: { params: z.object({ id: z.string().min(1).max(128) }) },
+    responses: {
+      200: { description: 'The payout', content: { 'application/json': { schema: PayoutSchema } } },
+      ...problemResponses(...AUTH_PROBLEMS, 'not-found', 'validation-failed'),
+    },
+  });
+
+  return createRouter()
+    .openapi(eventsRoute, async (c) => {
+      const { events } = c.req.valid('json');
+      if (events.length > limit) throw tooMany(events.length, limit, 'events');
+      const receivedAt = c.var.clock().toISOString();
+      const rows = events.map((event) => toEventRow(event, deps.secret, receivedAt));
+      const counts = await deps.writer.submit(rows.length, insertEvents(rows));
+      let accepted = 0;
+      let duplicates = 0;
+      for (const [kind, n] of Object.entries(counts)) {
+        if (n.accepted > 0) items.inc({ kind, outcome: 'accepted', reason: 'ok' }, n.accepted);
+        if (n.duplicates > 0) items.inc({ kind, outcome: 'duplicate', reason: 'duplicate' }, n.duplicates);
+        accepted += n.accepted;
+        duplicates += n.duplicates;
+      }
+      return c.json({ accepted, duplicates }, 202);
+    })
+    .openapi(affiliatesRoute, async (c) => {
+      const input = c.req.valid('json');
+      const affiliates: Affiliate[] = 'affiliates' in input ? input.affiliates : [input];
+      if (affiliates.length > limit) throw tooMany(affiliates.length, limit, 'affiliates');
+      const seen = new Map<string, number>();
+      affiliates.forEach((a, i) => {
+        for (const code of a.couponCodes.map((x) => x.toUpperCase())) {
+          const other = seen.get(code);
+          if (other !== undefined && affiliates[other]?.id !== a.id) {
+            throw new ProblemError(
+              'conflict',
+              `coupon code ${code} is given to two affiliates in this batch`,
+              {
+                errors: [
+                  { path: `/affiliates/${i}/couponCodes`, message: `${code} also belongs to item ${other}` },
+                ],
+              },
+            );
+          }
+          seen.set(code, i);
+        }
+      });
+      const now = c.var.clock().toISOString();
+      const upserted = await deps.writer.submit(
+        affiliates.length,
+        upsertAffiliates(affiliates, deps.secret, now),
+      );
+      items.inc({ kind: 'affiliate', outcome: 'accepted', reason: 'ok' }, upserted);
+      return c.json({ upserted }, 200);
+    })
+    .openapi(createPayoutRoute, async (c) => {
+      const request = c.req.valid('json');
+      const { created, payout } = await deps.writer.submit(
+        1,
+        insertPayout(request, c.var.clock().toISOString()),
+      );
+      items.inc({
+        kind: 'payout',
+        outcome: created ? 'accepted' : 'duplicate',
+        reason: created ? 'ok' : 'duplicate',
+      });
+      return c.json(toPayout(payout), created ? 201 : 200);
+    })
+    .openapi(getPayoutRoute, async (c) => {
+      const row = await c.var.db
+        .selectFrom('payouts')
+        .selectAll()
+        .where('id', '=', c.req.valid('param').id)
+        .executeTakeFirst();
+      if (!row) throw new ProblemError('not-found', 'no payout has this id');
+      return c.json(toPayout(row), 200);
+    });
+}

@@ -1,0 +1,141 @@
+import { z } from '@hono/zod-openapi';
+
+const id = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, `expected a ${what} of printable ASCII without spaces`);
+
+/** An instant as ISO 8601 with an offset, or epoch milliseconds; normalised to ISO UTC. */
+export const Timestamp = z
+  .union([
+    z.iso.datetime({ offset: true }),
+    z.number().int().min(0).max(8_640_000_000_000), // JavaScript's Date range
+  ])
+  .transform((value) => new Date(value).toISOString())
+  .openapi({ description: 'ISO 8601 with offset, or epoch milliseconds', example: '2026-11-28T12:00:00Z' });
+
+const Money = z.number().finite().min(0).max(1e12);
+const Currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as EUR');
+const Country = z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as DE');
+const Ip = z.union([z.ipv4(), z.ipv6()], { message: 'expected an IPv4 or IPv6 address' });
+const UserAgent = z.string().max(1024);
+const Url = z.string().max(4096).url();
+
+export const ClickSchema = z
+  .strictObject({
+    id: id('event id'),
+    type: z.literal('click'),
+    ts: Timestamp,
+    affiliateId: id('affiliate id'),
+    campaignId: id('campaign id').optional(),
+    clickId: id('click id'),
+    ip: Ip,
+    userAgent: UserAgent,
+    referrer: Url.optional(),
+    landingUrl: Url.optional(),
+    subjectId: id('subject id').optional(),
+    country: Country.optional(),
+  })
+  .openapi('Click');
+
+export const ConversionSchema = z
+  .strictObject({
+    id: id('event id'),
+    type: z.literal('conversion'),
+    ts: Timestamp,
+    affiliateId: id('affiliate id').optional(),
+    campaignId: id('campaign id').optional(),
+    clickId: id('click id').optional(),
+    orderId: id('order id'),
+    subjectId: id('subject id'),
+    amount: Money,
+    currency: Currency,
+    couponCode: z.string().min(1).max(64).optional(),
+    ip: Ip,
+    userAgent: UserAgent,
+    newCustomer: z.boolean().optional(),
+    country: Country.optional(),
+  })
+  .openapi('Conversion');
+
+export const RefundSchema = z
+  .strictObject({
+    id: id('event id'),
+    type: z.literal('refund'),
+    ts: Timestamp,
+    orderId: id('order id'),
+    amount: Money,
+    currency: Currency,
+    reason: z.string().max(500).optional(),
+  })
+  .openapi('Refund');
+
+export const AffiliateEventSchema = z.discriminatedUnion('type', [
+  ClickSchema,
+  ConversionSchema,
+  RefundSchema,
+]);
+export type AffiliateEvent = z.infer<typeof AffiliateEventSchema>;
+
+/** Hard ceiling of the schema; the configured `maxBatchItems` (413 past it) is usually lower. */
+export const SCHEMA_MAX_ITEMS = 100_000;
+
+export const EventBatchSchema = z.strictObject({
+  events: z.array(AffiliateEventSchema).min(1).max(SCHEMA_MAX_ITEMS),
+});
+
+export const AffiliateSchema = z
+  .strictObject({
+    id: id('affiliate id'),
+    name: z.string().min(1).max(200),
+    couponCodes: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[\w-]+$/, 'expected letters, digits, _ or -'),
+      )
+      .max(100),
+    subjectId: id('subject id').optional(),
+    payoutAccount: z.string().min(1).max(128).optional(),
+  })
+  .openapi('Affiliate');
+export type Affiliate = z.infer<typeof AffiliateSchema>;
+
+export const AffiliateBodySchema = z.union([
+  AffiliateSchema,
+  z.strictObject({ affiliates: z.array(AffiliateSchema).min(1).max(SCHEMA_MAX_ITEMS) }),
+]);
+
+export const PayoutRequestSchema = z
+  .strictObject({
+    id: id('payout id'),
+    affiliateId: id('affiliate id'),
+    periodStart: Timestamp,
+    periodEnd: Timestamp,
+    amount: Money,
+    currency: Currency,
+  })
+  .refine((p) => p.periodStart < p.periodEnd, {
+    message: 'periodEnd must be after periodStart',
+    path: ['periodEnd'],
+  })
+  .openapi('PayoutRequest');
+export type PayoutRequest = z.infer<typeof PayoutRequestSchema>;
+
+export const PayoutSchema = z
+  .object({
+    id: z.string(),
+    affiliateId: z.string(),
+    periodStart: z.string(),
+    periodEnd: z.string(),
+    amount: z.number(),
+    currency: z.string(),
+    status: z.enum(['pending', 'approved', 'flagged', 'held', 'rejected', 'paid']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Payout');

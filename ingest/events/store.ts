@@ -1,0 +1,281 @@
+import type SQLite from 'better-sqlite3';
+import { ProblemError } from '../../api/problem.ts';
+import type { AffiliateEventsTable } from '../../storage/affiliate-events.table.ts';
+import type { PayoutRow } from '../../storage/payouts.table.ts';
+import type { WriteWork } from '../batch-writer.ts';
+import { hashIdentifier, truncateIp } from '../identifiers.ts';
+import type { Affiliate, AffiliateEvent, PayoutRequest } from './schemas.ts';
+
+type EventRow = AffiliateEventsTable;
+type EventType = EventRow['type'];
+
+const EVENT_COLUMNS = [
+  'id',
+  'type',
+  'ts',
+  'affiliate_id',
+  'campaign_id',
+  'click_id',
+  'order_id',
+  'subject_id',
+  'amount',
+  'currency',
+  'coupon_code',
+  'ip_hash',
+  'ip_prefix',
+  'user_agent',
+  'referrer_host',
+  'landing_path',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'country',
+  'new_customer',
+  'reason',
+  'received_at',
+] as const satisfies readonly (keyof EventRow)[];
+
+const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+
+/** Landing URL → its path and UTM parameters (each capped); the rest of the query is not kept. */
+function landing(url: string | undefined): Pick<EventRow, 'landing_path' | (typeof UTM_KEYS)[number]> {
+  const empty = {
+    landing_path: null,
+    utm_source: null,
+    utm_medium: null,
+    utm_campaign: null,
+    utm_term: null,
+    utm_content: null,
+  };
+  if (url === undefined) return empty;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return empty;
+  }
+  const utm = (key: string) => parsed.searchParams.get(key)?.slice(0, 200) ?? null;
+  return {
+    landing_path: parsed.pathname.slice(0, 1000),
+    utm_source: utm('utm_source'),
+    utm_medium: utm('utm_medium'),
+    utm_campaign: utm('utm_campaign'),
+    utm_term: utm('utm_term'),
+    utm_content: utm('utm_content'),
+  };
+}
+
+function host(url: string | undefined): string | null {
+  if (url === undefined) return null;
+  try {
+    return new URL(url).hostname.toLowerCase() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The row stored for one validated event: personal identifiers minimised, URLs reduced. */
+export function toEventRow(event: AffiliateEvent, secret: Buffer, receivedAt: string): EventRow {
+  const base: EventRow = {
+    id: event.id,
+    type: event.type,
+    ts: event.ts,
+    affiliate_id: null,
+    campaign_id: null,
+    click_id: null,
+    order_id: null,
+    subject_id: null,
+    amount: null,
+    currency: null,
+    coupon_code: null,
+    ip_hash: null,
+    ip_prefix: null,
+    user_agent: null,
+    referrer_host: null,
+    landing_path: null,
+    utm_source: null,
+    utm_medium: null,
+    utm_campaign: null,
+    utm_term: null,
+    utm_content: null,
+    country: null,
+    new_customer: null,
+    reason: null,
+    received_at: receivedAt,
+  };
+  switch (event.type) {
+    case 'click':
+      return {
+        ...base,
+        ...landing(event.landingUrl),
+        affiliate_id: event.affiliateId,
+        campaign_id: event.campaignId ?? null,
+        click_id: event.clickId,
+        subject_id: event.subjectId ?? null,
+        ip_hash: hashIdentifier(secret, 'ip', event.ip),
+        ip_prefix: truncateIp(event.ip) ?? null,
+        user_agent: event.userAgent,
+        referrer_host: host(event.referrer),
+        country: event.country ?? null,
+      };
+    case 'conversion':
+      return {
+        ...base,
+        affiliate_id: event.affiliateId ?? null,
+        campaign_id: event.campaignId ?? null,
+        click_id: event.clickId ?? null,
+        order_id: event.orderId,
+        subject_id: event.subjectId,
+        amount: event.amount,
+        currency: event.currency,
+        coupon_code: event.couponCode?.toUpperCase() ?? null,
+        ip_hash: hashIdentifier(secret, 'ip', event.ip),
+        ip_prefix: truncateIp(event.ip) ?? null,
+        user_agent: event.userAgent,
+        country: event.country ?? null,
+        new_customer: event.newCustomer === undefined ? null : Number(event.newCustomer),
+      };
+    case 'refund':
+      return {
+        ...base,
+        order_id: event.orderId,
+        amount: event.amount,
+        currency: event.currency,
+        reason: event.reason ?? null,
+      };
+  }
+}
+
+/** Per event type, how many rows were new and how many repeated an id already stored. */
+export type EventCounts = Record<EventType, { accepted: number; duplicates: number }>;
+
+// Statements are prepared once per connection; the group commit runs them synchronously.
+const insertEventStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
+
+function insertEventStatement(sqlite: SQLite.Database): SQLite.Statement {
+  let statement = insertEventStatements.get(sqlite);
+  if (!statement) {
+    statement = sqlite.prepare(
+      `insert into affiliate_events (${EVENT_COLUMNS.join(', ')}) values (${EVENT_COLUMNS.map(() => '?').join(', ')})
+       on conflict (id) do nothing`,
+    );
+    insertEventStatements.set(sqlite, statement);
+  }
+  return statement;
+}
+
+/** Inserts the rows, skipping ids already stored (idempotency on event id). */
+export function insertEvents(rows: EventRow[]): WriteWork<EventCounts> {
+  return (sqlite) => {
+    const insert = insertEventStatement(sqlite);
+    const counts: EventCounts = {
+      click: { accepted: 0, duplicates: 0 },
+      conversion: { accepted: 0, duplicates: 0 },
+      refund: { accepted: 0, duplicates: 0 },
+    };
+    const values: unknown[] = new Array(EVENT_COLUMNS.length);
+    for (const row of rows) {
+      for (let i = 0; i < EVENT_COLUMNS.length; i += 1) values[i] = row[EVENT_COLUMNS[i] as keyof EventRow];
+      const { changes } = insert.run(values);
+      if (changes > 0) counts[row.type].accepted += 1;
+      else counts[row.type].duplicates += 1;
+    }
+    return counts;
+  };
+}
+
+/**
+ * Upserts affiliates and replaces each one's coupon codes. A code held by another affiliate is a 409 for the
+ * whole batch (the group commit then retries this submission alone, so nothing of it is stored).
+ */
+export function upsertAffiliates(affiliates: Affiliate[], secret: Buffer, now: string): WriteWork<number> {
+  return (sqlite) => {
+    const upsert = sqlite.prepare(
+      `insert into affiliates (id, name, subject_id, payout_account_hash, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?)
+       on conflict (id) do update set name = excluded.name, subject_id = excluded.subject_id,
+         payout_account_hash = excluded.payout_account_hash, updated_at = excluded.updated_at`,
+    );
+    const owner = sqlite.prepare('select affiliate_id from affiliate_coupons where code = ?').pluck();
+    const clearCodes = sqlite.prepare('delete from affiliate_coupons where affiliate_id = ?');
+    const addCode = sqlite.prepare('insert into affiliate_coupons (code, affiliate_id) values (?, ?)');
+    affiliates.forEach((a, index) => {
+      upsert.run(
+        a.id,
+        a.name,
+        a.subjectId ?? null,
+        a.payoutAccount === undefined ? null : hashIdentifier(secret, 'account', a.payoutAccount),
+        now,
+        now,
+      );
+      clearCodes.run(a.id);
+      for (const code of new Set(a.couponCodes.map((c) => c.toUpperCase()))) {
+        const holder = owner.get(code) as string | undefined;
+        if (holder !== undefined && holder !== a.id) {
+          throw new ProblemError('conflict', `coupon code ${code} belongs to another affiliate`, {
+            errors: [{ path: `/${index}/couponCodes`, message: `${code} belongs to affiliate ${holder}` }],
+          });
+        }
+        addCode.run(code, a.id);
+      }
+    });
+    return affiliates.length;
+  };
+}
+
+/** What storing a payout request did: created it, or found the identical request already stored. */
+export interface PayoutWrite {
+  created: boolean;
+  payout: PayoutRow;
+}
+
+/**
+ * Stores a payout request as `pending`. Idempotent on id: the same request again returns the stored one; a
+ * different request under a stored id is a 409. An unknown affiliate is a 422.
+ */
+export function insertPayout(request: PayoutRequest, now: string): WriteWork<PayoutWrite> {
+  return (sqlite) => {
+    const affiliate = sqlite
+      .prepare('select 1 from affiliates where id = ?')
+      .pluck()
+      .get(request.affiliateId);
+    if (affiliate === undefined) {
+      throw new ProblemError('validation-failed', 'the payout names an affiliate Vigil does not know', {
+        errors: [
+          {
+            path: '/affiliateId',
+            message: `no affiliate ${request.affiliateId}; send it to /v1/affiliates first`,
+          },
+        ],
+      });
+    }
+    const { changes } = sqlite
+      .prepare(
+        `insert into payouts (id, affiliate_id, period_start, period_end, amount, currency, status, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, 'pending', ?, ?) on conflict (id) do nothing`,
+      )
+      .run(
+        request.id,
+        request.affiliateId,
+        request.periodStart,
+        request.periodEnd,
+        request.amount,
+        request.currency,
+        now,
+        now,
+      );
+    const payout = sqlite.prepare('select * from payouts where id = ?').get(request.id) as PayoutRow;
+    if (changes === 0) {
+      const same =
+        payout.affiliate_id === request.affiliateId &&
+        payout.period_start === request.periodStart &&
+        payout.period_end === request.periodEnd &&
+        payout.amount === request.amount &&
+        payout.currency === request.currency;
+      if (!same) throw new ProblemError('conflict', `payout ${request.id} exists with different details`);
+    }
+    return { created: changes > 0, payout };
+  };
+}

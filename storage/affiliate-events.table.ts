@@ -1,0 +1,36 @@
+import type { Selectable } from 'kysely';
+
+/**
+ * Clicks, conversions and refunds in one table, keyed by the sender's event id (idempotency). IPs are kept
+ * only as a keyed hash and a /24 or /48 prefix; the referrer only as its host; the landing URL as its path
+ * and UTM parameters.
+ */
+export interface AffiliateEventsTable {
+  id: string;
+  type: 'click' | 'conversion' | 'refund';
+  ts: string;
+  affiliate_id: string | null;
+  campaign_id: string | null;
+  click_id: string | null;
+  order_id: string | null;
+  subject_id: string | null;
+  amount: number | null;
+  currency: string | null;
+  coupon_code: string | null;
+  ip_hash: string | null;
+  ip_prefix: string | null;
+  user_agent: string | null;
+  referrer_host: string | null;
+  landing_path: string | null;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+  country: string | null;
+  new_customer: number | null;
+  reason: string | null;
+  received_at: string;
+}
+
+export type AffiliateEventRow = Selectable<AffiliateEventsTable>;

@@ -1,0 +1,20 @@
+import type { Selectable } from 'kysely';
+
+/** An affiliate (creator) the marketplace pays; `subject_id` is the creator's own data-subject id. */
+export interface AffiliatesTable {
+  id: string;
+  name: string;
+  subject_id: string | null;
+  /** Keyed hash of the payout account: enough to spot accounts shared between affiliates. */
+  payout_account_hash: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Each coupon code belongs to one affiliate; codes are stored upper-case. */
+export interface AffiliateCouponsTable {
+  code: string;
+  affiliate_id: string;
+}
+
+export type AffiliateRow = Selectable<AffiliatesTable>;
