@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 
 const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>> = {
   http: async (options) => (await import('./http.ts')).run(options),
+  ingest: async (options) => (await import('./ingest.ts')).run(options),
 };
 
 const { values, positionals } = parseArgs({

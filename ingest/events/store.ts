@@ -37,28 +37,36 @@ const EVENT_COLUMNS = [
   'received_at',
 ] as const satisfies readonly (keyof EventRow)[];
 
-const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+
+type LandingFields = Pick<
+  EventRow,
+  'landing_path' | 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_term' | 'utm_content'
+>;
+
+const NO_LANDING: LandingFields = {
+  landing_path: null,
+  utm_source: null,
+  utm_medium: null,
+  utm_campaign: null,
+  utm_term: null,
+  utm_content: null,
+};
 
 /** Landing URL → its path and UTM parameters (each capped); the rest of the query is not kept. */
-function landing(url: string | undefined): Pick<EventRow, 'landing_path' | (typeof UTM_KEYS)[number]> {
-  const empty = {
-    landing_path: null,
-    utm_source: null,
-    utm_medium: null,
-    utm_campaign: null,
-    utm_term: null,
-    utm_content: null,
-  };
-  if (url === undefined) return empty;
+function landing(url: string | undefined): LandingFields {
+  if (url === undefined) return NO_LANDING;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return empty;
+    return NO_LANDING;
   }
-  const utm = (key: string) => parsed.searchParams.get(key)?.slice(0, 200) ?? null;
+  const path = parsed.pathname.slice(0, 1000);
+  if (parsed.search.length < 2) return { ...NO_LANDING, landing_path: path };
+  const q = parsed.searchParams;
+  const utm = (key: string) => q.get(key)?.slice(0, 200) ?? null;
   return {
-    landing_path: parsed.pathname.slice(0, 1000),
+    landing_path: path,
     utm_source: utm('utm_source'),
     utm_medium: utm('utm_medium'),
     utm_campaign: utm('utm_campaign'),
@@ -67,85 +75,47 @@ function landing(url: string | undefined): Pick<EventRow, 'landing_path' | (type
   };
 }
 
+const URL_HOST = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i;
+
+/** The host of an already validated URL, without parsing the rest of it. */
 function host(url: string | undefined): string | null {
   if (url === undefined) return null;
-  try {
-    return new URL(url).hostname.toLowerCase() || null;
-  } catch {
-    return null;
-  }
+  return URL_HOST.exec(url)?.[1]?.toLowerCase() || null;
 }
 
 /** The row stored for one validated event: personal identifiers minimised, URLs reduced. */
 export function toEventRow(event: AffiliateEvent, secret: Buffer, receivedAt: string): EventRow {
-  const base: EventRow = {
+  const isClick = event.type === 'click';
+  const isConversion = event.type === 'conversion';
+  const ip = isClick || isConversion ? event.ip : undefined;
+  const where = isClick ? landing(event.landingUrl) : NO_LANDING;
+  return {
     id: event.id,
     type: event.type,
     ts: event.ts,
-    affiliate_id: null,
-    campaign_id: null,
-    click_id: null,
-    order_id: null,
-    subject_id: null,
-    amount: null,
-    currency: null,
-    coupon_code: null,
-    ip_hash: null,
-    ip_prefix: null,
-    user_agent: null,
-    referrer_host: null,
-    landing_path: null,
-    utm_source: null,
-    utm_medium: null,
-    utm_campaign: null,
-    utm_term: null,
-    utm_content: null,
-    country: null,
-    new_customer: null,
-    reason: null,
+    affiliate_id: isClick || isConversion ? (event.affiliateId ?? null) : null,
+    campaign_id: isClick || isConversion ? (event.campaignId ?? null) : null,
+    click_id: isClick || isConversion ? (event.clickId ?? null) : null,
+    order_id: isClick ? null : event.orderId,
+    subject_id: isClick || isConversion ? (event.subjectId ?? null) : null,
+    amount: isClick ? null : event.amount,
+    currency: isClick ? null : event.currency,
+    coupon_code: isConversion ? (event.couponCode?.toUpperCase() ?? null) : null,
+    ip_hash: ip === undefined ? null : hashIdentifier(secret, 'ip', ip),
+    ip_prefix: ip === undefined ? null : (truncateIp(ip) ?? null),
+    user_agent: isClick || isConversion ? event.userAgent : null,
+    referrer_host: isClick ? host(event.referrer) : null,
+    landing_path: where.landing_path,
+    utm_source: where.utm_source,
+    utm_medium: where.utm_medium,
+    utm_campaign: where.utm_campaign,
+    utm_term: where.utm_term,
+    utm_content: where.utm_content,
+    country: isClick || isConversion ? (event.country ?? null) : null,
+    new_customer: isConversion && event.newCustomer !== undefined ? Number(event.newCustomer) : null,
+    reason: event.type === 'refund' ? (event.reason ?? null) : null,
     received_at: receivedAt,
   };
-  switch (event.type) {
-    case 'click':
-      return {
-        ...base,
-        ...landing(event.landingUrl),
-        affiliate_id: event.affiliateId,
-        campaign_id: event.campaignId ?? null,
-        click_id: event.clickId,
-        subject_id: event.subjectId ?? null,
-        ip_hash: hashIdentifier(secret, 'ip', event.ip),
-        ip_prefix: truncateIp(event.ip) ?? null,
-        user_agent: event.userAgent,
-        referrer_host: host(event.referrer),
-        country: event.country ?? null,
-      };
-    case 'conversion':
-      return {
-        ...base,
-        affiliate_id: event.affiliateId ?? null,
-        campaign_id: event.campaignId ?? null,
-        click_id: event.clickId ?? null,
-        order_id: event.orderId,
-        subject_id: event.subjectId,
-        amount: event.amount,
-        currency: event.currency,
-        coupon_code: event.couponCode?.toUpperCase() ?? null,
-        ip_hash: hashIdentifier(secret, 'ip', event.ip),
-        ip_prefix: truncateIp(event.ip) ?? null,
-        user_agent: event.userAgent,
-        country: event.country ?? null,
-        new_customer: event.newCustomer === undefined ? null : Number(event.newCustomer),
-      };
-    case 'refund':
-      return {
-        ...base,
-        order_id: event.orderId,
-        amount: event.amount,
-        currency: event.currency,
-        reason: event.reason ?? null,
-      };
-  }
 }
 
 /** Per event type, how many rows were new and how many repeated an id already stored. */

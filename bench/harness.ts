@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The benchmark server process: Vigil and the bare baseline, on their own ports. */
+export interface Target {
+  vigil: string;
+  bare: string;
+  keys: { dpo: string; ingest: string };
+  dataDir: string;
+  stop(): void;
+}
+
+/** Starts `bench/target.ts` in a child process, so that load generation and serving do not share a thread. */
+export async function startTarget(): Promise<Target> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/target.ts'), dataDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const info = await new Promise<{ vigil: number; bare: number; keys: Target['keys'] }>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString())));
+    child.once('exit', (code) => reject(new Error(`benchmark target exited with ${code}`)));
+  });
+  return {
+    vigil: `http://127.0.0.1:${info.vigil}`,
+    bare: `http://127.0.0.1:${info.bare}`,
+    keys: info.keys,
+    dataDir,
+    stop() {
+      child.kill('SIGTERM');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One autocannon measurement. */
+export interface Measurement {
+  name: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+export async function measure(name: string, options: autocannon.Options): Promise<Measurement> {
+  const result = await autocannon({ connections: 32, ...options });
+  return {
+    name,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.non2xx,
+  };
+}
