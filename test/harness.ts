@@ -38,7 +38,13 @@ export async function createTestContext(
   const registry = createRegistry({ processMetrics: false });
   const clock = options.now ?? (() => new Date());
   const app = createApp(
-    createDeps({ storage, secret: Buffer.from('test-secret-test-secret-test-secret'), registry, clock, ingest: options.ingest }),
+    createDeps({
+      storage,
+      secret: Buffer.from('test-secret-test-secret-test-secret'),
+      registry,
+      clock,
+      ingest: options.ingest,
+    }),
   );
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) {

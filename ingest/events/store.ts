@@ -37,7 +37,6 @@ const EVENT_COLUMNS = [
   'received_at',
 ] as const satisfies readonly (keyof EventRow)[];
 
-
 type LandingFields = Pick<
   EventRow,
   'landing_path' | 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_term' | 'utm_content'
