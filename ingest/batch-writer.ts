@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../api/logger.ts';
 import { ProblemError } from '../api/problem.ts';
 import type { Storage } from '../storage/index.ts';
+import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
+import { WriteThread } from './write-thread.ts';
 
 /** Synchronous work on the raw connection, run inside the group's transaction. */
 export type WriteWork<T> = (sqlite: SQLite.Database) => T;
@@ -50,6 +52,7 @@ export class BatchWriter {
   readonly #batchRows: Histogram;
   readonly #commitSeconds: Histogram;
   readonly #refused: Counter<'reason'>;
+  readonly #thread: WriteThread;
 
   constructor(
     storage: Storage,
@@ -83,6 +86,10 @@ export class BatchWriter {
       labelNames: ['reason'] as const,
       registers: [registry],
     });
+    this.#thread = new WriteThread(storage.file, logger, (rows, seconds) => {
+      this.#batchRows.observe(rows);
+      this.#commitSeconds.observe(seconds);
+    });
   }
 
   /** Rows waiting now. */
@@ -95,13 +102,10 @@ export class BatchWriter {
    * Throws a 503 problem at once when the queue is full or the writer is closing.
    */
   submit<T>(rows: number, work: WriteWork<T>): Promise<T> {
-    if (this.#closed) {
-      this.#refused.inc({ reason: 'closing' });
-      return Promise.reject(this.#unavailable('Vigil is shutting down'));
-    }
-    if (this.#queuedRows > 0 && this.#queuedRows + rows > this.#options.maxQueuedRows) {
-      this.#refused.inc({ reason: 'queue_full' });
-      return Promise.reject(this.#unavailable('the ingestion queue is full'));
+    try {
+      this.#admit(rows);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ rows, work, resolve: resolve as (value: unknown) => void, reject });
@@ -111,6 +115,26 @@ export class BatchWriter {
     });
   }
 
+  /**
+   * Runs a named write op on the write thread (for the hottest paths), under the same queue bound; resolves
+   * once the thread's group transaction holding it has committed.
+   */
+  async submitOp<K extends WriteOpName>(
+    rows: number,
+    op: K,
+    payload: WriteOpPayload<K>,
+  ): Promise<WriteOpResult<K>> {
+    this.#admit(rows);
+    this.#queuedRows += rows;
+    this.#depth.set(this.#queuedRows);
+    try {
+      return await this.#thread.run(rows, op, payload);
+    } finally {
+      this.#queuedRows -= rows;
+      this.#depth.set(this.#queuedRows);
+    }
+  }
+
   /** Refuses new work, then waits until everything queued is committed. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -118,6 +142,20 @@ export class BatchWriter {
       if (!this.#running) this.#schedule();
       await this.#running;
       await new Promise((resolve) => setImmediate(resolve));
+    }
+    while (this.#queuedRows > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.#thread.close();
+  }
+
+  /** Throws the 503 problem when the writer is closing or `rows` more would overfill the queue. */
+  #admit(rows: number): void {
+    if (this.#closed) {
+      this.#refused.inc({ reason: 'closing' });
+      throw this.#unavailable('Vigil is shutting down');
+    }
+    if (this.#queuedRows > 0 && this.#queuedRows + rows > this.#options.maxQueuedRows) {
+      this.#refused.inc({ reason: 'queue_full' });
+      throw this.#unavailable('the ingestion queue is full');
     }
   }
 

@@ -27,11 +27,6 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/**
- * Starts every transaction with BEGIN IMMEDIATE: it takes the write lock up front (waiting up to the busy
- * timeout), so a transaction that reads and then writes — the audit chain reads its last hash — cannot be
- * overtaken by another process (the CLI, a second replica) between its read and its write.
- */
 const STATEMENT_CACHE_SIZE = 512;
 
 /**
@@ -60,6 +55,11 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
+/**
+ * Starts every transaction with BEGIN IMMEDIATE: it takes the write lock up front (waiting up to the busy
+ * timeout), so a transaction that reads and then writes — the audit chain reads its last hash — cannot be
+ * overtaken by another process (the CLI, a second replica) between its read and its write.
+ */
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
@@ -75,18 +75,31 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-/** Opens (creating when missing) the SQLite database in `dataDir`. */
-export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(dataDir, fileName);
+/**
+ * Opens one connection to a SQLite file with Vigil's settings. WAL lets readers run beside the writer; FULL
+ * makes every acknowledged commit survive a crash; secure_delete overwrites freed pages so erased data does not
+ * linger in the file; the busy timeout makes a second writer (the CLI, the write thread) wait, not fail.
+ */
+export function openSqliteConnection(file: string): SQLite.Database {
   const sqlite = new SQLite(file);
-  // WAL lets readers run beside the writer; FULL makes every acknowledged commit survive a crash;
-  // secure_delete overwrites freed pages so erased data does not linger in the file.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('secure_delete = ON');
+  return sqlite;
+}
+
+/** The SQLite file Vigil keeps in a data directory. */
+export function sqliteFile(dataDir: string, fileName = 'vigil.sqlite'): string {
+  return path.join(dataDir, fileName);
+}
+
+/** Opens (creating when missing) the SQLite database in `dataDir`. */
+export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = sqliteFile(dataDir, fileName);
+  const sqlite = openSqliteConnection(file);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(sqlite)) });
   let closed = false;
   return {

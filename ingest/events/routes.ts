@@ -21,7 +21,7 @@ import {
   PayoutRequestSchema,
   PayoutSchema,
 } from './schemas.ts';
-import { insertEvents, insertPayout, toEventRow, upsertAffiliates } from './store.ts';
+import { insertPayout, upsertAffiliates } from './store.ts';
 
 const WRITE_PROBLEMS = [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 'unavailable'] as const;
 
@@ -132,9 +132,11 @@ export function affiliateRoutes(deps: AppDeps) {
     .openapi(eventsRoute, async (c) => {
       const { events } = c.req.valid('json');
       if (events.length > limit) throw tooMany(events.length, limit, 'events');
-      const receivedAt = c.var.clock().toISOString();
-      const rows = events.map((event) => toEventRow(event, deps.secret, receivedAt));
-      const counts = await deps.writer.submit(rows.length, insertEvents(rows));
+      const counts = await deps.writer.submitOp(events.length, 'events.store', {
+        events,
+        secret: deps.secret,
+        receivedAt: c.var.clock().toISOString(),
+      });
       let accepted = 0;
       let duplicates = 0;
       for (const [kind, n] of Object.entries(counts)) {

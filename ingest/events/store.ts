@@ -6,7 +6,7 @@ import type { WriteWork } from '../batch-writer.ts';
 import { hashIdentifier, truncateIp } from '../identifiers.ts';
 import type { Affiliate, AffiliateEvent, PayoutRequest } from './schemas.ts';
 
-type EventRow = AffiliateEventsTable;
+export type EventRow = AffiliateEventsTable;
 type EventType = EventRow['type'];
 
 const EVENT_COLUMNS = [
@@ -136,23 +136,40 @@ function insertEventStatement(sqlite: SQLite.Database): SQLite.Statement {
 }
 
 /** Inserts the rows, skipping ids already stored (idempotency on event id). */
-export function insertEvents(rows: EventRow[]): WriteWork<EventCounts> {
-  return (sqlite) => {
-    const insert = insertEventStatement(sqlite);
-    const counts: EventCounts = {
-      click: { accepted: 0, duplicates: 0 },
-      conversion: { accepted: 0, duplicates: 0 },
-      refund: { accepted: 0, duplicates: 0 },
-    };
-    const values: unknown[] = new Array(EVENT_COLUMNS.length);
-    for (const row of rows) {
-      for (let i = 0; i < EVENT_COLUMNS.length; i += 1) values[i] = row[EVENT_COLUMNS[i] as keyof EventRow];
-      const { changes } = insert.run(values);
-      if (changes > 0) counts[row.type].accepted += 1;
-      else counts[row.type].duplicates += 1;
-    }
-    return counts;
+export function insertEventRows(sqlite: SQLite.Database, rows: EventRow[]): EventCounts {
+  const insert = insertEventStatement(sqlite);
+  const counts: EventCounts = {
+    click: { accepted: 0, duplicates: 0 },
+    conversion: { accepted: 0, duplicates: 0 },
+    refund: { accepted: 0, duplicates: 0 },
   };
+  const values: unknown[] = new Array(EVENT_COLUMNS.length);
+  for (const row of rows) {
+    for (let i = 0; i < EVENT_COLUMNS.length; i += 1) values[i] = row[EVENT_COLUMNS[i] as keyof EventRow];
+    const { changes } = insert.run(values);
+    if (changes > 0) counts[row.type].accepted += 1;
+    else counts[row.type].duplicates += 1;
+  }
+  return counts;
+}
+
+/** What the write thread needs to store a batch of validated events. */
+export interface EventBatch {
+  events: AffiliateEvent[];
+  secret: Uint8Array;
+  receivedAt: string;
+}
+
+/**
+ * Builds the rows of validated events and inserts them: on the write thread, so that hashing and URL parsing
+ * run beside request handling, and only the events (fewer fields than rows) cross between threads.
+ */
+export function storeEventBatch(sqlite: SQLite.Database, batch: EventBatch): EventCounts {
+  const secret = Buffer.from(batch.secret.buffer, batch.secret.byteOffset, batch.secret.byteLength);
+  return insertEventRows(
+    sqlite,
+    batch.events.map((event) => toEventRow(event, secret, batch.receivedAt)),
+  );
 }
 
 /**
