@@ -3,6 +3,7 @@ import type { AffiliateCouponsTable, AffiliatesTable } from './affiliates.table.
 import type { ApiKeysTable } from './api-keys.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
 import type { PayoutsTable } from './payouts.table.ts';
+import type { ServerLogsTable } from './server-logs.table.ts';
 
 /** Every table Vigil keeps, by name. */
 export interface Database {
@@ -12,4 +13,5 @@ export interface Database {
   affiliate_coupons: AffiliateCouponsTable;
   affiliate_events: AffiliateEventsTable;
   payouts: PayoutsTable;
+  server_logs: ServerLogsTable;
 }

@@ -69,6 +69,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     },
   },
   { method: 'GET', template: '/v1/payouts/:id', path: '/v1/payouts/p-auth-suite', roles: ['ingest'] },
+  {
+    method: 'POST',
+    template: '/v1/logs',
+    path: '/v1/logs',
+    roles: ['ingest'],
+    body: [{ ts: '2026-11-28T10:00:00Z', level: 'info', service: 'checkout', message: 'auth suite' }],
+  },
+  { method: 'GET', template: '/v1/logs', path: '/v1/logs?q=auth', roles: ['sre'] },
 ];
 
 /** Routes open to anyone, by method and template. */

@@ -1,0 +1,2 @@
+export { logRoutes } from './routes.ts';
+export type { LogEntry } from './schemas.ts';

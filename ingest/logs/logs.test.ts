@@ -1,0 +1,306 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ProblemBody } from '../../api/problem.ts';
+import { createTestContext, type TestContext } from '../../test/harness.ts';
+
+let ctx: TestContext;
+
+const entry = (extra: Record<string, unknown> = {}) => ({
+  ts: '2026-11-28T10:00:00Z',
+  level: 'info',
+  service: 'checkout',
+  message: 'order placed',
+  ...extra,
+});
+
+const send = (body: string, contentType: string, role: 'ingest' | 'sre' = 'ingest', c = ctx) =>
+  c.app.request('/v1/logs', {
+    method: 'POST',
+    headers: { ...c.auth(role), 'content-type': contentType },
+    body,
+  });
+const ndjson = (entries: unknown[]) => entries.map((e) => JSON.stringify(e)).join('\n');
+const search = async (query: string) => {
+  const res = await ctx.app.request(`/v1/logs?${query}`, { headers: ctx.auth('sre') });
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      items: { id: number; message: string; service: string; level: string }[];
+      nextBefore: number | null;
+    },
+  };
+};
+const count = async (c = ctx) =>
+  Number((await sql<{ n: number }>`select count(*) as n from server_logs`.execute(c.storage.db)).rows[0]?.n);
+
+beforeEach(async () => {
+  ctx = await createTestContext({ ingest: { maxBatchItems: 20, maxBodyBytes: 16 * 1024 } });
+});
+afterEach(async () => {
+  await ctx.close();
+});
+
+describe('POST /v1/logs', () => {
+  it('stores NDJSON (blank lines skipped) and JSON arrays exactly', async () => {
+    const res = await send(
+      `${ndjson([entry({ route: '/orders/{id}', method: 'post', status: 201, durationMs: 42.5, traceId: '4BF92F3577B34DA6A3CE929D0E0E4736', attrs: { cart: 3 } })])}\n\n${ndjson([entry({ level: 'error', message: 'payment declined' })])}\n`,
+      'application/x-ndjson',
+    );
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 2 });
+    expect((await send(JSON.stringify([entry({ ts: 1_764_324_000_000 })]), 'application/json')).status).toBe(
+      202,
+    );
+    const rows = await ctx.storage.db.selectFrom('server_logs').selectAll().orderBy('id').execute();
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatchObject({
+      ts: '2026-11-28T10:00:00.000Z',
+      level: 'info',
+      severity: 3,
+      service: 'checkout',
+      message: 'order placed',
+      route: '/orders/{id}',
+      method: 'POST',
+      status: 201,
+      duration_ms: 42.5,
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      attrs: '{"cart":3}',
+    });
+    expect(rows[1]).toMatchObject({ level: 'error', severity: 5, message: 'payment declined' });
+    expect(rows[2]?.ts).toBe(new Date(1_764_324_000_000).toISOString());
+  });
+
+  it('rejects the whole batch for one bad entry, with its index first in the path', async () => {
+    const res = await send(
+      ndjson([entry(), entry(), entry({ level: 'loud' }), entry()]),
+      'application/x-ndjson',
+    );
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as ProblemBody).errors?.map((e) => e.path)).toEqual(['/2/level']);
+    expect(await count()).toBe(0);
+  });
+
+  it('answers 400 naming the bad NDJSON line', async () => {
+    const res = await send(`${JSON.stringify(entry())}\n{"ts": oops}\n`, 'application/x-ndjson');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ProblemBody).detail).toBe('line 2 is not valid JSON');
+    expect(await count()).toBe(0);
+  });
+
+  it('answers 422 for JSON that is not an array, 415 for another type', async () => {
+    expect((await send(JSON.stringify(entry()), 'application/json')).status).toBe(422);
+    expect((await send(ndjson([entry()]), 'text/plain')).status).toBe(415);
+  });
+
+  it('answers 413 past the item limit and past the size limit, chunked bodies included', async () => {
+    const many = Array.from({ length: 21 }, () => entry());
+    expect((await send(ndjson(many), 'application/x-ndjson')).status).toBe(413);
+    const line = `${JSON.stringify(entry({ message: 'x'.repeat(4000) }))}\n`;
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += 1;
+        if (sent > 20) controller.close();
+        else controller.enqueue(new TextEncoder().encode(line));
+      },
+    });
+    const res = await ctx.app.request('/v1/logs', {
+      method: 'POST',
+      headers: { ...ctx.auth('ingest'), 'content-type': 'application/x-ndjson' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await count()).toBe(0);
+  });
+
+  it('stores emails and IPs from messages and attrs only as keyed-hash tokens', async () => {
+    const raw = [
+      'anna.k@example.com',
+      '203.0.113.77',
+      '2001:db8:1234:5678::9',
+      'ben@example.org',
+      '198.51.100.23',
+    ];
+    const res = await send(
+      ndjson([
+        entry({
+          message: 'login failed for anna.k@example.com from 203.0.113.77 via 2001:db8:1234:5678::9',
+          attrs: { user: { email: 'ben@example.org' }, client_ip: '198.51.100.23', note: 'ok' },
+        }),
+      ]),
+      'application/x-ndjson',
+    );
+    expect(res.status).toBe(202);
+    const row = await ctx.storage.db.selectFrom('server_logs').selectAll().executeTakeFirstOrThrow();
+    expect(row.message).toMatch(
+      /^login failed for email:[0-9a-f]{32} from ip:203\.0\.113\.0\/24#[0-9a-f]{32} via ip:2001:db8:1234::\/48#[0-9a-f]{32}$/,
+    );
+    const attrs = JSON.parse(row.attrs ?? '{}') as {
+      user: { email: string };
+      client_ip: string;
+      note: string;
+    };
+    expect(attrs.user.email).toMatch(/^email:[0-9a-f]{32}$/);
+    expect(attrs.client_ip).toMatch(/^ip:198\.51\.100\.0\/24#/);
+    expect(attrs.note).toBe('ok');
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
+    const bytes = fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1');
+    for (const value of raw) expect(bytes).not.toContain(value);
+  });
+
+  it('feeds RED metrics with templated, bounded route labels', async () => {
+    const requests = [
+      entry({ route: '/orders/123', method: 'GET', status: 200, durationMs: 12 }),
+      entry({ route: '/orders/456?email=a@b.c', method: 'GET', status: 503, durationMs: 900 }),
+      entry({ route: '/orders/{id}', method: 'post', status: 201 }),
+      entry({ message: 'no request fields' }),
+    ];
+    await send(ndjson(requests), 'application/x-ndjson');
+    const text = await (await ctx.app.request('/metrics')).text();
+    expect(text).toContain(
+      'vigil_service_requests_total{service="checkout",route="/orders/:id",method="GET",status_class="2xx"} 1',
+    );
+    expect(text).toContain(
+      'vigil_service_requests_total{service="checkout",route="/orders/:id",method="GET",status_class="5xx"} 1',
+    );
+    expect(text).toContain(
+      'vigil_service_requests_total{service="checkout",route="/orders/{id}",method="POST",status_class="2xx"} 1',
+    );
+    expect(text).toContain(
+      'vigil_service_request_duration_seconds_count{service="checkout",route="/orders/:id"} 2',
+    );
+    expect(text).not.toMatch(/123|456|a@b\.c/);
+  });
+});
+
+describe('GET /v1/logs', () => {
+  beforeEach(async () => {
+    const entries = [
+      entry({
+        ts: '2026-11-28T09:00:00Z',
+        service: 'checkout',
+        level: 'info',
+        message: 'cart opened by creator anna',
+      }),
+      entry({
+        ts: '2026-11-28T10:00:00Z',
+        service: 'checkout',
+        level: 'warn',
+        message: 'slow payment provider',
+      }),
+      entry({
+        ts: '2026-11-28T11:00:00Z',
+        service: 'search',
+        level: 'error',
+        message: 'payment index unavailable',
+      }),
+      entry({
+        ts: '2026-11-28T12:00:00Z',
+        service: 'checkout',
+        level: 'fatal',
+        message: 'payment provider down',
+      }),
+    ];
+    expect((await send(ndjson(entries), 'application/x-ndjson')).status).toBe(202);
+  });
+
+  it('filters by service, minimum level, time and words, newest first', async () => {
+    expect((await search('service=checkout')).body.items.map((i) => i.message)).toEqual([
+      'payment provider down',
+      'slow payment provider',
+      'cart opened by creator anna',
+    ]);
+    expect((await search('level=error')).body.items.map((i) => i.level)).toEqual(['fatal', 'error']);
+    expect((await search('since=2026-11-28T10:00:00Z&until=2026-11-28T12:00:00Z')).body.items).toHaveLength(
+      2,
+    );
+    expect((await search('q=payment%20provider')).body.items.map((i) => i.message)).toEqual([
+      'payment provider down',
+      'slow payment provider',
+    ]);
+    expect((await search('q=PAYMENT&service=search')).body.items).toHaveLength(1);
+  });
+
+  it('pages backwards with before', async () => {
+    const first = await search('limit=3');
+    expect(first.body.items).toHaveLength(3);
+    expect(first.body.nextBefore).not.toBeNull();
+    const second = await search(`limit=3&before=${first.body.nextBefore}`);
+    expect(second.body.items.map((i) => i.message)).toEqual(['cart opened by creator anna']);
+    expect(second.body.nextBefore).toBeNull();
+  });
+
+  it.each(['"', '*', 'NEAR(payment', 'payment OR provider', '"unbalanced', 'a:b', '^x', '()', 'AND', '-'])(
+    'never interprets FTS5 syntax in q (%s)',
+    async (q) => {
+      const res = await search(`q=${encodeURIComponent(q)}`);
+      expect(res.status).toBe(200);
+    },
+  );
+
+  it('finds a subject by the hashed token of an identifier', async () => {
+    await send(ndjson([entry({ message: 'reset requested by anna.k@example.com' })]), 'application/x-ndjson');
+    const row = await ctx.storage.db
+      .selectFrom('server_logs')
+      .select('message')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    const token = row.message.split(' ').at(-1) ?? '';
+    const hash = token.split(':')[1] ?? '';
+    expect((await search(`q=${hash}`)).body.items).toHaveLength(1);
+  });
+});
+
+describe('arbitrary input to POST /v1/logs', () => {
+  let shared: TestContext;
+  beforeAll(async () => {
+    shared = await createTestContext({ ingest: { maxBatchItems: 10 } });
+  });
+  afterAll(async () => {
+    await shared.close();
+  });
+
+  it('never yields a 5xx, and stores a batch whole or not at all', async () => {
+    const nearlyValid = fc.record(
+      {
+        ts: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.integer(),
+          fc.string(),
+        ),
+        level: fc.constantFrom('info', 'warn', 'loud', ''),
+        service: fc.oneof(fc.constant('api'), fc.string({ maxLength: 10 })),
+        message: fc.string({ maxLength: 50 }),
+        status: fc.oneof(fc.integer(), fc.constant(200)),
+        attrs: fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue()),
+      },
+      { requiredKeys: ['message'] },
+    );
+    const bodies = fc.oneof(
+      fc.string(),
+      fc.array(nearlyValid, { maxLength: 12 }).map((a) => ndjson(a)),
+      fc.array(nearlyValid, { maxLength: 12 }).map((a) => JSON.stringify(a)),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        bodies,
+        fc.constantFrom('application/x-ndjson', 'application/json', 'text/csv'),
+        async (body, type) => {
+          const before = await count(shared);
+          const res = await send(body, type, 'ingest', shared);
+          expect(res.status).toBeLessThan(500);
+          const after = await count(shared);
+          if (res.status === 202)
+            expect(after - before).toBe(((await res.json()) as { accepted: number }).accepted);
+          else expect(after).toBe(before);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

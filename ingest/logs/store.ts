@@ -1,0 +1,78 @@
+import type SQLite from 'better-sqlite3';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../storage/index.ts';
+import type { ServerLogRow } from '../../storage/server-logs.table.ts';
+import type { WriteWork } from '../batch-writer.ts';
+import { type LogEntry, type LogLevel, severityOf } from './schemas.ts';
+import { scrubAttrs, scrubText } from './scrub.ts';
+
+const insertStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
+
+/** Inserts scrubbed log entries; FTS5 is kept in step by the table's triggers. */
+export function insertLogs(entries: LogEntry[], secret: Buffer, receivedAt: string): WriteWork<number> {
+  const rows = entries.map((e) => [
+    e.ts,
+    e.level,
+    severityOf(e.level),
+    e.service,
+    scrubText(secret, e.message),
+    e.route === undefined ? null : scrubText(secret, e.route),
+    e.method ?? null,
+    e.status ?? null,
+    e.durationMs ?? null,
+    e.traceId?.toLowerCase() ?? null,
+    e.attrs === undefined ? null : JSON.stringify(scrubAttrs(secret, e.attrs)),
+    receivedAt,
+  ]);
+  return (sqlite) => {
+    let insert = insertStatements.get(sqlite);
+    if (!insert) {
+      insert = sqlite.prepare(
+        `insert into server_logs (ts, level, severity, service, message, route, method, status, duration_ms,
+           trace_id, attrs, received_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      insertStatements.set(sqlite, insert);
+    }
+    for (const row of rows) insert.run(row);
+    return rows.length;
+  };
+}
+
+/** A search of the stored logs; results are newest first, `before` pages backwards by id. */
+export interface LogQuery {
+  service?: string;
+  minLevel?: LogLevel;
+  text?: string;
+  since?: string;
+  until?: string;
+  before?: number;
+  limit: number;
+}
+
+/**
+ * Turns free text into an FTS5 query that can only mean "all these words": each term is quoted (inner quotes
+ * doubled), so FTS5 operators and syntax in the input are searched for as words, never interpreted.
+ */
+export function ftsQuery(text: string): string | undefined {
+  const terms = text
+    .split(/\s+/)
+    .map((t) => t.trim())
+    .filter((t) => /[\p{L}\p{N}]/u.test(t))
+    .slice(0, 16);
+  if (terms.length === 0) return undefined;
+  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
+}
+
+export async function searchLogs(db: Kysely<Database>, query: LogQuery): Promise<ServerLogRow[]> {
+  let q = db.selectFrom('server_logs').selectAll().orderBy('id', 'desc').limit(query.limit);
+  if (query.service !== undefined) q = q.where('service', '=', query.service);
+  if (query.minLevel !== undefined) q = q.where('severity', '>=', severityOf(query.minLevel));
+  if (query.since !== undefined) q = q.where('ts', '>=', query.since);
+  if (query.until !== undefined) q = q.where('ts', '<', query.until);
+  if (query.before !== undefined) q = q.where('id', '<', query.before);
+  const match = query.text === undefined ? undefined : ftsQuery(query.text);
+  if (match !== undefined) {
+    q = q.where(sql<boolean>`id in (select rowid from server_logs_fts where server_logs_fts match ${match})`);
+  }
+  return q.execute();
+}

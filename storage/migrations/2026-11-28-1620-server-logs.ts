@@ -1,0 +1,46 @@
+import { type Kysely, sql } from 'kysely';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
+type AnyDb = Kysely<any>;
+
+export async function up(db: AnyDb): Promise<void> {
+  await db.schema
+    .createTable('server_logs')
+    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+    .addColumn('ts', 'text', (col) => col.notNull())
+    .addColumn('level', 'text', (col) => col.notNull())
+    .addColumn('severity', 'integer', (col) => col.notNull())
+    .addColumn('service', 'text', (col) => col.notNull())
+    .addColumn('message', 'text', (col) => col.notNull())
+    .addColumn('route', 'text')
+    .addColumn('method', 'text')
+    .addColumn('status', 'integer')
+    .addColumn('duration_ms', 'real')
+    .addColumn('trace_id', 'text')
+    .addColumn('attrs', 'text')
+    .addColumn('received_at', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema.createIndex('server_logs_service_ts').on('server_logs').columns(['service', 'ts']).execute();
+  await db.schema.createIndex('server_logs_ts').on('server_logs').column('ts').execute();
+
+  // Full text over `message`, as an external-content FTS5 table kept in step by triggers. `secure-delete`
+  // makes FTS5 overwrite a deleted row's terms in the index at once, so erasing a log removes its words from
+  // the index too, not only from `server_logs`.
+  await sql`create virtual table server_logs_fts using fts5(message, content='server_logs', content_rowid='id')`.execute(db);
+  await sql`insert into server_logs_fts(server_logs_fts, rank) values ('secure-delete', 1)`.execute(db);
+  await sql`create trigger server_logs_ai after insert on server_logs begin
+      insert into server_logs_fts(rowid, message) values (new.id, new.message);
+    end`.execute(db);
+  await sql`create trigger server_logs_ad after delete on server_logs begin
+      insert into server_logs_fts(server_logs_fts, rowid, message) values ('delete', old.id, old.message);
+    end`.execute(db);
+  await sql`create trigger server_logs_au after update of message on server_logs begin
+      insert into server_logs_fts(server_logs_fts, rowid, message) values ('delete', old.id, old.message);
+      insert into server_logs_fts(rowid, message) values (new.id, new.message);
+    end`.execute(db);
+}
+
+export async function down(db: AnyDb): Promise<void> {
+  await sql`drop table server_logs_fts`.execute(db);
+  await db.schema.dropTable('server_logs').execute();
+}
