@@ -1,11 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { type Actor, type ApiKeyRow, appendAudit, type Database } from '../storage/index.ts';
 import { ProblemError } from './problem.ts';
 import type { Role } from './roles.ts';
+import { generateSecretKey, secretKeyId, secretMatches } from './secret-key.ts';
 
-const KEY_PREFIX = 'vgl_';
-const ID_HEX_LENGTH = 12;
+const KEY_PREFIX = 'vgl';
 
 /** An API key's metadata; the secret itself is shown once, at creation, and never stored. */
 export interface ApiKeyInfo {
@@ -26,23 +25,6 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
   };
 }
 
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** `vgl_<12 hex id>_<43 base64url secret>`: the id finds the row, the whole key's hash proves it. */
-function generateKey(): { id: string; key: string } {
-  const id = randomBytes(ID_HEX_LENGTH / 2).toString('hex');
-  return { id, key: `${KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}` };
-}
-
-function keyIdOf(presented: string): string | undefined {
-  if (!presented.startsWith(KEY_PREFIX)) return undefined;
-  const id = presented.slice(KEY_PREFIX.length, KEY_PREFIX.length + ID_HEX_LENGTH);
-  if (!/^[0-9a-f]{12}$/.test(id) || presented[KEY_PREFIX.length + ID_HEX_LENGTH] !== '_') return undefined;
-  return id;
-}
-
 /** Creates a key and audits it in one transaction. Returns the secret, which is not kept anywhere. */
 export async function createApiKey(
   db: Kysely<Database>,
@@ -50,7 +32,7 @@ export async function createApiKey(
   actor: Actor,
   now: Date,
 ): Promise<{ key: string; info: ApiKeyInfo }> {
-  const { id, key } = generateKey();
+  const { id, key, hash } = generateSecretKey(KEY_PREFIX);
   const row = await db.transaction().execute(async (trx) => {
     const taken = await trx
       .selectFrom('api_keys')
@@ -65,7 +47,7 @@ export async function createApiKey(
         id,
         name: input.name,
         role: input.role,
-        hash: sha256(key).toString('hex'),
+        hash,
         created_at: now.toISOString(),
         revoked_at: null,
       })
@@ -117,20 +99,15 @@ export async function revokeApiKey(
   });
 }
 
-// Compared against when the id matches no row, so that a miss costs the same hash-and-compare as a hit.
-const DECOY_HASH = sha256('vigil-decoy-key');
-
 /** The live key a presented secret belongs to, or undefined. The hash comparison runs in constant time. */
 export async function authenticateApiKey(
   db: Kysely<Database>,
   presented: string,
 ): Promise<ApiKeyInfo | undefined> {
-  const id = keyIdOf(presented);
+  const id = secretKeyId(KEY_PREFIX, presented);
   const row = id
     ? await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
     : undefined;
-  const expected = row ? Buffer.from(row.hash, 'hex') : DECOY_HASH;
-  const matches = timingSafeEqual(sha256(presented), expected) && row !== undefined;
-  if (!matches || row.revoked_at !== null) return undefined;
+  if (!secretMatches(presented, row?.hash) || !row || row.revoked_at !== null) return undefined;
   return toInfo(row);
 }
