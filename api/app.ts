@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { affiliateRoutes } from '../ingest/events/index.ts';
+import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { httpMetrics } from './metrics.ts';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // Ingestion routes are mounted below, one line per area.
   app.route('/v1', affiliateRoutes(deps));
   app.route('/v1/logs', logRoutes(deps));
+  app.route('/collect', faroRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { createFaroApp, listFaroApps, revokeFaroApp } from '../ingest/faro/index.ts';
 import { type Actor, migrateToLatest, openSqlite } from '../storage/index.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts';
 import { ConfigError, loadConfig } from './env.ts';
@@ -13,6 +14,10 @@ const USAGE = `usage: vigil <command>
                          create an API key; the key is printed alone on the last line
   keys list [--all]      list live keys (--all: revoked ones too)
   keys revoke <name>     revoke the live key with this name
+  apps create --name <name> --origin <origin> [--origin <origin> ...]
+                         register a browser app for Faro telemetry; its key is printed alone on the last line
+  apps list [--all]      list live apps and their origins
+  apps revoke <name>     revoke the live app with this name
 
 Honours VIGIL_DATA_DIR like the server.`;
 
@@ -86,6 +91,60 @@ async function runKeys(args: string[], env: Record<string, string | undefined>, 
   }
 }
 
+async function runApps(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      all: { type: 'boolean', default: false },
+    },
+  });
+  const [action, ...rest] = positionals;
+  const config = loadConfig(env);
+  const storage = openSqlite(config.dataDir);
+  try {
+    await migrateToLatest(storage.db);
+    switch (action) {
+      case 'create': {
+        if (!values.name) throw new UsageError('apps create needs --name');
+        if (!values.origin || values.origin.length === 0)
+          throw new UsageError('apps create needs at least one --origin');
+        const { key, app } = await createFaroApp(
+          storage.db,
+          { name: values.name, origins: values.origin },
+          cliActor(),
+          new Date(),
+        );
+        io.out(
+          `created app "${app.name}" (id ${app.id}) for ${app.origins.join(', ')}; its key is shown once:`,
+        );
+        io.out(key);
+        return;
+      }
+      case 'list': {
+        const apps = await listFaroApps(storage.db, { includeRevoked: values.all });
+        io.out(['ID', 'NAME', 'ORIGINS', 'CREATED', 'REVOKED'].join('\t'));
+        for (const a of apps)
+          io.out([a.id, a.name, a.origins.join(','), a.createdAt, a.revokedAt ?? '-'].join('\t'));
+        return;
+      }
+      case 'revoke': {
+        if (rest.length !== 1 || rest[0] === undefined)
+          throw new UsageError('apps revoke takes one app name');
+        const app = await revokeFaroApp(storage.db, rest[0], cliActor(), new Date());
+        io.out(`revoked app "${app.name}" (id ${app.id})`);
+        return;
+      }
+      default:
+        throw new UsageError(action ? `unknown apps command "${action}"` : 'apps needs a command');
+    }
+  } finally {
+    await storage.close();
+  }
+}
+
 /** Runs one command line; returns the process exit code (0 done, 1 failed, 2 usage). */
 export async function runCli(
   argv: string[],
@@ -97,6 +156,9 @@ export async function runCli(
     switch (command) {
       case 'keys':
         await runKeys(args, env, io);
+        return 0;
+      case 'apps':
+        await runApps(args, env, io);
         return 0;
       case undefined:
       case 'help':

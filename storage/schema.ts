@@ -2,6 +2,7 @@ import type { AffiliateEventsTable } from './affiliate-events.table.ts';
 import type { AffiliateCouponsTable, AffiliatesTable } from './affiliates.table.ts';
 import type { ApiKeysTable } from './api-keys.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
+import type { BrowserTelemetryTable, FaroAppsTable, FaroIdempotencyTable } from './faro.table.ts';
 import type { PayoutsTable } from './payouts.table.ts';
 import type { ServerLogsTable } from './server-logs.table.ts';
 
@@ -14,4 +15,7 @@ export interface Database {
   affiliate_events: AffiliateEventsTable;
   payouts: PayoutsTable;
   server_logs: ServerLogsTable;
+  faro_apps: FaroAppsTable;
+  browser_telemetry: BrowserTelemetryTable;
+  faro_idempotency: FaroIdempotencyTable;
 }

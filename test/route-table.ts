@@ -86,4 +86,9 @@ export const PUBLIC_ROUTES: string[] = [
   'GET /metrics',
   'GET /openapi.json',
   'GET /docs',
+  // Browser telemetry: protected by app keys and origins, not API-key roles (see ingest/faro/faro.test.ts).
+  'POST /collect',
+  'POST /collect/:appKey',
+  'OPTIONS /collect',
+  'OPTIONS /collect/:appKey',
 ];

@@ -20,13 +20,19 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('attrs', 'text')
     .addColumn('received_at', 'text', (col) => col.notNull())
     .execute();
-  await db.schema.createIndex('server_logs_service_ts').on('server_logs').columns(['service', 'ts']).execute();
+  await db.schema
+    .createIndex('server_logs_service_ts')
+    .on('server_logs')
+    .columns(['service', 'ts'])
+    .execute();
   await db.schema.createIndex('server_logs_ts').on('server_logs').column('ts').execute();
 
   // Full text over `message`, as an external-content FTS5 table kept in step by triggers. `secure-delete`
   // makes FTS5 overwrite a deleted row's terms in the index at once, so erasing a log removes its words from
   // the index too, not only from `server_logs`.
-  await sql`create virtual table server_logs_fts using fts5(message, content='server_logs', content_rowid='id')`.execute(db);
+  await sql`create virtual table server_logs_fts using fts5(message, content='server_logs', content_rowid='id')`.execute(
+    db,
+  );
   await sql`insert into server_logs_fts(server_logs_fts, rank) values ('secure-delete', 1)`.execute(db);
   await sql`create trigger server_logs_ai after insert on server_logs begin
       insert into server_logs_fts(rowid, message) values (new.id, new.message);

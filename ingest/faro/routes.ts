@@ -1,0 +1,226 @@
+import { promisify } from 'node:util';
+import { gunzip, inflate } from 'node:zlib';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppDeps, AppEnv } from '../../api/context.ts';
+import { createRouter, problemResponses } from '../../api/openapi.ts';
+import { ProblemError, toJsonPointer } from '../../api/problem.ts';
+import { ingestItemsCounter } from '../ingest-metrics.ts';
+import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
+import { FaroMetrics } from './faro-metrics.ts';
+import { queryKeyMatcher } from './page-url.ts';
+import { type FaroPayload, FaroPayloadSchema } from './schemas.ts';
+import { insertTelemetry, toTelemetryRows } from './store.ts';
+import { TokenBuckets } from './token-bucket.ts';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+/** The request headers `@grafana/faro-web-sdk` sends, allowed in CORS preflights. */
+const ALLOWED_HEADERS =
+  'content-type, content-encoding, x-api-key, x-faro-session-id, idempotency-key, traceparent';
+const ACCEPTED_TYPES = /^(application\/json|text\/plain)$/i;
+
+function allowOrigin(c: Context<AppEnv>, origin: string): void {
+  c.header('access-control-allow-origin', origin);
+  c.header('access-control-expose-headers', 'Retry-After');
+  c.header('vary', 'Origin');
+}
+
+/** Reads the body within `maxBytes`, before and after decompression, so a gzip bomb is a 413 too. */
+async function readBody(c: Context<AppEnv>, maxBytes: number): Promise<Buffer> {
+  const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
+  if (!ACCEPTED_TYPES.test(mediaType)) {
+    throw new ProblemError('unsupported-media-type', 'send the Faro payload as application/json');
+  }
+  const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (!['identity', 'gzip', 'x-gzip', 'deflate'].includes(encoding)) {
+    throw new ProblemError(
+      'unsupported-media-type',
+      `content encoding ${encoding.slice(0, 40)} is not supported`,
+    );
+  }
+  const tooLarge = () =>
+    new ProblemError('payload-too-large', `the payload exceeds the limit of ${maxBytes} bytes`);
+  let raw = Buffer.alloc(0);
+  await bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge();
+    },
+  })(c, async () => {
+    raw = Buffer.from(await c.req.arrayBuffer());
+  });
+  if (encoding === 'identity') return raw;
+  try {
+    const options = { maxOutputLength: maxBytes };
+    return encoding === 'deflate' ? await inflateAsync(raw, options) : await gunzipAsync(raw, options);
+  } catch (error) {
+    if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw tooLarge();
+    throw new ProblemError('bad-request', `the body is not valid ${encoding}`);
+  }
+}
+
+function parsePayload(body: Buffer): FaroPayload {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ProblemError('malformed-json', 'the body is not valid JSON');
+  }
+  const result = FaroPayloadSchema.safeParse(json);
+  if (!result.success) {
+    throw new ProblemError('validation-failed', 'the payload does not match the Faro format', {
+      errors: result.error.issues
+        .slice(0, 50)
+        .map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message })),
+    });
+  }
+  return result.data;
+}
+
+const collectResponses = {
+  202: {
+    description: 'Stored (or a repeated `Idempotency-Key`, counted once)',
+    content: {
+      'application/json': { schema: z.object({ accepted: z.number().int(), duplicate: z.boolean() }) },
+    },
+  },
+  ...problemResponses(
+    'unauthorized',
+    'forbidden',
+    'malformed-json',
+    'payload-too-large',
+    'unsupported-media-type',
+    'validation-failed',
+    'rate-limited',
+    'unavailable',
+  ),
+};
+
+const collectBody = {
+  required: true,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/FaroPayload' } } },
+};
+
+const collectDescription =
+  "Wire-compatible with Grafana Alloy's `faro.receiver` for what `@grafana/faro-web-sdk` sends. The app key " +
+  "is in the path or the `x-api-key` header; the browser's `Origin` must be one of the app's origins. " +
+  '`Content-Encoding: gzip` is accepted. A repeated `Idempotency-Key` counts once. The page URL loses its ' +
+  "query string except allow-listed keys; the user's email, name and attributes are never stored.";
+
+/** The Faro receiver: `POST /collect[/:appKey]` and its CORS preflights. */
+export function faroRoutes(deps: AppDeps) {
+  const items = ingestItemsCounter(deps.registry);
+  const metrics = new FaroMetrics(deps.registry, deps.ingest.pageRouteCap);
+  const buckets = new TokenBuckets(deps.ingest.faroRatePerSecond, deps.ingest.faroBurst);
+  const keepQueryKey = queryKeyMatcher(deps.ingest.urlQueryAllowList);
+
+  async function receive(c: Context<AppEnv>, pathKey: string | undefined) {
+    const key = pathKey ?? c.req.header('x-api-key');
+    const app: FaroApp | undefined = key ? await authenticateFaroApp(c.var.db, key) : undefined;
+    if (!app) throw new ProblemError('unauthorized', 'send a registered app key in the path or as x-api-key');
+    const origin = c.req.header('origin');
+    if (origin !== undefined) {
+      if (!app.origins.includes(origin))
+        throw new ProblemError('forbidden', 'this origin is not allowed for the app');
+      allowOrigin(c, origin);
+    }
+    const wait = buckets.take(app.id);
+    if (wait > 0) {
+      items.inc({ kind: 'faro_payload', outcome: 'rejected', reason: 'rate_limited' });
+      throw new ProblemError('rate-limited', 'this app sends faster than its rate limit', {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) },
+      });
+    }
+    const payload = parsePayload(await readBody(c, deps.ingest.faroMaxBodyBytes));
+    const now = c.var.clock();
+    const batch = toTelemetryRows(payload, app.id, keepQueryKey, now.toISOString());
+    const idempotencyKey = c.req.header('idempotency-key')?.slice(0, 200);
+    const stored = await deps.writer.submit(
+      Math.max(1, batch.rows.length),
+      insertTelemetry(batch.rows, idempotencyKey ? { appId: app.id, key: idempotencyKey, now } : undefined),
+    );
+    for (const [kind, n] of Object.entries(batch.counts)) {
+      if (n === 0) continue;
+      items.inc(
+        {
+          kind: `faro_${kind}`,
+          outcome: stored ? 'accepted' : 'duplicate',
+          reason: stored ? 'ok' : 'duplicate',
+        },
+        n,
+      );
+    }
+    if (stored) metrics.observe(app.name, batch.pageRoute, payload);
+    return c.json({ accepted: stored ? batch.rows.length : 0, duplicate: !stored }, 202);
+  }
+
+  async function preflight(c: Context<AppEnv>, pathKey: string | undefined) {
+    const origin = c.req.header('origin');
+    const allowed = pathKey
+      ? new Set((await authenticateFaroApp(c.var.db, pathKey))?.origins ?? [])
+      : await allLiveOrigins(c.var.db);
+    if (origin === undefined || !allowed.has(origin)) {
+      throw new ProblemError('forbidden', 'this origin is not allowed to send telemetry here');
+    }
+    allowOrigin(c, origin);
+    c.header('access-control-allow-methods', 'POST, OPTIONS');
+    c.header('access-control-allow-headers', ALLOWED_HEADERS);
+    c.header('access-control-max-age', '600');
+    return c.body(null, 204);
+  }
+
+  const AppKeyParam = z.object({ appKey: z.string().min(1).max(200) });
+
+  const router = createRouter();
+  router.openAPIRegistry.register('FaroPayload', FaroPayloadSchema);
+  return router
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/',
+        tags: ['ingest'],
+        summary: 'Browser telemetry from the Faro web SDK (app key in x-api-key)',
+        description: collectDescription,
+        request: { body: collectBody },
+        responses: collectResponses,
+      }),
+      (c) => receive(c, undefined),
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/{appKey}',
+        tags: ['ingest'],
+        summary: 'Browser telemetry from the Faro web SDK (app key in the path)',
+        description: collectDescription,
+        request: { params: AppKeyParam, body: collectBody },
+        responses: collectResponses,
+      }),
+      (c) => receive(c, c.req.valid('param').appKey),
+    )
+    .openapi(
+      createRoute({
+        method: 'options',
+        path: '/',
+        tags: ['ingest'],
+        summary: 'CORS preflight: allowed for origins of any live app',
+        responses: { 204: { description: 'Allowed' }, ...problemResponses('forbidden') },
+      }),
+      (c) => preflight(c, undefined),
+    )
+    .openapi(
+      createRoute({
+        method: 'options',
+        path: '/{appKey}',
+        tags: ['ingest'],
+        summary: "CORS preflight: allowed for the app's origins",
+        request: { params: AppKeyParam },
+        responses: { 204: { description: 'Allowed' }, ...problemResponses('forbidden') },
+      }),
+      (c) => preflight(c, c.req.valid('param').appKey),
+    );
+}

@@ -1,0 +1,227 @@
+import type SQLite from 'better-sqlite3';
+import type { BrowserTelemetryTable } from '../../storage/faro.table.ts';
+import type { WriteWork } from '../batch-writer.ts';
+import { templatePath } from '../route-template.ts';
+import { sanitisePageUrl } from './page-url.ts';
+import type { FaroPayload, OtlpAttribute } from './schemas.ts';
+
+type TelemetryRow = Omit<BrowserTelemetryTable, 'id'>;
+export type TelemetryKind = TelemetryRow['kind'];
+
+/** Attributes that name a person: dropped from spans (only `user.id`, the subject id, is kept). */
+const PERSONAL_ATTRIBUTE = /^(user\.(email|full_?name|name|username|hash|phone)|enduser\.(?!id$).*)$/i;
+
+function isoOr(value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? fallback : date.toISOString();
+}
+
+function nanosToIso(value: string | number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const ms = Number(BigInt(value) / 1_000_000n);
+    const date = new Date(ms);
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  } catch {
+    return undefined;
+  }
+}
+
+function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of list ?? []) {
+    if (PERSONAL_ATTRIBUTE.test(a.key)) continue;
+    const v = a.value;
+    out[a.key] = v?.stringValue ?? v?.intValue ?? v?.doubleValue ?? v?.boolValue ?? null;
+  }
+  return out;
+}
+
+/** Everything of a payload that is stored, before any row is written. */
+export interface TelemetryBatch {
+  rows: TelemetryRow[];
+  counts: Record<TelemetryKind, number>;
+  /** The subject the payload is about (`meta.user.id`), for the consent gate. */
+  subjectId: string | undefined;
+  /** The templated page route, for metric labels. */
+  pageRoute: string | undefined;
+}
+
+/**
+ * Turns a validated payload into rows: `user.id` is kept as the subject id, while the user's email, name and
+ * attributes are never stored; the page URL loses its query string except for allow-listed keys.
+ */
+export function toTelemetryRows(
+  payload: FaroPayload,
+  appId: string,
+  keepQueryKey: (key: string) => boolean,
+  receivedAt: string,
+): TelemetryBatch {
+  const meta = payload.meta;
+  const pageUrl =
+    meta?.page?.url === undefined ? null : (sanitisePageUrl(meta.page.url, keepQueryKey) ?? null);
+  const pageRoute = meta?.page?.url === undefined ? undefined : templatePath(meta.page.url);
+  const storedMeta = JSON.stringify({
+    sdk: meta?.sdk && { name: meta.sdk.name, version: meta.sdk.version },
+    app: meta?.app && {
+      name: meta.app.name,
+      version: meta.app.version,
+      environment: meta.app.environment,
+      namespace: meta.app.namespace,
+    },
+    browser: meta?.browser && {
+      name: meta.browser.name,
+      version: meta.browser.version,
+      os: meta.browser.os,
+      mobile: meta.browser.mobile,
+      language: meta.browser.language,
+    },
+    view: meta?.view && { name: meta.view.name },
+  });
+  const base = {
+    app_id: appId,
+    session_id: meta?.session?.id ?? null,
+    user_id: meta?.user?.id ?? null,
+    page_url: pageUrl,
+    page_route: pageRoute ?? null,
+    meta: storedMeta,
+    received_at: receivedAt,
+  };
+  const blank = { name: null, level: null, message: null, trace_id: null, span_id: null, detail: null };
+  const rows: TelemetryRow[] = [];
+  for (const log of payload.logs ?? []) {
+    rows.push({
+      ...base,
+      ...blank,
+      kind: 'log',
+      ts: isoOr(log.timestamp, receivedAt),
+      level: log.level ?? 'info',
+      message: log.message,
+      trace_id: log.trace?.trace_id ?? null,
+      span_id: log.trace?.span_id ?? null,
+      detail: log.context ? JSON.stringify({ context: log.context }) : null,
+    });
+  }
+  for (const e of payload.exceptions ?? []) {
+    rows.push({
+      ...base,
+      ...blank,
+      kind: 'exception',
+      ts: isoOr(e.timestamp, receivedAt),
+      name: e.type,
+      message: e.value ?? null,
+      trace_id: e.trace?.trace_id ?? null,
+      span_id: e.trace?.span_id ?? null,
+      detail: JSON.stringify({ frames: e.stacktrace?.frames ?? [], context: e.context }),
+    });
+  }
+  for (const m of payload.measurements ?? []) {
+    rows.push({
+      ...base,
+      ...blank,
+      kind: 'measurement',
+      ts: isoOr(m.timestamp, receivedAt),
+      name: m.type,
+      trace_id: m.trace?.trace_id ?? null,
+      span_id: m.trace?.span_id ?? null,
+      detail: JSON.stringify({ values: m.values, context: m.context }),
+    });
+  }
+  for (const e of payload.events ?? []) {
+    rows.push({
+      ...base,
+      ...blank,
+      kind: 'event',
+      ts: isoOr(e.timestamp, receivedAt),
+      name: e.name,
+      trace_id: e.trace?.trace_id ?? null,
+      span_id: e.trace?.span_id ?? null,
+      detail: JSON.stringify({ domain: e.domain, attributes: e.attributes }),
+    });
+  }
+  for (const resource of payload.traces?.resourceSpans ?? []) {
+    const resourceAttributes = attributes(resource.resource?.attributes);
+    for (const scope of resource.scopeSpans) {
+      for (const span of scope.spans) {
+        const start = nanosToIso(span.startTimeUnixNano);
+        const end = nanosToIso(span.endTimeUnixNano);
+        rows.push({
+          ...base,
+          ...blank,
+          kind: 'span',
+          ts: start ?? receivedAt,
+          name: span.name,
+          trace_id: span.traceId.toLowerCase(),
+          span_id: span.spanId.toLowerCase(),
+          detail: JSON.stringify({
+            kind: span.kind,
+            parentSpanId: span.parentSpanId,
+            start,
+            end,
+            status: span.status,
+            scope: scope.scope?.name,
+            attributes: attributes(span.attributes),
+            service: resourceAttributes['service.name'],
+          }),
+        });
+      }
+    }
+  }
+  const counts: Record<TelemetryKind, number> = { log: 0, exception: 0, measurement: 0, event: 0, span: 0 };
+  for (const row of rows) counts[row.kind] += 1;
+  return { rows, counts, subjectId: meta?.user?.id, pageRoute };
+}
+
+const COLUMNS = [
+  'app_id',
+  'kind',
+  'ts',
+  'session_id',
+  'user_id',
+  'page_url',
+  'page_route',
+  'name',
+  'level',
+  'message',
+  'trace_id',
+  'span_id',
+  'detail',
+  'meta',
+  'received_at',
+] as const satisfies readonly (keyof TelemetryRow)[];
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Stores the rows, unless the app already sent this `Idempotency-Key` in the last 24 hours: the key is claimed
+ * in the same transaction as the rows, so a retried batch counts once even when the two race. Keys older than
+ * the window are pruned as new ones arrive. Answers whether the rows were stored.
+ */
+export function insertTelemetry(
+  rows: TelemetryRow[],
+  idempotency: { appId: string; key: string; now: Date } | undefined,
+): WriteWork<boolean> {
+  return (sqlite: SQLite.Database) => {
+    if (idempotency) {
+      const cutoff = new Date(idempotency.now.getTime() - IDEMPOTENCY_WINDOW_MS).toISOString();
+      const seen = sqlite
+        .prepare('select created_at from faro_idempotency where app_id = ? and key = ?')
+        .pluck()
+        .get(idempotency.appId, idempotency.key) as string | undefined;
+      if (seen !== undefined && seen >= cutoff) return false;
+      sqlite.prepare('delete from faro_idempotency where created_at < ? limit 1000').run(cutoff);
+      sqlite
+        .prepare(
+          `insert into faro_idempotency (app_id, key, created_at) values (?, ?, ?)
+           on conflict (app_id, key) do update set created_at = excluded.created_at`,
+        )
+        .run(idempotency.appId, idempotency.key, idempotency.now.toISOString());
+    }
+    const insert = sqlite.prepare(
+      `insert into browser_telemetry (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
+    );
+    for (const row of rows) insert.run(COLUMNS.map((c) => row[c]));
+    return true;
+  };
+}
