@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { consentRouters } from '../consent/index.ts';
 import { affiliateRoutes } from '../ingest/events/index.ts';
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
@@ -66,6 +67,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/v1', affiliateRoutes(deps));
   app.route('/v1/logs', logRoutes(deps));
   app.route('/collect', faroRoutes(deps));
+  const consent = consentRouters(deps);
+  app.route('/v1/consents', consent.consents);
+  app.route('/v1/subjects', consent.subjects);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

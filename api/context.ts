@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
+import type { ConsentGate, Purpose } from '../consent/index.ts';
 import type { BatchWriter } from '../ingest/batch-writer.ts';
 import type { Actor, Database } from '../storage/index.ts';
 import type { IngestConfig } from './env.ts';
@@ -18,6 +19,12 @@ export interface AppDeps {
   /** The group-commit writer every ingest route submits to. */
   writer: BatchWriter;
   ingest: IngestConfig;
+  consent: {
+    purposes: Purpose[];
+    /** Answers from memory whether ingestion may keep an item about a subject. */
+    gate: ConsentGate;
+    expiryMs: number;
+  };
 }
 
 /** The caller behind an authenticated request. */

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { ConsentGate, loadGatePolicy, loadPurposes } from '../consent/index.ts';
 import { BatchWriter } from '../ingest/batch-writer.ts';
 import type { Storage } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
@@ -14,13 +15,18 @@ export interface DepsOptions {
   logger?: Logger;
   clock?: () => Date;
   ingest?: Partial<IngestConfig>;
+  consentExpiryDays?: number;
 }
 
-/** Assembles the app's dependencies around one storage: the server, the tests and the benchmarks use this. */
+/**
+ * Assembles the app's dependencies around one storage: the server, the tests and the benchmarks use this.
+ * The consent gate starts empty: call `deps.consent.gate.load(db)` once the migrations have run.
+ */
 export function createDeps(options: DepsOptions): AppDeps {
   const registry = options.registry ?? createRegistry({ processMetrics: false });
   const logger = options.logger ?? createLogger('silent');
   const ingest = { ...DEFAULT_INGEST_CONFIG, ...options.ingest };
+  const purposes = loadPurposes();
   return {
     db: options.storage.db,
     registry,
@@ -29,5 +35,10 @@ export function createDeps(options: DepsOptions): AppDeps {
     secret: options.secret,
     ingest,
     writer: new BatchWriter(options.storage, registry, logger, { maxQueuedRows: ingest.queueMaxRows }),
+    consent: {
+      purposes,
+      gate: new ConsentGate(purposes, loadGatePolicy(purposes), registry),
+      expiryMs: (options.consentExpiryDays ?? 395) * 24 * 60 * 60 * 1000,
+    },
   };
 }

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       ingest: DEFAULT_INGEST_CONFIG,
+      consentExpiryDays: 395,
     });
   });
 

@@ -49,6 +49,12 @@ const envSchema = z.object({
       'expected comma-separated query keys, `*` as a wildcard (e.g. utm_*,ref)',
     )
     .default('utm_*'),
+  VIGIL_CONSENT_EXPIRY_DAYS: z.coerce
+    .number({ message: 'expected a number of days' })
+    .int()
+    .min(1)
+    .max(3650)
+    .default(395),
   VIGIL_SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ message: 'expected milliseconds' })
     .int()
@@ -98,6 +104,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   shutdownTimeoutMs: number;
   ingest: IngestConfig;
+  /** How long a consent lasts before it must be asked again (13 months, the TCF re-ask rule). */
+  consentExpiryDays: number;
 }
 
 /** Thrown when the environment holds a bad value; its message names every offending variable. */
@@ -154,5 +162,6 @@ export function loadConfig(env: RawEnv = process.env): Config {
       pageRouteCap: v.VIGIL_PAGE_ROUTE_CAP,
       urlQueryAllowList: v.VIGIL_URL_QUERY_ALLOWLIST.split(','),
     },
+    consentExpiryDays: v.VIGIL_CONSENT_EXPIRY_DAYS,
   };
 }

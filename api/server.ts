@@ -46,7 +46,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     registry: createRegistry({ processMetrics: true }),
     logger,
     ingest: config.ingest,
+    consentExpiryDays: config.consentExpiryDays,
   });
+  const subjects = await deps.consent.gate.load(storage.db);
+  logger.info('consent gate loaded', { subjects });
   const app = createApp(deps);
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });

@@ -2,6 +2,7 @@ import type { AffiliateEventsTable } from './affiliate-events.table.ts';
 import type { AffiliateCouponsTable, AffiliatesTable } from './affiliates.table.ts';
 import type { ApiKeysTable } from './api-keys.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
+import type { ConsentRecordsTable, ConsentStateTable } from './consent.table.ts';
 import type { BrowserTelemetryTable, FaroAppsTable, FaroIdempotencyTable } from './faro.table.ts';
 import type { PayoutsTable } from './payouts.table.ts';
 import type { ServerLogsTable } from './server-logs.table.ts';
@@ -18,4 +19,6 @@ export interface Database {
   faro_apps: FaroAppsTable;
   browser_telemetry: BrowserTelemetryTable;
   faro_idempotency: FaroIdempotencyTable;
+  consent_records: ConsentRecordsTable;
+  consent_state: ConsentStateTable;
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApiKey, revokeApiKey } from '../api/api-keys.ts';
 import { createApp } from '../api/app.ts';
+import type { AppDeps } from '../api/context.ts';
 import { createDeps } from '../api/deps.ts';
 import type { IngestConfig } from '../api/env.ts';
 import { createRegistry } from '../api/metrics.ts';
@@ -22,6 +23,7 @@ export interface TestContext {
   storage: Storage;
   dataDir: string;
   registry: ReturnType<typeof createRegistry>;
+  deps: AppDeps;
   keys: Record<Role, string>;
   revokedKey: string;
   /** `Authorization` header for a role's key. */
@@ -37,15 +39,15 @@ export async function createTestContext(
   await migrateToLatest(storage.db);
   const registry = createRegistry({ processMetrics: false });
   const clock = options.now ?? (() => new Date());
-  const app = createApp(
-    createDeps({
-      storage,
-      secret: Buffer.from('test-secret-test-secret-test-secret'),
-      registry,
-      clock,
-      ingest: options.ingest,
-    }),
-  );
+  const deps = createDeps({
+    storage,
+    secret: Buffer.from('test-secret-test-secret-test-secret'),
+    registry,
+    clock,
+    ingest: options.ingest,
+  });
+  await deps.consent.gate.load(storage.db);
+  const app = createApp(deps);
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) {
     keys[role] = (await createApiKey(storage.db, { name: `test-${role}`, role }, SETUP_ACTOR, clock())).key;
@@ -57,6 +59,7 @@ export async function createTestContext(
   return {
     app,
     storage,
+    deps,
     dataDir,
     registry,
     keys,

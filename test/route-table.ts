@@ -77,6 +77,44 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     body: [{ ts: '2026-11-28T10:00:00Z', level: 'info', service: 'checkout', message: 'auth suite' }],
   },
   { method: 'GET', template: '/v1/logs', path: '/v1/logs?q=auth', roles: ['sre'] },
+  {
+    method: 'POST',
+    template: '/v1/consents',
+    path: '/v1/consents',
+    roles: ['ingest', 'dpo'],
+    body: {
+      subjectId: 'auth-suite',
+      decisions: { analytics: 'granted' },
+      policyVersion: 'v1',
+      source: 'api',
+    },
+  },
+  {
+    method: 'GET',
+    template: '/v1/consents/expiring',
+    path: '/v1/consents/expiring?within=30d',
+    roles: ['dpo'],
+  },
+  {
+    method: 'GET',
+    template: '/v1/consents/export',
+    path: '/v1/consents/export?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z',
+    roles: ['dpo'],
+  },
+  { method: 'GET', template: '/v1/consents/verify', path: '/v1/consents/verify', roles: ['dpo', 'admin'] },
+  {
+    method: 'GET',
+    template: '/v1/subjects/:id/consents',
+    path: '/v1/subjects/auth-suite/consents',
+    roles: ['dpo'],
+  },
+  {
+    method: 'POST',
+    template: '/v1/subjects/:id/consents/withdraw',
+    path: '/v1/subjects/auth-suite/consents/withdraw',
+    roles: ['ingest', 'dpo'],
+    body: { purposes: 'all' },
+  },
 ];
 
 /** Routes open to anyone, by method and template. */

@@ -3,6 +3,7 @@ import * as m20261128apiKeysAndAudit from './2026-11-28-1530-api-keys-and-audit.
 import * as m20261128affiliateEvents from './2026-11-28-1600-affiliate-events.ts';
 import * as m20261128serverLogs from './2026-11-28-1620-server-logs.ts';
 import * as m20261128faroTelemetry from './2026-11-28-1640-faro-telemetry.ts';
+import * as m20261128consentLedger from './2026-11-28-1700-consent-ledger.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-1600-affiliate-events': m20261128affiliateEvents,
   '2026-11-28-1620-server-logs': m20261128serverLogs,
   '2026-11-28-1640-faro-telemetry': m20261128faroTelemetry,
+  '2026-11-28-1700-consent-ledger': m20261128consentLedger,
 };

@@ -1,0 +1,320 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { stream } from 'hono/streaming';
+import { Counter } from 'prom-client';
+import { requireRole } from '../api/auth.ts';
+import type { AppDeps } from '../api/context.ts';
+import { jsonBody } from '../api/json-body.ts';
+import {
+  AUTH_PROBLEMS,
+  BEARER_SECURITY,
+  BODY_PROBLEMS,
+  createRouter,
+  problemResponses,
+} from '../api/openapi.ts';
+import { ProblemError, toJsonPointer } from '../api/problem.ts';
+import {
+  type ConsentRecord,
+  consentHistory,
+  currentConsents,
+  expiringConsents,
+  exportRecords,
+  recordConsent,
+  verifyConsentChain,
+  withdrawConsent,
+} from './ledger.ts';
+import { GCM_SIGNALS } from './purposes.ts';
+
+const SubjectId = z.string().min(1).max(256);
+const Decision = z.enum(['granted', 'denied']);
+
+const ConsentBodySchema = z
+  .strictObject({
+    subjectId: SubjectId,
+    decisions: z.record(z.string().max(32), Decision).optional(),
+    policyVersion: z.string().min(1).max(64),
+    noticeId: z.string().max(128).optional(),
+    source: z.enum(['banner', 'app', 'api', 'import']),
+    method: z.enum(['accept_all', 'reject_all', 'save', 'gpc']).optional(),
+    locale: z.string().max(35).optional(),
+    tcString: z.string().max(10_000).optional(),
+    gcm: z.partialRecord(z.enum(GCM_SIGNALS), Decision).optional(),
+    collectedAt: z.iso.datetime({ offset: true }).optional(),
+    proof: z
+      .strictObject({
+        ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+        userAgent: z.string().max(1024).optional(),
+        pageUrl: z.string().url().max(4096).optional(),
+      })
+      .optional(),
+  })
+  .openapi('ConsentInput');
+
+const RecordSchema = z
+  .object({
+    id: z.number().int(),
+    subjectId: z.string(),
+    kind: z.enum(['consent', 'withdrawal']),
+    decisions: z.record(z.string(), Decision),
+    policyVersion: z.string(),
+    noticeId: z.string().nullable(),
+    source: z.string(),
+    method: z.string().nullable(),
+    locale: z.string().nullable(),
+    tcString: z.string().nullable(),
+    tcf: z.record(z.string(), z.unknown()).nullable(),
+    gcm: z.record(z.string(), Decision).nullable(),
+    collectedAt: z.string(),
+    recordedAt: z.string(),
+    expiresAt: z.string().nullable(),
+    proof: z.object({
+      ipHash: z.string().nullable(),
+      userAgent: z.string().nullable(),
+      pageUrl: z.string().nullable(),
+    }),
+    actor: z.string(),
+    hash: z.string(),
+  })
+  .openapi('ConsentRecord');
+
+const StateSchema = z.object({
+  status: z.enum(['granted', 'denied', 'withdrawn', 'expired']),
+  since: z.string(),
+  policyVersion: z.string(),
+  expiresAt: z.string().nullable(),
+  recordId: z.number().int(),
+});
+
+const DURATION = /^(\d{1,4})([dh])$/;
+const ExportQuery = z.object({
+  from: z.iso.datetime({ offset: true }),
+  to: z.iso.datetime({ offset: true }),
+});
+
+/** The ledger's routes: `/v1/consents` (record, expiring, export, verify) and `/v1/subjects/{id}/consents`. */
+export function consentRouters(deps: AppDeps) {
+  const records = new Counter({
+    name: 'vigil_consent_records_total',
+    help: 'Consent decisions recorded, by purpose, decision and source.',
+    labelNames: ['purpose', 'decision', 'source'] as const,
+    registers: [deps.registry],
+  });
+  const withdrawals = new Counter({
+    name: 'vigil_consent_withdrawals_total',
+    help: 'Consent withdrawals, by purpose.',
+    labelNames: ['purpose'] as const,
+    registers: [deps.registry],
+  });
+  const ctx = (now: Date) => ({
+    purposes: deps.consent.purposes,
+    gate: deps.consent.gate,
+    secret: deps.secret,
+    expiryMs: deps.consent.expiryMs,
+    now,
+  });
+
+  const recordRoute = createRoute({
+    method: 'post',
+    path: '/',
+    tags: ['consent'],
+    summary: 'Records a consent (decisions, a TC string, Consent Mode signals) with its proof',
+    description:
+      'A TC string is decoded offline and must meet TCF policy (policy version 4 or later, service-specific); ' +
+      'otherwise 422 says why. Decisions not in the body are derived from the TC string, `gcm` and `method`.',
+    security: BEARER_SECURITY,
+    middleware: [requireRole('ingest', 'dpo'), jsonBody()] as const,
+    request: { body: { required: true, content: { 'application/json': { schema: ConsentBodySchema } } } },
+    responses: {
+      201: { description: 'Recorded', content: { 'application/json': { schema: RecordSchema } } },
+      ...problemResponses(...AUTH_PROBLEMS, ...BODY_PROBLEMS),
+    },
+  });
+
+  const expiringRoute = createRoute({
+    method: 'get',
+    path: '/expiring',
+    tags: ['consent'],
+    summary: 'Grants that expire within a period (e.g. `30d`): whom to ask again',
+    security: BEARER_SECURITY,
+    middleware: [requireRole('dpo')] as const,
+    request: {
+      query: z.object({
+        within: z.string().regex(DURATION, 'expected a duration such as 30d or 12h').default('30d'),
+        limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'Expiring grants, soonest first',
+        content: {
+          'application/json': {
+            schema: z.object({
+              items: z.array(
+                z.object({ subjectId: z.string(), purpose: z.string(), expiresAt: z.string().nullable() }),
+              ),
+            }),
+          },
+        },
+      },
+      ...problemResponses(...AUTH_PROBLEMS, 'validation-failed'),
+    },
+  });
+
+  const exportRoute = createRoute({
+    method: 'get',
+    path: '/export',
+    tags: ['consent'],
+    summary: 'Every record recorded in [from, to), streamed as NDJSON',
+    security: BEARER_SECURITY,
+    request: { query: ExportQuery },
+    responses: {
+      200: {
+        description: 'One ConsentRecord per line',
+        content: { 'application/x-ndjson': { schema: z.string() } },
+      },
+      ...problemResponses(...AUTH_PROBLEMS, 'validation-failed'),
+    },
+  });
+
+  const verifyRoute = createRoute({
+    method: 'get',
+    path: '/verify',
+    tags: ['consent'],
+    summary: "Recomputes the ledger's hash chain",
+    security: BEARER_SECURITY,
+    middleware: [requireRole('dpo', 'admin')] as const,
+    responses: {
+      200: {
+        description: 'The verification result',
+        content: {
+          'application/json': {
+            schema: z.object({
+              ok: z.boolean(),
+              checked: z.number().int(),
+              brokenAtId: z.number().int().optional(),
+            }),
+          },
+        },
+      },
+      ...problemResponses(...AUTH_PROBLEMS),
+    },
+  });
+
+  const consents = createRouter()
+    .openapi(recordRoute, async (c) => {
+      const record = await recordConsent(c.var.db, c.req.valid('json'), c.var.actor, ctx(c.var.clock()));
+      for (const [purpose, decision] of Object.entries(record.decisions)) {
+        records.inc({ purpose, decision, source: record.source });
+      }
+      return c.json(record, 201);
+    })
+    .openapi(expiringRoute, async (c) => {
+      const { within, limit } = c.req.valid('query');
+      const [, amount, unit] = DURATION.exec(within) ?? [];
+      const ms = Number(amount) * (unit === 'd' ? 86_400_000 : 3_600_000);
+      const items = await expiringConsents(c.var.db, new Date(c.var.clock().getTime() + ms), limit);
+      return c.json({ items }, 200);
+    })
+    .openapi(verifyRoute, async (c) => c.json(await verifyConsentChain(c.var.db), 200));
+
+  const SubjectParam = z.object({ id: SubjectId });
+
+  const currentRoute = createRoute({
+    method: 'get',
+    path: '/{id}/consents',
+    tags: ['consent'],
+    summary: "A subject's current consent per purpose; `history=true` adds every record, newest first",
+    security: BEARER_SECURITY,
+    middleware: [requireRole('dpo')] as const,
+    request: {
+      params: SubjectParam,
+      query: z.object({ history: z.enum(['true', 'false']).default('false') }),
+    },
+    responses: {
+      200: {
+        description: 'Current state (and history)',
+        content: {
+          'application/json': {
+            schema: z.object({
+              subjectId: z.string(),
+              purposes: z.record(z.string(), StateSchema),
+              history: z.array(RecordSchema).optional(),
+            }),
+          },
+        },
+      },
+      ...problemResponses(...AUTH_PROBLEMS, 'validation-failed'),
+    },
+  });
+
+  const withdrawRoute = createRoute({
+    method: 'post',
+    path: '/{id}/consents/withdraw',
+    tags: ['consent'],
+    summary: 'Withdraws the named purposes, or all, in one call',
+    security: BEARER_SECURITY,
+    middleware: [requireRole('ingest', 'dpo'), jsonBody()] as const,
+    request: {
+      params: SubjectParam,
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z.strictObject({
+              purposes: z.union([z.literal('all'), z.array(z.string().max(32)).min(1)]),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      201: { description: 'Withdrawn', content: { 'application/json': { schema: RecordSchema } } },
+      ...problemResponses(...AUTH_PROBLEMS, ...BODY_PROBLEMS),
+    },
+  });
+
+  const subjects = createRouter()
+    .openapi(currentRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const purposes = (await currentConsents(c.var.db, id, c.var.clock())) as Record<
+        string,
+        z.infer<typeof StateSchema>
+      >;
+      const history: ConsentRecord[] | undefined =
+        c.req.valid('query').history === 'true' ? await consentHistory(c.var.db, id) : undefined;
+      return c.json({ subjectId: id, purposes, ...(history ? { history } : {}) }, 200);
+    })
+    .openapi(withdrawRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const record = await withdrawConsent(
+        c.var.db,
+        id,
+        c.req.valid('json').purposes,
+        c.var.actor,
+        ctx(c.var.clock()),
+      );
+      for (const purpose of Object.keys(record.decisions)) withdrawals.inc({ purpose });
+      return c.json(record, 201);
+    });
+
+  // The export streams: it is a plain handler, documented by `exportRoute`.
+  consents.get('/export', requireRole('dpo'), (c) => {
+    const parsed = ExportQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw new ProblemError('validation-failed', 'the query string does not match the schema', {
+        errors: parsed.error.issues.map((i) => ({ path: toJsonPointer(i.path), message: i.message })),
+      });
+    }
+    c.header('content-type', 'application/x-ndjson');
+    return stream(c, async (out) => {
+      for await (const record of exportRecords(
+        c.var.db,
+        new Date(parsed.data.from),
+        new Date(parsed.data.to),
+      )) {
+        await out.write(`${JSON.stringify(record)}\n`);
+      }
+    });
+  });
+  consents.openAPIRegistry.registerPath(exportRoute);
+  return { consents, subjects };
+}
