@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** The kinds of identifier hashed; the kind is part of the hash, so equal strings of two kinds differ. */
-export type IdentifierKind = 'ip' | 'email' | 'device' | 'account';
+export type IdentifierKind = 'ip' | 'email' | 'device' | 'account' | 'subject';
 
 /**
  * A keyed hash of a personal identifier (IP, email, device id): equal inputs match, but without the secret

@@ -380,3 +380,36 @@ describe('arbitrary input to the affiliate ingest routes', () => {
     );
   });
 });
+
+describe('the consent gate on /v1/events', () => {
+  it('keeps clicks and conversions under legitimate interest by default, and counts the decisions', async () => {
+    const res = await post('/v1/events', {
+      events: [click('g1', { subjectId: 'nobody' }), conversion('g2')],
+    });
+    expect(await res.json()).toEqual({ accepted: 2, duplicates: 0 });
+    const text = await (await ctx.app.request('/metrics')).text();
+    expect(text).toContain(
+      'vigil_consent_gate_decisions_total{kind="affiliate_click",action="keep",reason="legitimate_interest"} 1',
+    );
+  });
+
+  it('drops, or pseudonymises, events when the policy asks for consent', async () => {
+    const gate = ctx.deps.consent.gate;
+    const open = { basis: 'legitimate_interest' as const, note: 'test' };
+    gate.usePolicy({
+      kinds: {
+        browser_telemetry: open,
+        server_log: open,
+        affiliate_click: { purpose: 'marketing', without: 'drop' },
+        affiliate_conversion: { purpose: 'marketing', without: 'minimise' },
+      },
+      noRecord: 'deny',
+    });
+    const res = await post('/v1/events', { events: [click('d1', { subjectId: 's-1' }), conversion('d2')] });
+    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });
+    const rows = await ctx.storage.db.selectFrom('affiliate_events').select(['id', 'subject_id']).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.id).toBe('d2');
+    expect(rows[0]?.subject_id).toMatch(/^sub:[0-9a-f]{32}$/);
+  });
+});

@@ -13,10 +13,12 @@ import {
 } from '../../api/openapi.ts';
 import { ProblemError } from '../../api/problem.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
+import { hashIdentifier } from '../identifiers.ts';
 import { ingestItemsCounter, ingestRejectedCounter, rejectionReason } from '../ingest-metrics.ts';
 import {
   type Affiliate,
   AffiliateBodySchema,
+  type AffiliateEvent,
   EventBatchSchema,
   PayoutRequestSchema,
   PayoutSchema,
@@ -41,6 +43,39 @@ function toPayout(row: PayoutRow): z.infer<typeof PayoutSchema> {
 
 function tooMany(count: number, limit: number, what: string): ProblemError {
   return new ProblemError('payload-too-large', `${count} ${what} exceed the batch limit of ${limit}`);
+}
+
+/**
+ * Asks the consent gate about every click and conversion. Under the default policy both are processed for
+ * fraud prevention (legitimate interest), so all are kept; a policy that needs consent drops them, or — with
+ * `minimise` — keeps them with the subject id pseudonymised. Dropped events are counted, not stored.
+ */
+function gateEvents(
+  events: AffiliateEvent[],
+  deps: AppDeps,
+  nowMs: number,
+  items: ReturnType<typeof ingestItemsCounter>,
+): AffiliateEvent[] {
+  const kept: AffiliateEvent[] = [];
+  for (const event of events) {
+    if (event.type === 'refund') {
+      kept.push(event);
+      continue;
+    }
+    const decision = deps.consent.gate.decide(
+      event.type === 'click' ? 'affiliate_click' : 'affiliate_conversion',
+      event.subjectId,
+      nowMs,
+    );
+    if (decision.action === 'drop')
+      items.inc({ kind: event.type, outcome: 'dropped', reason: decision.reason });
+    else if (decision.action === 'minimise') {
+      // Pseudonymised: the same subject still links its events, but the id no longer names them.
+      const subjectId = event.subjectId && `sub:${hashIdentifier(deps.secret, 'subject', event.subjectId)}`;
+      kept.push({ ...event, subjectId } as AffiliateEvent);
+    } else kept.push(event);
+  }
+  return kept;
 }
 
 /** The affiliate-tracking routes: affiliates, events and payout requests (role ingest). */
@@ -130,12 +165,14 @@ export function affiliateRoutes(deps: AppDeps) {
 
   return createRouter()
     .openapi(eventsRoute, async (c) => {
-      const { events } = c.req.valid('json');
-      if (events.length > limit) throw tooMany(events.length, limit, 'events');
+      const { events: received } = c.req.valid('json');
+      if (received.length > limit) throw tooMany(received.length, limit, 'events');
+      const now = c.var.clock();
+      const events = gateEvents(received, deps, now.getTime(), items);
       const counts = await deps.writer.submitOp(events.length, 'events.store', {
         events,
         secret: deps.secret,
-        receivedAt: c.var.clock().toISOString(),
+        receivedAt: now.toISOString(),
       });
       let accepted = 0;
       let duplicates = 0;

@@ -23,9 +23,25 @@ const actor = { name: 'test', role: 'operator' };
 let ctx: TestContext;
 let key: string;
 
+async function grantAnalytics(c: TestContext, subjectId: string) {
+  const res = await c.app.request('/v1/consents', {
+    method: 'POST',
+    headers: { ...c.auth('ingest'), 'content-type': 'application/json' },
+    body: JSON.stringify({
+      subjectId,
+      decisions: { analytics: 'granted' },
+      policyVersion: 'v1',
+      source: 'banner',
+    }),
+  });
+  expect(res.status).toBe(201);
+}
+
 async function setup(ingest: Parameters<typeof createTestContext>[0] = {}) {
   ctx = await createTestContext(ingest);
   key = (await createFaroApp(ctx.storage.db, { name: 'shop', origins: [ORIGIN] }, actor, new Date())).key;
+  await grantAnalytics(ctx, 'u-123');
+  await grantAnalytics(ctx, 'u-9');
 }
 
 function collect(body: string | Uint8Array, headers: Record<string, string> = {}, url = `/collect/${key}`) {
@@ -49,7 +65,7 @@ describe('POST /collect with the SDK sample payloads', () => {
   it('stores logs, exceptions with frames, measurements and events with their meta', async () => {
     const res = await collect(JSON.stringify(sample));
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ accepted: 5, duplicate: false });
+    expect(await res.json()).toEqual({ accepted: 5, duplicate: false, dropped: 0 });
     const stored = await rows();
     expect(stored.map((r) => r.kind)).toEqual(['log', 'exception', 'measurement', 'measurement', 'event']);
     const [log, exception, vitals, , event] = stored;
@@ -139,12 +155,61 @@ describe('POST /collect with the SDK sample payloads', () => {
     expect(await (await collect(JSON.stringify(sample), headers)).json()).toEqual({
       accepted: 5,
       duplicate: false,
+      dropped: 0,
     });
     expect(await (await collect(JSON.stringify(sample), headers)).json()).toEqual({
       accepted: 0,
       duplicate: true,
+      dropped: 0,
     });
     expect(await count()).toBe(5);
+  });
+});
+
+describe('the consent gate on /collect', () => {
+  beforeEach(() => setup());
+  afterEach(() => ctx.close());
+
+  const forSubject = (id: string | undefined) => {
+    const payload = structuredClone(sample) as { meta: Record<string, unknown> };
+    if (id === undefined) delete payload.meta.user;
+    else payload.meta.user = { id };
+    return JSON.stringify(payload);
+  };
+
+  it('drops telemetry of a subject without consent, and counts it', async () => {
+    const res = await collect(forSubject('u-unknown'));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 0, duplicate: false, dropped: 5 });
+    expect(await count()).toBe(0);
+    const text = await (await ctx.app.request('/metrics')).text();
+    expect(text).toContain(
+      'vigil_ingest_items_total{kind="faro_log",outcome="dropped",reason="no_record"} 1',
+    );
+    expect(text).toContain(
+      'vigil_consent_gate_decisions_total{kind="browser_telemetry",action="drop",reason="no_record"} 1',
+    );
+  });
+
+  it('keeps telemetry that names no subject', async () => {
+    expect(await (await collect(forSubject(undefined))).json()).toMatchObject({ accepted: 5, dropped: 0 });
+  });
+
+  it('stores after a grant, drops after the withdrawal', async () => {
+    await grantAnalytics(ctx, 'u-42');
+    expect(await (await collect(forSubject('u-42'))).json()).toMatchObject({ accepted: 5 });
+    const withdrawn = await ctx.app.request('/v1/subjects/u-42/consents/withdraw', {
+      method: 'POST',
+      headers: { ...ctx.auth('ingest'), 'content-type': 'application/json' },
+      body: JSON.stringify({ purposes: ['analytics'] }),
+    });
+    expect(withdrawn.status).toBe(201);
+    expect(await (await collect(forSubject('u-42'))).json()).toMatchObject({ accepted: 0, dropped: 5 });
+    expect(await count()).toBe(5);
+    const text = await (await ctx.app.request('/metrics')).text();
+    expect(text).toContain(
+      'vigil_ingest_items_total{kind="faro_log",outcome="dropped",reason="withdrawn"} 1',
+    );
   });
 });
 

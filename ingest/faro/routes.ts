@@ -83,9 +83,18 @@ function parsePayload(body: Buffer): FaroPayload {
 
 const collectResponses = {
   202: {
-    description: 'Stored (or a repeated `Idempotency-Key`, counted once)',
+    description: 'Stored, counted once for a repeated `Idempotency-Key`, or dropped for want of consent',
     content: {
-      'application/json': { schema: z.object({ accepted: z.number().int(), duplicate: z.boolean() }) },
+      'application/json': {
+        schema: z.object({
+          accepted: z.number().int(),
+          duplicate: z.boolean(),
+          dropped: z
+            .number()
+            .int()
+            .openapi({ description: 'Items dropped for want of consent (counted in metrics)' }),
+        }),
+      },
     },
   },
   ...problemResponses(
@@ -138,6 +147,20 @@ export function faroRoutes(deps: AppDeps) {
     const payload = parsePayload(await readBody(c, deps.ingest.faroMaxBodyBytes));
     const now = c.var.clock();
     const batch = toTelemetryRows(payload, app.id, keepQueryKey, now.toISOString());
+    // Browser telemetry about a subject needs that subject's consent to analytics (consent/gate-policy.yaml).
+    const gate = deps.consent.gate.decide('browser_telemetry', batch.subjectId, now.getTime());
+    if (gate.action === 'drop') {
+      for (const [kind, n] of Object.entries(batch.counts)) {
+        if (n > 0) items.inc({ kind: `faro_${kind}`, outcome: 'dropped', reason: gate.reason }, n);
+      }
+      return c.json({ accepted: 0, duplicate: false, dropped: batch.rows.length }, 202);
+    }
+    if (gate.action === 'minimise') {
+      for (const row of batch.rows) {
+        row.user_id = null;
+        row.session_id = null;
+      }
+    }
     const idempotencyKey = c.req.header('idempotency-key')?.slice(0, 200);
     const stored = await deps.writer.submit(
       Math.max(1, batch.rows.length),
@@ -155,7 +178,7 @@ export function faroRoutes(deps: AppDeps) {
       );
     }
     if (stored) metrics.observe(app.name, batch.pageRoute, payload);
-    return c.json({ accepted: stored ? batch.rows.length : 0, duplicate: !stored }, 202);
+    return c.json({ accepted: stored ? batch.rows.length : 0, duplicate: !stored, dropped: 0 }, 202);
   }
 
   async function preflight(c: Context<AppEnv>, pathKey: string | undefined) {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../api/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/index.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
@@ -90,8 +91,28 @@ beforeAll(async () => {
       new Date(),
     )
   ).key;
+  const ingestKey = (
+    await createApiKey(
+      storage.db,
+      { name: 'e2e-ingest', role: 'ingest' },
+      { name: 'e2e', role: 'operator' },
+      new Date(),
+    )
+  ).key;
   await storage.close();
   vigil = await startServerProcess({ VIGIL_DATA_DIR: dataDir });
+  // The page's user has consented to analytics: without it the consent gate would drop the telemetry.
+  const consent = await fetch(`${vigil.baseUrl}/v1/consents`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      subjectId: 'u-browser',
+      decisions: { analytics: 'granted' },
+      policyVersion: 'v1',
+      source: 'banner',
+    }),
+  });
+  if (consent.status !== 201) throw new Error(`consent not recorded: ${consent.status}`);
   collectUrl = `${vigil.baseUrl}/collect/${appKey}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }, 60_000);
