@@ -14,10 +14,10 @@ export interface DecodedTcString {
   isServiceSpecific: boolean;
   publisherCountryCode?: string;
   purposeConsents: number[];
-  purposeLegitimateInterests?: number[];
+  purposeLegitimateInterests: number[];
   vendorConsents: number[];
-  vendorLegitimateInterests?: number[];
-  vendorsDisclosed?: number[];
+  vendorLegitimateInterests: number[];
+  vendorsDisclosed: number[];
 }
 
 /** Thrown for a TC string that cannot be decoded or breaks TCF policy; the message says why. */
@@ -55,7 +55,6 @@ export function decodeTcString(value: string): DecodedTcString {
   if (tc.version !== 2 || !(tc.created instanceof Date) || Number.isNaN(tc.created.getTime())) {
     throw new TcStringError('the TC string is not a valid TCF v2 string');
   }
-  const optional = <T>(list: T[]) => (list.length > 0 ? list : undefined);
   return {
     version: tc.version,
     created: tc.created.toISOString(),
@@ -70,10 +69,10 @@ export function decodeTcString(value: string): DecodedTcString {
       ? { publisherCountryCode: tc.publisherCountryCode }
       : {}),
     purposeConsents: ids(tc.purposeConsents),
-    purposeLegitimateInterests: optional(ids(tc.purposeLegitimateInterests)),
+    purposeLegitimateInterests: ids(tc.purposeLegitimateInterests),
     vendorConsents: ids(tc.vendorConsents),
-    vendorLegitimateInterests: optional(ids(tc.vendorLegitimateInterests)),
-    vendorsDisclosed: optional(ids(tc.vendorsDisclosed)),
+    vendorLegitimateInterests: ids(tc.vendorLegitimateInterests),
+    vendorsDisclosed: ids(tc.vendorsDisclosed),
   };
 }
 
