@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>> = {
   http: async (options) => (await import('./http.ts')).run(options),
   ingest: async (options) => (await import('./ingest.ts')).run(options),
+  consent: async (options) => (await import('./consent.ts')).run(options),
 };
 
 const { values, positionals } = parseArgs({
