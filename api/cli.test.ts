@@ -90,4 +90,38 @@ describe('npx vigil keys', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/VIGIL_LOG_LEVEL/);
   });
+
+  it('registers a Faro app whose key /collect accepts from its origin, lists it, and revokes it', async () => {
+    const created = await runVigilCli(
+      [
+        'apps',
+        'create',
+        '--name',
+        'shop-web',
+        '--origin',
+        'https://shop.example',
+        '--origin',
+        'http://localhost:3000',
+      ],
+      env,
+    );
+    expect(created.code).toBe(0);
+    const key = lastLine(created.stdout);
+    expect(key).toMatch(/^vfa_[0-9a-f]{12}_[\w-]{43}$/);
+    const collect = () =>
+      app.request(`/collect/${key}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://shop.example' },
+        body: JSON.stringify({ meta: {}, logs: [{ message: 'hello' }] }),
+      });
+    expect((await collect()).status).toBe(202);
+    expect((await runVigilCli(['apps', 'list'], env)).stdout).toMatch(
+      /\tshop-web\thttps:\/\/shop\.example,http:\/\/localhost:3000\t/,
+    );
+    expect((await runVigilCli(['apps', 'revoke', 'shop-web'], env)).code).toBe(0);
+    expect((await collect()).status).toBe(401);
+    const bad = await runVigilCli(['apps', 'create', '--name', 'x', '--origin', 'ftp://files.example'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not an origin/);
+  });
 });

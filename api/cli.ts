@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createFaroApp, listFaroApps, revokeFaroApp } from '../ingest/faro/index.ts';
-import { type Actor, migrateToLatest, openSqlite } from '../storage/index.ts';
+import { type Actor, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { ProblemError } from './problem.ts';
@@ -46,6 +46,20 @@ function validName(value: string | undefined): string {
   return parsed.data;
 }
 
+/** Opens the database the environment names, migrated, for one command; closes it afterwards. */
+async function withStorage(
+  env: Record<string, string | undefined>,
+  command: (storage: Storage) => Promise<void>,
+): Promise<void> {
+  const storage = openSqlite(loadConfig(env).dataDir);
+  try {
+    await migrateToLatest(storage.db);
+    await command(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
 async function runKeys(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
@@ -53,10 +67,7 @@ async function runKeys(args: string[], env: Record<string, string | undefined>, 
     options: { role: { type: 'string' }, name: { type: 'string' }, all: { type: 'boolean', default: false } },
   });
   const [action, ...rest] = positionals;
-  const config = loadConfig(env);
-  const storage = openSqlite(config.dataDir);
-  try {
-    await migrateToLatest(storage.db);
+  await withStorage(env, async (storage) => {
     switch (action) {
       case 'create': {
         const role = values.role ?? '';
@@ -86,9 +97,7 @@ async function runKeys(args: string[], env: Record<string, string | undefined>, 
       default:
         throw new UsageError(action ? `unknown keys command "${action}"` : 'keys needs a command');
     }
-  } finally {
-    await storage.close();
-  }
+  });
 }
 
 async function runApps(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<void> {
@@ -102,10 +111,7 @@ async function runApps(args: string[], env: Record<string, string | undefined>, 
     },
   });
   const [action, ...rest] = positionals;
-  const config = loadConfig(env);
-  const storage = openSqlite(config.dataDir);
-  try {
-    await migrateToLatest(storage.db);
+  await withStorage(env, async (storage) => {
     switch (action) {
       case 'create': {
         if (!values.name) throw new UsageError('apps create needs --name');
@@ -140,9 +146,7 @@ async function runApps(args: string[], env: Record<string, string | undefined>, 
       default:
         throw new UsageError(action ? `unknown apps command "${action}"` : 'apps needs a command');
     }
-  } finally {
-    await storage.close();
-  }
+  });
 }
 
 /** Runs one command line; returns the process exit code (0 done, 1 failed, 2 usage). */
