@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
+import { ConsentConfigError } from '../consent/index.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { listApiKeys } from './api-keys.ts';
 import { createApp } from './app.ts';
@@ -107,7 +108,8 @@ async function main(): Promise<void> {
   try {
     running = await startServer(config, logger);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    // A bad consent vocabulary or gate policy is a configuration error too: stop with its message.
+    if (error instanceof ConfigError || error instanceof ConsentConfigError) {
       process.stderr.write(`vigil: ${error.message}\n`);
       process.exit(2);
     }

@@ -28,13 +28,15 @@ const PolicySchema = z.strictObject({
   noRecord: z.enum(['deny', 'allow']),
 });
 
-type KindRule =
+/** What the policy says about one kind: the purpose it needs (and the action without it), or its legal basis. */
+export type KindRule =
   | { purpose: string; without: 'drop' | 'minimise' }
   | { basis: 'legitimate_interest'; note: string };
 
 /** What the gate policy file says. */
 export interface GatePolicy {
   kinds: Record<GatedKind, KindRule>;
+  /** What a subject with no consent record at all counts as. */
   noRecord: 'deny' | 'allow';
 }
 
@@ -51,7 +53,7 @@ export function loadGatePolicy(purposes: Purpose[], file = path.join(HERE, 'gate
   return parsed.data as GatePolicy;
 }
 
-/** A policy that keeps everything: ingestion without the gate, for comparisons. */
+/** A policy that keeps everything: ingestion with the gate off, for comparisons. */
 export function openGatePolicy(): GatePolicy {
   const rule: KindRule = { basis: 'legitimate_interest', note: 'gate off' };
   return {
@@ -62,81 +64,211 @@ export function openGatePolicy(): GatePolicy {
 
 export type GateAction = 'keep' | 'drop' | 'minimise';
 
-/** The gate's answer for one item, with a reason code for metrics and logs. */
+export type GateReason =
+  | 'no_subject'
+  | 'legitimate_interest'
+  | 'consent'
+  | 'denied'
+  | 'withdrawn'
+  | 'expired'
+  | 'no_record';
+
+/** The gate's answer for one item, with a reason code (bounded, for metrics and logs). Shared: do not mutate. */
 export interface GateDecision {
-  action: GateAction;
-  reason: 'no_subject' | 'legitimate_interest' | 'consent' | 'denied' | 'withdrawn' | 'expired' | 'no_record';
+  readonly action: GateAction;
+  readonly reason: GateReason;
+  /** Why an item is kept without consent (the legitimate interest), from the policy file. */
+  readonly note?: string;
 }
 
+/** One possible answer for one kind, with the slot that counts it. */
+interface Outcome {
+  decision: GateDecision;
+  counter: number;
+}
+
+/** A kind's rule turned into ready answers, so that a lookup allocates nothing. */
+interface CompiledRule {
+  /** Index of the needed purpose; -1 when the kind needs none. */
+  purpose: number;
+  legitimate: Outcome;
+  noSubject: Outcome;
+  noRecord: Outcome;
+  consent: Outcome;
+  denied: Outcome;
+  withdrawn: Outcome;
+  expired: Outcome;
+}
+
+// Per subject and purpose the gate keeps one number: when granted, the expiry in epoch ms (Infinity without
+// one), so "granted and unexpired" is one comparison with now; otherwise one of these.
 const NOT_GRANTED = 0;
 const WITHDRAWN = -1;
+const INITIAL_SLOTS = 1024;
 
 /**
- * Answers, from memory only, whether ingestion may keep an item about a subject. Per subject it holds one
- * number per purpose: when granted, the expiry in epoch ms (Infinity without one); 0 when denied; -1 when
- * withdrawn. It is loaded from `consent_state` at start and updated after every ledger write commits.
+ * Answers, from memory only, whether ingestion may keep an item about a subject. It is loaded from
+ * `consent_state` at start and updated by the ledger after every write commits; a lookup is one `Map.get` and
+ * one array read, and never touches the database.
  */
 export class ConsentGate {
-  readonly #index: Map<string, number>;
-  readonly #state = new Map<string, Float64Array>();
-  readonly #decisions: Counter<'kind' | 'action' | 'reason'>;
+  readonly #purposeIndex: Map<string, number>;
+  readonly #width: number;
+  /** Subject id → slot; a slot's values sit at `slot * width + purpose` in `#values`. */
+  readonly #slotOf = new Map<string, number>();
+  #values: Float64Array;
+  readonly #freeSlots: number[] = [];
+  #nextSlot = 0;
+  #rules = {} as Record<GatedKind, CompiledRule>;
+  // Decisions are tallied in a plain array and handed to prom-client at scrape time: a labelled `inc` per
+  // lookup would cost more than the lookup itself.
+  readonly #outcomes: { labels: { kind: GatedKind; action: GateAction; reason: GateReason } }[] = [];
+  readonly #outcomeIndex = new Map<string, number>();
+  #counts = new Float64Array(64);
+  #reported = new Float64Array(64);
 
   constructor(
     readonly purposes: Purpose[],
-    private policy: GatePolicy,
+    policy: GatePolicy,
     registry: Registry,
   ) {
-    this.#index = new Map(purposes.map((p, i) => [p.name, i]));
-    this.#decisions = new Counter({
+    this.#purposeIndex = new Map(purposes.map((p, i) => [p.name, i]));
+    this.#width = Math.max(1, purposes.length);
+    this.#values = new Float64Array(INITIAL_SLOTS * this.#width);
+    this.usePolicy(policy);
+    const gate = this;
+    new Counter({
       name: 'vigil_consent_gate_decisions_total',
       help: 'Consent gate answers for ingested items, by kind of data, action and reason.',
       labelNames: ['kind', 'action', 'reason'] as const,
       registers: [registry],
+      collect() {
+        gate.#outcomes.forEach((outcome, i) => {
+          const delta = (gate.#counts[i] ?? 0) - (gate.#reported[i] ?? 0);
+          if (delta > 0) this.inc(outcome.labels, delta);
+          gate.#reported[i] = gate.#counts[i] ?? 0;
+        });
+      },
     });
-    const gate = this;
     new Gauge({
       name: 'vigil_consent_granted_share',
       help: 'Share of subjects in the ledger whose consent to each purpose is granted and not expired.',
       labelNames: ['purpose'] as const,
       registers: [registry],
       collect() {
-        const now = Date.now();
-        for (const [purpose, share] of gate.grantedShares(now)) this.set({ purpose }, share);
+        for (const [purpose, share] of gate.grantedShares(Date.now())) this.set({ purpose }, share);
       },
     });
   }
 
-  /** Replaces the policy (tests and benchmarks turn the gate off with `openGatePolicy()`). */
+  /** Replaces the policy (`openGatePolicy()` turns the gate off, for comparisons). */
   usePolicy(policy: GatePolicy): void {
-    this.policy = policy;
+    const rules = {} as Record<GatedKind, CompiledRule>;
+    for (const kind of GATED_KINDS) {
+      const rule = policy.kinds[kind];
+      const outcome = (action: GateAction, reason: GateReason, note?: string) =>
+        this.#outcome(kind, note === undefined ? { action, reason } : { action, reason, note });
+      if ('basis' in rule) {
+        const legitimate = outcome('keep', 'legitimate_interest', rule.note);
+        rules[kind] = {
+          purpose: -1,
+          legitimate,
+          noSubject: legitimate,
+          noRecord: legitimate,
+          consent: legitimate,
+          denied: legitimate,
+          withdrawn: legitimate,
+          expired: legitimate,
+        };
+        continue;
+      }
+      const purpose = this.#purposeIndex.get(rule.purpose);
+      if (purpose === undefined) throw new Error(`the gate policy names unknown purpose ${rule.purpose}`);
+      const consent = outcome('keep', 'consent');
+      rules[kind] = {
+        purpose,
+        legitimate: consent,
+        // Ingestion asks only about items that name a subject; one that names none cannot be matched to a
+        // consent and carries no subject to protect.
+        noSubject: outcome('keep', 'no_subject'),
+        noRecord:
+          policy.noRecord === 'allow' ? outcome('keep', 'no_record') : outcome(rule.without, 'no_record'),
+        consent,
+        denied: outcome(rule.without, 'denied'),
+        withdrawn: outcome(rule.without, 'withdrawn'),
+        expired: outcome(rule.without, 'expired'),
+      };
+    }
+    this.#rules = rules;
   }
 
-  /** Loads every subject's current state with one query. */
+  #outcome(kind: GatedKind, decision: GateDecision): Outcome {
+    const key = `${kind}|${decision.action}|${decision.reason}`;
+    let counter = this.#outcomeIndex.get(key);
+    if (counter === undefined) {
+      counter = this.#outcomes.length;
+      this.#outcomes.push({ labels: { kind, action: decision.action, reason: decision.reason } });
+      this.#outcomeIndex.set(key, counter);
+      if (counter >= this.#counts.length) {
+        this.#counts = grow(this.#counts, this.#counts.length * 2);
+        this.#reported = grow(this.#reported, this.#reported.length * 2);
+      }
+    }
+    return { decision: Object.freeze(decision), counter };
+  }
+
+  /**
+   * The gate's answer for an item of `kind` about `subjectId` (undefined: the item names no subject) at
+   * `nowMs` (epoch ms). Memory only; counted in `vigil_consent_gate_decisions_total`.
+   */
+  decide(kind: GatedKind, subjectId: string | undefined, nowMs: number): GateDecision {
+    const rule = this.#rules[kind];
+    let outcome: Outcome;
+    if (rule.purpose < 0) outcome = rule.legitimate;
+    else if (subjectId === undefined) outcome = rule.noSubject;
+    else {
+      const slot = this.#slotOf.get(subjectId);
+      if (slot === undefined) outcome = rule.noRecord;
+      else {
+        const value = this.#values[slot * this.#width + rule.purpose] ?? NOT_GRANTED;
+        outcome =
+          value > nowMs
+            ? rule.consent
+            : value === WITHDRAWN
+              ? rule.withdrawn
+              : value === NOT_GRANTED
+                ? rule.denied
+                : rule.expired;
+      }
+    }
+    this.#counts[outcome.counter] = (this.#counts[outcome.counter] ?? 0) + 1;
+    return outcome.decision;
+  }
+
+  /** Loads every subject's current state from `consent_state` with one (streamed) query. */
   async load(db: Kysely<Database>): Promise<number> {
-    this.#state.clear();
-    const rows = await db
+    this.#slotOf.clear();
+    this.#freeSlots.length = 0;
+    this.#nextSlot = 0;
+    this.#values = new Float64Array(INITIAL_SLOTS * this.#width);
+    const rows = db
       .selectFrom('consent_state')
       .select(['subject_id', 'purpose', 'status', 'expires_at'])
-      .execute();
-    for (const row of rows) this.apply(row.subject_id, row.purpose, row.status, row.expires_at);
-    return this.#state.size;
+      .stream();
+    for await (const row of rows) this.apply(row.subject_id, row.purpose, row.status, row.expires_at);
+    return this.#slotOf.size;
   }
 
-  /** Records one committed decision in memory. */
+  /** Records one committed decision in memory; the ledger calls it after its transaction commits. */
   apply(
     subjectId: string,
     purpose: string,
     status: 'granted' | 'denied' | 'withdrawn',
     expiresAt: string | null,
   ): void {
-    const i = this.#index.get(purpose);
+    const i = this.#purposeIndex.get(purpose);
     if (i === undefined) return;
-    let slots = this.#state.get(subjectId);
-    if (!slots) {
-      slots = new Float64Array(this.#index.size);
-      this.#state.set(subjectId, slots);
-    }
-    slots[i] =
+    this.#values[this.#slotFor(subjectId) * this.#width + i] =
       status === 'granted'
         ? expiresAt === null
           ? Number.POSITIVE_INFINITY
@@ -146,55 +278,55 @@ export class ConsentGate {
           : NOT_GRANTED;
   }
 
-  /** Forgets a subject (erasure). */
+  #slotFor(subjectId: string): number {
+    const known = this.#slotOf.get(subjectId);
+    if (known !== undefined) return known;
+    const slot = this.#freeSlots.pop() ?? this.#nextSlot++;
+    if ((slot + 1) * this.#width > this.#values.length) {
+      this.#values = grow(this.#values, this.#values.length * 2);
+    }
+    this.#values.fill(NOT_GRANTED, slot * this.#width, (slot + 1) * this.#width);
+    this.#slotOf.set(subjectId, slot);
+    return slot;
+  }
+
+  /** Forgets a subject (erasure): it then counts as having no record. */
   forget(subjectId: string): void {
-    this.#state.delete(subjectId);
+    const slot = this.#slotOf.get(subjectId);
+    if (slot === undefined) return;
+    this.#slotOf.delete(subjectId);
+    this.#freeSlots.push(slot);
   }
 
   /** Whether the subject's consent to the purpose is granted and unexpired at `nowMs`. */
   granted(subjectId: string, purpose: string, nowMs: number): boolean {
-    const i = this.#index.get(purpose);
-    const slots = this.#state.get(subjectId);
-    return i !== undefined && slots !== undefined && (slots[i] ?? 0) > nowMs;
-  }
-
-  /** The gate's answer for an item of `kind` about `subjectId` (undefined: the item names no subject). */
-  decide(kind: GatedKind, subjectId: string | undefined, nowMs: number): GateDecision {
-    const decision = this.#decide(kind, subjectId, nowMs);
-    this.#decisions.inc({ kind, action: decision.action, reason: decision.reason });
-    return decision;
-  }
-
-  #decide(kind: GatedKind, subjectId: string | undefined, nowMs: number): GateDecision {
-    const rule = this.policy.kinds[kind];
-    if ('basis' in rule) return { action: 'keep', reason: 'legitimate_interest' };
-    if (subjectId === undefined) return { action: 'keep', reason: 'no_subject' };
-    const slots = this.#state.get(subjectId);
-    const i = this.#index.get(rule.purpose) ?? -1;
-    if (!slots) {
-      return this.policy.noRecord === 'allow'
-        ? { action: 'keep', reason: 'consent' }
-        : { action: rule.without, reason: 'no_record' };
-    }
-    const value = slots[i] ?? 0;
-    if (value > nowMs) return { action: 'keep', reason: 'consent' };
-    if (value === WITHDRAWN) return { action: rule.without, reason: 'withdrawn' };
-    if (value === NOT_GRANTED) return { action: rule.without, reason: 'denied' };
-    return { action: rule.without, reason: 'expired' };
+    const i = this.#purposeIndex.get(purpose);
+    const slot = this.#slotOf.get(subjectId);
+    if (i === undefined || slot === undefined) return false;
+    return (this.#values[slot * this.#width + i] ?? NOT_GRANTED) > nowMs;
   }
 
   /** Subjects known to the gate. */
   get size(): number {
-    return this.#state.size;
+    return this.#slotOf.size;
   }
 
   /** Per purpose, the share of known subjects whose consent is granted and unexpired. */
   grantedShares(nowMs: number): Map<string, number> {
-    const counts = new Array<number>(this.#index.size).fill(0);
-    for (const slots of this.#state.values()) {
-      for (let i = 0; i < slots.length; i += 1) if ((slots[i] ?? 0) > nowMs) counts[i] = (counts[i] ?? 0) + 1;
+    const counts = new Array<number>(this.purposes.length).fill(0);
+    for (const slot of this.#slotOf.values()) {
+      const base = slot * this.#width;
+      for (let i = 0; i < counts.length; i += 1) {
+        if ((this.#values[base + i] ?? NOT_GRANTED) > nowMs) counts[i] = (counts[i] ?? 0) + 1;
+      }
     }
-    const total = this.#state.size;
+    const total = this.#slotOf.size;
     return new Map(this.purposes.map((p, i) => [p.name, total === 0 ? 0 : (counts[i] ?? 0) / total]));
   }
+}
+
+function grow(array: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const bigger = new Float64Array(length);
+  bigger.set(array);
+  return bigger;
 }

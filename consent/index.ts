@@ -1,3 +1,14 @@
-export { ConsentGate, type GateDecision, type GatedKind, loadGatePolicy, openGatePolicy } from './gate.ts';
+export {
+  ConsentGate,
+  type GateAction,
+  type GateDecision,
+  type GatedKind,
+  type GatePolicy,
+  type GateReason,
+  type KindRule,
+  loadGatePolicy,
+  openGatePolicy,
+} from './gate.ts';
+export { verifyConsentChain } from './ledger.ts';
 export { ConsentConfigError, loadPurposes, type Purpose } from './purposes.ts';
 export { consentRouters } from './routes.ts';

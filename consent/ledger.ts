@@ -187,21 +187,47 @@ async function appendRecord(
     .executeTakeFirstOrThrow();
 }
 
-async function setState(trx: Transaction<Database>, row: Omit<ConsentStateRow, never>): Promise<void> {
+/**
+ * Sets the current state of one subject and purpose. A back-dated record (an import of consents collected
+ * earlier) does not overwrite a state that is newer than it; it stays in the ledger's history.
+ */
+async function setState(
+  trx: Transaction<Database>,
+  row: ConsentStateRow,
+  options: { keepNewer: boolean },
+): Promise<void> {
   await trx
     .insertInto('consent_state')
     .values(row)
-    .onConflict((oc) =>
-      oc.columns(['subject_id', 'purpose']).doUpdateSet({
+    .onConflict((oc) => {
+      const update = oc.columns(['subject_id', 'purpose']).doUpdateSet({
         status: row.status,
         since: row.since,
         policy_version: row.policy_version,
         expires_at: row.expires_at,
         record_id: row.record_id,
-      }),
-    )
+      });
+      return options.keepNewer
+        ? update.where((eb) => eb(eb.ref('excluded.since'), '>=', eb.ref('consent_state.since')))
+        : update;
+    })
     .execute();
 }
+
+type GateRow = Pick<ConsentStateRow, 'purpose' | 'status' | 'expires_at'>;
+
+/** The state rows the gate must mirror once the transaction commits, read inside it. */
+function stateOf(trx: Transaction<Database>, subjectId: string, purposes: string[]): Promise<GateRow[]> {
+  return trx
+    .selectFrom('consent_state')
+    .select(['purpose', 'status', 'expires_at'])
+    .where('subject_id', '=', subjectId)
+    .where('purpose', 'in', purposes)
+    .execute();
+}
+
+/** How far ahead of our clock a CMP's `collectedAt` may be (clock skew), so that it cannot extend a grant. */
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /**
  * Records a consent: decodes and checks the TC string (a 422 says why it is refused), resolves the decisions,
@@ -234,9 +260,14 @@ export async function recordConsent(
   const decisions = resolveDecisions(input, tcf, ctx.purposes);
   const recordedAt = ctx.now.toISOString();
   const collectedAt = input.collectedAt ? new Date(input.collectedAt).toISOString() : recordedAt;
+  if (Date.parse(collectedAt) > ctx.now.getTime() + MAX_CLOCK_SKEW_MS) {
+    throw new ProblemError('validation-failed', 'collectedAt is in the future', {
+      errors: [{ path: '/collectedAt', message: 'must not be later than now' }],
+    });
+  }
   const anyGranted = Object.values(decisions).includes('granted');
   const expiresAt = anyGranted ? new Date(Date.parse(collectedAt) + ctx.expiryMs).toISOString() : null;
-  const row = await db.transaction().execute(async (trx) => {
+  const { record: row, state } = await db.transaction().execute(async (trx) => {
     const record = await appendRecord(trx, {
       subject_id: input.subjectId,
       kind: 'consent',
@@ -258,15 +289,19 @@ export async function recordConsent(
       actor: actor.name,
     });
     for (const [purpose, decision] of Object.entries(decisions)) {
-      await setState(trx, {
-        subject_id: input.subjectId,
-        purpose,
-        status: decision,
-        since: collectedAt,
-        policy_version: input.policyVersion,
-        expires_at: decision === 'granted' ? expiresAt : null,
-        record_id: record.id,
-      });
+      await setState(
+        trx,
+        {
+          subject_id: input.subjectId,
+          purpose,
+          status: decision,
+          since: collectedAt,
+          policy_version: input.policyVersion,
+          expires_at: decision === 'granted' ? expiresAt : null,
+          record_id: record.id,
+        },
+        { keepNewer: input.source === 'import' },
+      );
     }
     await appendAudit(
       trx,
@@ -278,11 +313,10 @@ export async function recordConsent(
       },
       ctx.now,
     );
-    return record;
+    return { record, state: await stateOf(trx, input.subjectId, Object.keys(decisions)) };
   });
-  for (const [purpose, decision] of Object.entries(decisions)) {
-    ctx.gate.apply(input.subjectId, purpose, decision, decision === 'granted' ? expiresAt : null);
-  }
+  // Only now that the transaction has committed does the gate see the change.
+  for (const s of state) ctx.gate.apply(input.subjectId, s.purpose, s.status, s.expires_at);
   return toRecord(row);
 }
 
@@ -304,7 +338,7 @@ export async function withdrawConsent(
   }
   const now = ctx.now.toISOString();
   const decisions = Object.fromEntries(chosen.map((p) => [p, 'denied' as const]));
-  const row = await db.transaction().execute(async (trx) => {
+  const { record: row, state } = await db.transaction().execute(async (trx) => {
     const current = await trx
       .selectFrom('consent_state')
       .select('policy_version')
@@ -333,15 +367,19 @@ export async function withdrawConsent(
       actor: actor.name,
     });
     for (const purpose of chosen) {
-      await setState(trx, {
-        subject_id: subjectId,
-        purpose,
-        status: 'withdrawn',
-        since: now,
-        policy_version: policyVersion,
-        expires_at: null,
-        record_id: record.id,
-      });
+      await setState(
+        trx,
+        {
+          subject_id: subjectId,
+          purpose,
+          status: 'withdrawn',
+          since: now,
+          policy_version: policyVersion,
+          expires_at: null,
+          record_id: record.id,
+        },
+        { keepNewer: false },
+      );
     }
     await appendAudit(
       trx,
@@ -353,9 +391,9 @@ export async function withdrawConsent(
       },
       ctx.now,
     );
-    return record;
+    return { record, state: await stateOf(trx, subjectId, chosen) };
   });
-  for (const purpose of chosen) ctx.gate.apply(subjectId, purpose, 'withdrawn', null);
+  for (const s of state) ctx.gate.apply(subjectId, s.purpose, s.status, s.expires_at);
   return toRecord(row);
 }
 

@@ -43,7 +43,10 @@ const ConsentBodySchema = z
       .strictObject({
         ip: z.union([z.ipv4(), z.ipv6()]).optional(),
         userAgent: z.string().max(1024).optional(),
-        pageUrl: z.string().url().max(4096).optional(),
+        pageUrl: z
+          .url({ protocol: /^https?$/ })
+          .max(4096)
+          .optional(),
       })
       .optional(),
   })
@@ -305,15 +308,24 @@ export function consentRouters(deps: AppDeps) {
       });
     }
     c.header('content-type', 'application/x-ndjson');
-    return stream(c, async (out) => {
-      for await (const record of exportRecords(
-        c.var.db,
-        new Date(parsed.data.from),
-        new Date(parsed.data.to),
-      )) {
-        await out.write(`${JSON.stringify(record)}\n`);
-      }
-    });
+    const requestId = c.get('requestId');
+    return stream(
+      c,
+      async (out) => {
+        for await (const record of exportRecords(
+          c.var.db,
+          new Date(parsed.data.from),
+          new Date(parsed.data.to),
+        )) {
+          await out.write(`${JSON.stringify(record)}\n`);
+        }
+      },
+      // The status line has gone out: all that is left is to log the failure and cut the body short, which
+      // the client sees as an incomplete NDJSON document rather than a complete one.
+      async (error) => {
+        deps.logger.error('consent export failed', { error, requestId });
+      },
+    );
   });
   consents.openAPIRegistry.registerPath(exportRoute);
   return { consents, subjects };

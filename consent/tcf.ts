@@ -1,4 +1,4 @@
-import { TCString } from '@iabtechlabtcf/core';
+import { DecodingError, TCModelError, TCString } from '@iabtechlabtcf/core';
 import type { Purpose } from './purposes.ts';
 
 /** The fields of a TC string a consent record keeps and a DPO reads. */
@@ -48,9 +48,11 @@ export function decodeTcString(value: string): DecodedTcString {
   try {
     tc = TCString.decode(value);
   } catch (error) {
-    throw new TcStringError(
-      `the TC string cannot be decoded (${error instanceof Error ? error.message : 'invalid'})`,
-    );
+    // The library's own errors say what is wrong with the string; anything else is a JavaScript error from
+    // deep inside the decoder, whose message would describe the decoder rather than the input.
+    const why =
+      error instanceof DecodingError || error instanceof TCModelError ? error.message.trim() : 'malformed';
+    throw new TcStringError(`the TC string cannot be decoded (${why})`);
   }
   if (tc.version !== 2 || !(tc.created instanceof Date) || Number.isNaN(tc.created.getTime())) {
     throw new TcStringError('the TC string is not a valid TCF v2 string');
