@@ -11,7 +11,7 @@ export const DEFAULT_JSON_LIMIT_BYTES = 64 * 1024;
 /**
  * Guards a JSON body before any validator sees it: wrong content type → 415, over `maxBytes` → 413 (from
  * Content-Length before reading, or counted while reading a chunked body), not JSON → 400. The parsed body
- * is cached on the request, so the route's validator does not parse it again.
+ * is kept on the request (parsed once), so the route's validator does not parse it again.
  */
 export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES) {
   const limit = bodyLimit({
@@ -29,12 +29,16 @@ export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES) {
       );
     }
     await limit(c, async () => {
+      let parsed: unknown;
       try {
-        await c.req.json();
+        parsed = JSON.parse(await c.req.text());
       } catch (error) {
         if (error instanceof ProblemError) throw error;
         throw new ProblemError('malformed-json', 'the body is not valid JSON');
       }
+      // Hono caches a body's text but parses it again on every `json()` call; the route's validator calls it
+      // once more, so hand it this parse instead of paying for a second one.
+      Object.defineProperty(c.req, 'json', { value: () => Promise.resolve(parsed), configurable: true });
     });
     await next();
   });
