@@ -1,4 +1,6 @@
+import { createMiddleware } from 'hono/factory';
 import { Counter, type Registry } from 'prom-client';
+import { routeTemplate } from '../api/metrics.ts';
 
 /** What happened to an ingested item. */
 export type ItemOutcome = 'accepted' | 'duplicate' | 'rejected' | 'dropped';
@@ -58,4 +60,21 @@ export function rejectionReason(status: number): string {
     default:
       return status >= 500 ? 'error' : 'other';
   }
+}
+
+/**
+ * Middleware that counts every refused ingest request once, by route and reason, whatever refused it (key,
+ * origin, rate, size, shape, full queue); `itemKind`, when given, also counts it as one rejected item of that
+ * kind (for bodies refused before their items were read).
+ */
+export function countRejections(registry: Registry, itemKind?: string) {
+  const rejected = ingestRejectedCounter(registry);
+  const items = ingestItemsCounter(registry);
+  return createMiddleware(async (c, next) => {
+    await next();
+    if (c.res.status < 400) return;
+    const reason = rejectionReason(c.res.status);
+    rejected.inc({ route: routeTemplate(c), reason });
+    if (itemKind !== undefined) items.inc({ kind: itemKind, outcome: 'rejected', reason });
+  });
 }

@@ -1,9 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createMiddleware } from 'hono/factory';
 import { requireRole } from '../../api/auth.ts';
-import type { AppDeps, AppEnv } from '../../api/context.ts';
+import type { AppDeps } from '../../api/context.ts';
 import { jsonBody } from '../../api/json-body.ts';
-import { routeTemplate } from '../../api/metrics.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
@@ -14,7 +12,7 @@ import {
 import { ProblemError } from '../../api/problem.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import { hashIdentifier } from '../identifiers.ts';
-import { ingestItemsCounter, ingestRejectedCounter, rejectionReason } from '../ingest-metrics.ts';
+import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import {
   type Affiliate,
   AffiliateBodySchema,
@@ -81,14 +79,9 @@ function gateEvents(
 /** The affiliate-tracking routes: affiliates, events and payout requests (role ingest). */
 export function affiliateRoutes(deps: AppDeps) {
   const items = ingestItemsCounter(deps.registry);
-  const rejected = ingestRejectedCounter(deps.registry);
   const limit = deps.ingest.maxBatchItems;
   const body = jsonBody(deps.ingest.maxBodyBytes);
-  // Counts every refused request once, by route and reason, whatever refused it (auth, size, schema, queue).
-  const countRejections = createMiddleware<AppEnv>(async (c, next) => {
-    await next();
-    if (c.res.status >= 400) rejected.inc({ route: routeTemplate(c), reason: rejectionReason(c.res.status) });
-  });
+  const rejections = countRejections(deps.registry);
 
   const eventsRoute = createRoute({
     method: 'post',
@@ -99,7 +92,7 @@ export function affiliateRoutes(deps: AppDeps) {
       'The batch is validated whole: one bad event rejects it with 422 naming the event index, and nothing ' +
       'is stored. 202 means every event is committed. IPs are stored only as a keyed hash and a /24 or /48 prefix.',
     security: BEARER_SECURITY,
-    middleware: [countRejections, requireRole('ingest'), body] as const,
+    middleware: [rejections, requireRole('ingest'), body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: EventBatchSchema } } } },
     responses: {
       202: {
@@ -120,7 +113,7 @@ export function affiliateRoutes(deps: AppDeps) {
     tags: ['ingest'],
     summary: 'Upserts one affiliate, or a batch `{affiliates: [...]}`, with its coupon codes',
     security: BEARER_SECURITY,
-    middleware: [countRejections, requireRole('ingest'), body] as const,
+    middleware: [rejections, requireRole('ingest'), body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: AffiliateBodySchema } } } },
     responses: {
       200: {
@@ -137,7 +130,7 @@ export function affiliateRoutes(deps: AppDeps) {
     tags: ['ingest'],
     summary: 'A payout request, stored as pending; idempotent on id',
     security: BEARER_SECURITY,
-    middleware: [countRejections, requireRole('ingest'), body] as const,
+    middleware: [rejections, requireRole('ingest'), body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: PayoutRequestSchema } } } },
     responses: {
       201: { description: 'Created', content: { 'application/json': { schema: PayoutSchema } } },

@@ -222,12 +222,19 @@ describe('what /collect refuses', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     return (await res.json()) as ProblemBody;
   };
+  const expectRejected = async (reason: string, n: number) => {
+    const text = await (await ctx.app.request('/metrics')).text();
+    expect(text).toContain(
+      `vigil_ingest_items_total{kind="faro_payload",outcome="rejected",reason="${reason}"} ${n}`,
+    );
+  };
 
   it('401 for a missing, unknown or revoked app key', async () => {
     await expectProblem(await collect('{}', {}, '/collect'), 401);
     await expectProblem(await collect('{}', {}, `/collect/${key.slice(0, -3)}abc`), 401);
     await revokeFaroApp(ctx.storage.db, 'shop', actor, new Date());
     await expectProblem(await collect(JSON.stringify(sample)), 401);
+    await expectRejected('unauthorized', 3);
   });
 
   it('403 for an origin the app does not allow, without CORS headers', async () => {
@@ -257,6 +264,9 @@ describe('what /collect refuses', () => {
     });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    expect(refused.headers.get('access-control-allow-headers')).toBeNull();
+    expect(refused.headers.get('vary')).toBe('Origin');
+    expect(ok.headers.get('vary')).toBe('Origin');
   });
 
   it('exposes Retry-After to the page, and answers 429 past the rate limit', async () => {
@@ -274,6 +284,7 @@ describe('what /collect refuses', () => {
     expect(limited?.headers.get('retry-after')).toBe('2');
     expect(limited?.headers.get('access-control-expose-headers')).toBe('Retry-After');
     expect(limited?.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    await expectRejected('rate_limited', statuses.filter((s) => s === 429).length);
   });
 
   it('413 for a large body, a large chunked body and a gzip bomb; nothing stored', async () => {
@@ -300,6 +311,7 @@ describe('what /collect refuses', () => {
     expect(bomb.length).toBeLessThan(8 * 1024);
     await expectProblem(await collect(bomb, { 'content-encoding': 'gzip' }), 413);
     expect(await count()).toBe(0);
+    await expectRejected('too_large', 3);
   });
 
   it('400 for bad JSON or bad gzip, 415 for another type or encoding, 422 for a wrong shape', async () => {
@@ -310,6 +322,9 @@ describe('what /collect refuses', () => {
     const body = await expectProblem(await collect(JSON.stringify({ logs: [{ level: 'info' }] })), 422);
     expect(body.errors?.[0]?.path).toBe('/logs/0/message');
     expect(await count()).toBe(0);
+    await expectRejected('malformed', 2);
+    await expectRejected('unsupported_media_type', 2);
+    await expectRejected('validation', 1);
   });
 });
 

@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps, AppEnv } from '../../api/context.ts';
 import { createRouter, problemResponses } from '../../api/openapi.ts';
 import { ProblemError, toJsonPointer } from '../../api/problem.ts';
-import { ingestItemsCounter } from '../ingest-metrics.ts';
+import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
 import { FaroMetrics } from './faro-metrics.ts';
 import { queryKeyMatcher } from './page-url.ts';
@@ -25,7 +25,6 @@ const ACCEPTED_TYPES = /^(application\/json|text\/plain)$/i;
 function allowOrigin(c: Context<AppEnv>, origin: string): void {
   c.header('access-control-allow-origin', origin);
   c.header('access-control-expose-headers', 'Retry-After');
-  c.header('vary', 'Origin');
 }
 
 /** Reads the body within `maxBytes`, before and after decompression, so a gzip bomb is a 413 too. */
@@ -126,8 +125,12 @@ export function faroRoutes(deps: AppDeps) {
   const metrics = new FaroMetrics(deps.registry, deps.ingest.pageRouteCap);
   const buckets = new TokenBuckets(deps.ingest.faroRatePerSecond, deps.ingest.faroBurst);
   const keepQueryKey = queryKeyMatcher(deps.ingest.urlQueryAllowList);
+  // A refused payload was not read, so it counts as one `faro_payload` rather than per item kind.
+  const rejections = countRejections(deps.registry, 'faro_payload');
 
   async function receive(c: Context<AppEnv>, pathKey: string | undefined) {
+    // Every answer depends on the Origin, refusals included, so caches must not share them across origins.
+    c.header('vary', 'Origin');
     const key = pathKey ?? c.req.header('x-api-key');
     const app: FaroApp | undefined = key ? await authenticateFaroApp(c.var.db, key) : undefined;
     if (!app) throw new ProblemError('unauthorized', 'send a registered app key in the path or as x-api-key');
@@ -139,7 +142,6 @@ export function faroRoutes(deps: AppDeps) {
     }
     const wait = buckets.take(app.id);
     if (wait > 0) {
-      items.inc({ kind: 'faro_payload', outcome: 'rejected', reason: 'rate_limited' });
       throw new ProblemError('rate-limited', 'this app sends faster than its rate limit', {
         headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) },
       });
@@ -182,6 +184,7 @@ export function faroRoutes(deps: AppDeps) {
   }
 
   async function preflight(c: Context<AppEnv>, pathKey: string | undefined) {
+    c.header('vary', 'Origin');
     const origin = c.req.header('origin');
     const allowed = pathKey
       ? new Set((await authenticateFaroApp(c.var.db, pathKey))?.origins ?? [])
@@ -208,6 +211,7 @@ export function faroRoutes(deps: AppDeps) {
         tags: ['ingest'],
         summary: 'Browser telemetry from the Faro web SDK (app key in x-api-key)',
         description: collectDescription,
+        middleware: [rejections] as const,
         request: { body: collectBody },
         responses: collectResponses,
       }),
@@ -220,6 +224,7 @@ export function faroRoutes(deps: AppDeps) {
         tags: ['ingest'],
         summary: 'Browser telemetry from the Faro web SDK (app key in the path)',
         description: collectDescription,
+        middleware: [rejections] as const,
         request: { params: AppKeyParam, body: collectBody },
         responses: collectResponses,
       }),
