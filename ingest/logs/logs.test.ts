@@ -37,7 +37,7 @@ const count = async (c = ctx) =>
   Number((await sql<{ n: number }>`select count(*) as n from server_logs`.execute(c.storage.db)).rows[0]?.n);
 
 beforeEach(async () => {
-  ctx = await createTestContext({ ingest: { maxBatchItems: 20, maxBodyBytes: 16 * 1024 } });
+  ctx = await createTestContext({ ingest: { maxBatchItems: 20, maxBodyBytes: 16 * 1024, pageRouteCap: 3 } });
 });
 afterEach(async () => {
   await ctx.close();
@@ -81,6 +81,32 @@ describe('POST /v1/logs', () => {
     expect(res.status).toBe(422);
     expect(((await res.json()) as ProblemBody).errors?.map((e) => e.path)).toEqual(['/2/level']);
     expect(await count()).toBe(0);
+    const metrics = await (await ctx.app.request('/metrics')).text();
+    expect(metrics).toContain(
+      'vigil_ingest_items_total{kind="log",outcome="rejected",reason="validation"} 4',
+    );
+    expect(metrics).toContain('vigil_ingest_rejected_requests_total{route="/v1/logs",reason="validation"} 1');
+  });
+
+  it('takes times as ISO 8601 with an offset or epoch milliseconds, within the years 0000 to 9999', async () => {
+    const bad = [
+      '2026-11-28T10:00:00',
+      '2026-02-30T10:00:00Z',
+      '9999-12-31T23:00:00-05:00',
+      253_402_300_800_000,
+      -1,
+      1.5,
+    ];
+    for (const ts of bad) {
+      const res = await send(JSON.stringify([entry({ ts })]), 'application/json');
+      expect(res.status, String(ts)).toBe(422);
+      expect(((await res.json()) as ProblemBody).errors?.[0]?.path).toBe('/0/ts');
+    }
+    expect(
+      (await send(JSON.stringify([entry({ ts: '2026-11-28T12:00:00+02:00' })]), 'application/json')).status,
+    ).toBe(202);
+    const row = await ctx.storage.db.selectFrom('server_logs').select('ts').executeTakeFirstOrThrow();
+    expect(row.ts).toBe('2026-11-28T10:00:00.000Z');
   });
 
   it('answers 400 naming the bad NDJSON line', async () => {
@@ -124,12 +150,18 @@ describe('POST /v1/logs', () => {
       '2001:db8:1234:5678::9',
       'ben@example.org',
       '198.51.100.23',
+      'carl@example.net',
     ];
     const res = await send(
       ndjson([
         entry({
           message: 'login failed for anna.k@example.com from 203.0.113.77 via 2001:db8:1234:5678::9',
-          attrs: { user: { email: 'ben@example.org' }, client_ip: '198.51.100.23', note: 'ok' },
+          attrs: {
+            user: { email: 'ben@example.org' },
+            client_ip: '198.51.100.23',
+            note: 'ok',
+            vip: { 'carl@example.net': true },
+          },
         }),
       ]),
       'application/x-ndjson',
@@ -143,7 +175,9 @@ describe('POST /v1/logs', () => {
       user: { email: string };
       client_ip: string;
       note: string;
+      vip: Record<string, boolean>;
     };
+    expect(Object.keys(attrs.vip)).toEqual([expect.stringMatching(/^email:[0-9a-f]{32}$/)]);
     expect(attrs.user.email).toMatch(/^email:[0-9a-f]{32}$/);
     expect(attrs.client_ip).toMatch(/^ip:198\.51\.100\.0\/24#/);
     expect(attrs.note).toBe('ok');
@@ -157,7 +191,11 @@ describe('POST /v1/logs', () => {
       entry({ route: '/orders/123', method: 'GET', status: 200, durationMs: 12 }),
       entry({ route: '/orders/456?email=a@b.c', method: 'GET', status: 503, durationMs: 900 }),
       entry({ route: '/orders/{id}', method: 'post', status: 201 }),
+      entry({ route: '/users/dana@example.com/:tab', method: 'GET', status: 404 }),
       entry({ message: 'no request fields' }),
+      // The route cap is 3 in this context: a fourth distinct route of the service counts as `other`.
+      entry({ route: '/health', method: 'HEAD', status: 200 }),
+      entry({ route: '/health', service: 'search', status: 200 }),
     ];
     await send(ndjson(requests), 'application/x-ndjson');
     const text = await (await ctx.app.request('/metrics')).text();
@@ -173,7 +211,49 @@ describe('POST /v1/logs', () => {
     expect(text).toContain(
       'vigil_service_request_duration_seconds_count{service="checkout",route="/orders/:id"} 2',
     );
-    expect(text).not.toMatch(/123|456|a@b\.c/);
+    expect(text).toContain(
+      'vigil_service_requests_total{service="checkout",route="/users/:id/:tab",method="GET",status_class="4xx"} 1',
+    );
+    expect(text).toContain(
+      'vigil_service_requests_total{service="checkout",route="other",method="HEAD",status_class="2xx"} 1',
+    );
+    expect(text).toContain(
+      'vigil_service_requests_total{service="search",route="/health",method="OTHER",status_class="2xx"} 1',
+    );
+    expect(text).not.toMatch(/123|456|a@b\.c|dana@/);
+  });
+
+  it('answers 503 with Retry-After when the write queue is full, storing nothing of that batch', async () => {
+    const small = await createTestContext({ ingest: { queueMaxRows: 1 } });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          send(ndjson([entry(), entry()]), 'application/x-ndjson', 'ingest', small),
+        ),
+      );
+      const accepted = answers.filter((r) => r.status === 202);
+      const refused = answers.filter((r) => r.status === 503);
+      expect(accepted.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(accepted.length + refused.length).toBe(4);
+      for (const r of refused) expect(r.headers.get('retry-after')).toBe('1');
+      expect(await count(small)).toBe(2 * accepted.length);
+      const text = await (await small.app.request('/metrics')).text();
+      expect(text).toContain(
+        `vigil_ingest_items_total{kind="log",outcome="rejected",reason="queue_full"} ${2 * refused.length}`,
+      );
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('counts RED metrics only for committed batches', async () => {
+    await send(
+      ndjson([entry({ route: '/cart', status: 200 }), entry({ level: 'loud' })]),
+      'application/x-ndjson',
+    );
+    const text = await (await ctx.app.request('/metrics')).text();
+    expect(text).not.toContain('vigil_service_requests_total{');
   });
 });
 
@@ -234,13 +314,67 @@ describe('GET /v1/logs', () => {
     expect(second.body.nextBefore).toBeNull();
   });
 
-  it.each(['"', '*', 'NEAR(payment', 'payment OR provider', '"unbalanced', 'a:b', '^x', '()', 'AND', '-'])(
-    'never interprets FTS5 syntax in q (%s)',
+  it.each([
+    ['NEAR(payment', 0],
+    ['payment OR cart', 0],
+    ['"unbalanced payment', 0],
+    ['payment"', 3],
+    ['provider*', 2],
+    ['provider* down', 1],
+    ['message:payment', 0],
+    ['^slow', 1],
+    ['AND', 0],
+    ['NOT payment', 0],
+    ['-payment', 3],
+    ['payment) OR (cart', 0],
+    ["'; drop table server_logs; --", 0],
+  ])('searches FTS5 syntax in q as text, never interprets it (%s)', async (q, found) => {
+    const res = await search(`q=${encodeURIComponent(q)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(found);
+  });
+
+  it.each(['"', '*', '()', '-', '""', ' ', '( "" )', '\0'])(
+    'answers 422 for a q with no word in it (%j)',
     async (q) => {
       const res = await search(`q=${encodeURIComponent(q)}`);
-      expect(res.status).toBe(200);
+      expect(res.status).toBe(422);
     },
   );
+
+  it('answers arbitrary q with 200 or 422, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 40, unit: 'grapheme' }),
+          fc.string({
+            maxLength: 40,
+            unit: fc.constantFrom('"', '*', '(', ')', ':', '^', '-', '+', ' ', 'a', 'OR', 'NEAR', '\0'),
+          }),
+        ),
+        async (q) => {
+          const res = await ctx.app.request(`/v1/logs?q=${encodeURIComponent(q)}`, {
+            headers: ctx.auth('sre'),
+          });
+          expect([200, 422]).toContain(res.status);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('answers 422 for bad filters', async () => {
+    for (const query of [
+      'level=loud',
+      'limit=0',
+      'limit=1001',
+      'since=yesterday',
+      'until=1764324000000',
+      'before=x',
+    ]) {
+      expect((await search(query)).status, query).toBe(422);
+    }
+  });
 
   it('finds a subject by the hashed token of an identifier', async () => {
     await send(ndjson([entry({ message: 'reset requested by anna.k@example.com' })]), 'application/x-ndjson');
@@ -252,6 +386,17 @@ describe('GET /v1/logs', () => {
     const token = row.message.split(' ').at(-1) ?? '';
     const hash = token.split(':')[1] ?? '';
     expect((await search(`q=${hash}`)).body.items).toHaveLength(1);
+  });
+
+  it('leaves no bytes of a deleted log in the table, the FTS5 index or the WAL', async () => {
+    await send(ndjson([entry({ message: 'quokkaflavoured checkout banner' })]), 'application/x-ndjson');
+    expect((await search('q=quokkaflavoured')).body.items).toHaveLength(1);
+    await ctx.storage.db.deleteFrom('server_logs').where('message', 'like', 'quokka%').execute();
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
+    expect((await search('q=quokkaflavoured')).body.items).toHaveLength(0);
+    const bytes = fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1');
+    expect(bytes).not.toContain('quokkaflavoured');
+    expect(bytes).toContain('provider');
   });
 });
 
@@ -274,33 +419,96 @@ describe('arbitrary input to POST /v1/logs', () => {
         ),
         level: fc.constantFrom('info', 'warn', 'loud', ''),
         service: fc.oneof(fc.constant('api'), fc.string({ maxLength: 10 })),
-        message: fc.string({ maxLength: 50 }),
+        message: fc.oneof(
+          fc.string({ maxLength: 50, unit: 'grapheme' }),
+          fc.emailAddress().map((e) => `denied ${e} from 203.0.113.9`),
+        ),
+        route: fc.oneof(fc.webPath(), fc.string({ maxLength: 20 })),
+        method: fc.constantFrom('get', 'POST', 'BREW'),
         status: fc.oneof(fc.integer(), fc.constant(200)),
+        durationMs: fc.oneof(fc.double(), fc.nat()),
+        traceId: fc.oneof(
+          fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 32 }),
+          fc.string(),
+        ),
         attrs: fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue()),
       },
       { requiredKeys: ['message'] },
     );
-    const bodies = fc.oneof(
-      fc.string(),
-      fc.array(nearlyValid, { maxLength: 12 }).map((a) => ndjson(a)),
-      fc.array(nearlyValid, { maxLength: 12 }).map((a) => JSON.stringify(a)),
-      fc.jsonValue().map((v) => JSON.stringify(v)),
+    const valid = fc.record(
+      {
+        ts: fc.oneof(
+          fc
+            .date({ min: new Date(0), max: new Date('2100-01-01'), noInvalidDate: true })
+            .map((d) => d.toISOString()),
+          fc.nat({ max: 4_102_444_800_000 }),
+        ),
+        level: fc.constantFrom('trace', 'debug', 'info', 'warn', 'error', 'fatal'),
+        service: fc.constantFrom('api', 'checkout'),
+        message: fc.oneof(
+          fc.string({ maxLength: 50, unit: 'grapheme' }),
+          fc.emailAddress().map((e) => `denied ${e} from 203.0.113.9`),
+        ),
+        route: fc.webPath().map((p) => p || '/'),
+        method: fc.constantFrom('get', 'POST'),
+        status: fc.integer({ min: 100, max: 599 }),
+        durationMs: fc.nat({ max: 60_000 }),
+        attrs: fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 3 })),
+      },
+      { requiredKeys: ['ts', 'level', 'service', 'message'] },
     );
+    // Mostly valid batches, some with one nearly valid entry somewhere in them.
+    const batches = fc
+      .tuple(fc.array(valid, { maxLength: 12 }), fc.option(fc.tuple(fc.nat(), nearlyValid), { freq: 2 }))
+      .map(([items, bad]) =>
+        bad === null ? items : items.toSpliced(bad[0] % (items.length + 1), 0, bad[1]),
+      );
+    const anyType = fc.constantFrom(
+      'application/x-ndjson',
+      'application/x-ndjson; charset=utf-8',
+      'application/json',
+      'text/csv',
+      '',
+    );
+    // [body, content type]: batches under their own type half the time, anything under any type otherwise.
+    const requests = fc.oneof(
+      { arbitrary: fc.tuple(batches.map(ndjson), fc.constant('application/x-ndjson')), weight: 2 },
+      {
+        arbitrary: fc.tuple(
+          batches.map((a) => JSON.stringify(a)),
+          fc.constant('application/json'),
+        ),
+        weight: 2,
+      },
+      {
+        arbitrary: fc.tuple(
+          fc.oneof(
+            fc.string(),
+            batches.map(ndjson),
+            batches.map((a) => JSON.stringify(a)),
+            fc.array(nearlyValid, { maxLength: 12 }).map(ndjson),
+            fc.jsonValue().map((v) => JSON.stringify(v)),
+          ),
+          anyType,
+        ),
+        weight: 4,
+      },
+    );
+    let committed = 0;
     await fc.assert(
-      fc.asyncProperty(
-        bodies,
-        fc.constantFrom('application/x-ndjson', 'application/json', 'text/csv'),
-        async (body, type) => {
-          const before = await count(shared);
-          const res = await send(body, type, 'ingest', shared);
-          expect(res.status).toBeLessThan(500);
-          const after = await count(shared);
-          if (res.status === 202)
-            expect(after - before).toBe(((await res.json()) as { accepted: number }).accepted);
-          else expect(after).toBe(before);
-        },
-      ),
+      fc.asyncProperty(requests, async ([body, type]) => {
+        const before = await count(shared);
+        const res = await send(body, type, 'ingest', shared);
+        expect(res.status).toBeLessThan(500);
+        const after = await count(shared);
+        if (res.status === 202) {
+          expect(after - before).toBe(((await res.json()) as { accepted: number }).accepted);
+          committed += 1;
+        } else expect(after).toBe(before);
+      }),
       { numRuns: 300 },
     );
+    // The property means little unless whole batches do get through.
+    expect(committed).toBeGreaterThan(30);
   });
 });

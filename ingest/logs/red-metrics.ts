@@ -4,11 +4,6 @@ import type { LogEntry } from './schemas.ts';
 
 const MAX_SERVICES = 50;
 
-/** Route templates as senders write them (`/orders/:id`, `/orders/{id}`) are kept; raw paths are templated. */
-function routeLabel(route: string): string {
-  return /[:{]/.test(route) ? (route.split('?')[0] ?? route).slice(0, 120) : templatePath(route);
-}
-
 /**
  * RED metrics (rate, errors, duration) per service and route, from the request fields of ingested logs.
  * Services and each service's routes are capped; past the cap they count as `other`.
@@ -47,7 +42,9 @@ export class RedMetrics {
         routes = new BoundedLabel(this.#routeCap);
         this.#routes.set(service, routes);
       }
-      const route = routes.label(routeLabel(e.route));
+      // Templates as senders write them (`/orders/:id`, `/orders/{id}`) pass through unchanged; raw paths and
+      // any identifier segments left in a template become `:id`.
+      const route = routes.label(templatePath(e.route));
       this.#requests.inc({
         service,
         route,

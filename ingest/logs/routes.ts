@@ -12,7 +12,7 @@ import {
 } from '../../api/openapi.ts';
 import { ProblemError, toJsonPointer } from '../../api/problem.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
-import { ingestItemsCounter } from '../ingest-metrics.ts';
+import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { RedMetrics } from './red-metrics.ts';
 import {
   LOG_LEVELS,
@@ -20,19 +20,23 @@ import {
   type LogEntry,
   LogEntrySchema,
   type LogLevel,
+  QueryTime,
   StoredLogSchema,
 } from './schemas.ts';
-import { insertLogs, searchLogs } from './store.ts';
+import { ftsQuery, insertLogs, searchLogs } from './store.ts';
 
 const NDJSON = /^application\/(x-)?ndjson$/i;
 const JSON_TYPE = /^application\/json$/i;
+
+/** Counts the entries of a batch refused after it was read, by reason. */
+type CountRefused = (entries: number, reason: 'too_large' | 'validation') => void;
 
 /**
  * Reads a log batch as NDJSON (one object per line, blank lines skipped) or a JSON array: wrong type → 415,
  * over the size limit → 413 (counted while reading), a bad line → 400 naming it, too many items → 413, a schema
  * violation → 422 with the item's index first in each path. Sets `c.var.logEntries`.
  */
-function logBody(maxBytes: number, maxItems: number) {
+function logBody(maxBytes: number, maxItems: number, countRefused: CountRefused) {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
@@ -74,6 +78,7 @@ function logBody(maxBytes: number, maxItems: number) {
       }
     });
     if (items.length > maxItems) {
+      countRefused(items.length, 'too_large');
       throw new ProblemError(
         'payload-too-large',
         `${items.length} log entries exceed the batch limit of ${maxItems}`,
@@ -81,6 +86,7 @@ function logBody(maxBytes: number, maxItems: number) {
     }
     const result = LogBatchSchema.safeParse(items);
     if (!result.success) {
+      countRefused(items.length, 'validation');
       throw new ProblemError('validation-failed', 'the batch does not match the schema; nothing was stored', {
         errors: result.error.issues.map((issue) => ({
           path: toJsonPointer(issue.path),
@@ -113,6 +119,9 @@ function toStoredLog(row: ServerLogRow): z.infer<typeof StoredLogSchema> {
 export function logRoutes(deps: AppDeps) {
   const items = ingestItemsCounter(deps.registry);
   const red = new RedMetrics(deps.registry, deps.ingest.pageRouteCap);
+  const rejections = countRejections(deps.registry);
+  const countRefused: CountRefused = (entries, reason) =>
+    items.inc({ kind: 'log', outcome: 'rejected', reason }, entries);
 
   const ingestRoute = createRoute({
     method: 'post',
@@ -125,8 +134,9 @@ export function logRoutes(deps: AppDeps) {
       'Entries with `route` and `status` feed the RED metrics per service and route.',
     security: BEARER_SECURITY,
     middleware: [
+      rejections,
       requireRole('ingest'),
-      logBody(deps.ingest.maxBodyBytes, deps.ingest.maxBatchItems),
+      logBody(deps.ingest.maxBodyBytes, deps.ingest.maxBatchItems, countRefused),
     ] as const,
     // Plain OpenAPI schemas, not zod ones: `logBody` parses and validates both types, and a zod schema here
     // would make the router validate NDJSON as if it were JSON.
@@ -159,16 +169,22 @@ export function logRoutes(deps: AppDeps) {
     summary: 'Searches stored logs, newest first',
     description:
       '`level` is a minimum (`warn` gives warn, error and fatal). `q` is full text on `message`: every word must ' +
-      'occur; operators are not interpreted. Page backwards with `before` = the last id seen.',
+      'occur (case-insensitive, whole words); quotes, `*`, `OR`, `NEAR` and other FTS5 syntax are searched for as ' +
+      'text, never interpreted, and a `q` with no letter or digit is a 422. `since` is inclusive, `until` ' +
+      'exclusive. Newest first by arrival; page backwards with `before` = `nextBefore` of the previous page.',
     security: BEARER_SECURITY,
     middleware: [requireRole('sre')] as const,
     request: {
       query: z.object({
         service: z.string().max(64).optional(),
         level: z.enum(LOG_LEVELS).optional(),
-        q: z.string().max(500).optional(),
-        since: z.iso.datetime({ offset: true }).optional(),
-        until: z.iso.datetime({ offset: true }).optional(),
+        q: z
+          .string()
+          .max(500)
+          .refine((q) => ftsQuery(q) !== undefined, 'expected at least one word (a letter or digit)')
+          .optional(),
+        since: QueryTime.optional(),
+        until: QueryTime.optional(),
         before: z.coerce.number().int().min(1).optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(100),
       }),
@@ -191,10 +207,20 @@ export function logRoutes(deps: AppDeps) {
   return router
     .openapi(ingestRoute, async (c) => {
       const entries = c.var.logEntries;
-      const accepted = await deps.writer.submit(
-        entries.length,
-        insertLogs(entries, deps.secret, c.var.clock().toISOString()),
-      );
+      let accepted: number;
+      try {
+        accepted = await deps.writer.submit(
+          entries.length,
+          insertLogs(entries, deps.secret, c.var.clock().toISOString()),
+        );
+      } catch (error) {
+        const queueFull = error instanceof ProblemError && error.code === 'unavailable';
+        items.inc(
+          { kind: 'log', outcome: 'rejected', reason: queueFull ? 'queue_full' : 'error' },
+          entries.length,
+        );
+        throw error;
+      }
       items.inc({ kind: 'log', outcome: 'accepted', reason: 'ok' }, accepted);
       red.observe(entries);
       return c.json({ accepted }, 202);
@@ -205,8 +231,8 @@ export function logRoutes(deps: AppDeps) {
         service: q.service,
         minLevel: q.level,
         text: q.q,
-        since: q.since ? new Date(q.since).toISOString() : undefined,
-        until: q.until ? new Date(q.until).toISOString() : undefined,
+        since: q.since,
+        until: q.until,
         before: q.before,
         limit: q.limit,
       });

@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { Timestamp } from '../events/schemas.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -9,11 +8,33 @@ export function severityOf(level: LogLevel): number {
   return LOG_LEVELS.indexOf(level) + 1;
 }
 
+// Years 0000–9999 only: `toISOString` then always has the same shape, so stored `ts` strings sort and compare as
+// times (a later year would gain a `+0` prefix and sort before every other).
+const LAST_EPOCH_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const toIsoUtc = (value: string | number) => new Date(value).toISOString();
+// An offset can still carry 9999-12-31 into year 10000 (or 0000 back into year -1).
+const InYearRange = z.string().regex(/^\d{4}-/, 'expected a time in the years 0000 to 9999');
+
+/** ISO 8601 with offset, or epoch milliseconds; stored as UTC ISO 8601. */
+export const LogTimestamp = z
+  .union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(LAST_EPOCH_MS)])
+  .transform(toIsoUtc)
+  .pipe(InYearRange)
+  .openapi({ description: 'ISO 8601 with offset, or epoch milliseconds', example: '2026-11-28T12:00:00Z' });
+
+/** A time in a search query (ISO 8601 with offset), as UTC ISO 8601 to compare with stored `ts`. */
+export const QueryTime = z.iso
+  .datetime({ offset: true })
+  .transform(toIsoUtc)
+  .pipe(InYearRange)
+  .openapi({ description: 'ISO 8601 with offset', example: '2026-11-28T12:00:00Z' });
+
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 export const LogEntrySchema = z
   .strictObject({
-    ts: Timestamp,
+    ts: LogTimestamp,
     level: z.enum(LOG_LEVELS),
     service: z
       .string()

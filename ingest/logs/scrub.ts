@@ -30,7 +30,10 @@ export function scrubText(secret: Buffer, text: string): string {
     .replace(IPV6, (candidate) => (truncateIp(candidate) ? ipToken(secret, candidate) : candidate));
 }
 
-/** Scrubs attribute values: identifier keys are replaced whole, other strings scrubbed as text, recursively. */
+/**
+ * Scrubs attributes recursively: values under identifier keys are replaced whole, other strings and every key are
+ * scrubbed as text (a sender may key a map by email address).
+ */
 export function scrubAttrs(secret: Buffer, value: unknown, key = '', depth = 0): unknown {
   if (depth > 8) return '[depth limit]';
   if (typeof value === 'string') {
@@ -46,7 +49,7 @@ export function scrubAttrs(secret: Buffer, value: unknown, key = '', depth = 0):
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-        k,
+        scrubText(secret, k),
         scrubAttrs(secret, v, k, depth + 1),
       ]),
     );

@@ -51,10 +51,12 @@ export interface LogQuery {
 
 /**
  * Turns free text into an FTS5 query that can only mean "all these words": each term is quoted (inner quotes
- * doubled), so FTS5 operators and syntax in the input are searched for as words, never interpreted.
+ * doubled), so FTS5 operators and syntax in the input are searched for as words, never interpreted. Control
+ * characters become spaces: FTS5 reads the query as a C string, and a NUL would end it inside a quoted term.
  */
 export function ftsQuery(text: string): string | undefined {
   const terms = text
+    .replace(/\p{Cc}/gu, ' ')
     .split(/\s+/)
     .map((t) => t.trim())
     .filter((t) => /[\p{L}\p{N}]/u.test(t))

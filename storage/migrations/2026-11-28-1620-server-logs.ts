@@ -20,16 +20,16 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('attrs', 'text')
     .addColumn('received_at', 'text', (col) => col.notNull())
     .execute();
-  await db.schema
-    .createIndex('server_logs_service_ts')
-    .on('server_logs')
-    .columns(['service', 'ts'])
-    .execute();
+  // Searches are newest first by id. An index on `service` alone holds its rows in id order (the rowid ends
+  // every index), so a service's newest page is read without sorting all of that service's rows.
+  await db.schema.createIndex('server_logs_service').on('server_logs').column('service').execute();
   await db.schema.createIndex('server_logs_ts').on('server_logs').column('ts').execute();
 
-  // Full text over `message`, as an external-content FTS5 table kept in step by triggers. `secure-delete`
-  // makes FTS5 overwrite a deleted row's terms in the index at once, so erasing a log removes its words from
-  // the index too, not only from `server_logs`.
+  // Full text over `message`, as an external-content FTS5 table kept in step by triggers: the text is stored
+  // once, in `server_logs`, and the index holds only its terms. FTS5 normally leaves a deleted row's terms in
+  // old index segments until a merge; `secure-delete` removes them at once, so an erasure (a plain `delete`
+  // from `server_logs`, with the database's `secure_delete` pragma zeroing the freed pages) leaves no bytes of
+  // the message behind in the table or the index.
   await sql`create virtual table server_logs_fts using fts5(message, content='server_logs', content_rowid='id')`.execute(
     db,
   );
