@@ -66,6 +66,7 @@ export async function createTestContext(
     revokedKey,
     auth: (role) => ({ authorization: `Bearer ${keys[role]}` }),
     async close() {
+      await deps.writer.close();
       await storage.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
