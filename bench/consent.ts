@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { ConsentGate, loadGatePolicy, loadPurposes } from '../consent/index.ts';
 import { migrateToLatest, openSqlite } from '../storage/index.ts';
-import { measure } from './harness.ts';
+import { type Measurement, measure } from './harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUBJECTS = 1_000_000;
@@ -118,15 +118,38 @@ async function ingestWithAndWithoutGate(seconds: number): Promise<void> {
     });
     await measure('warm-up', { ...options(info.off), duration: 1 });
     await measure('warm-up', { ...options(info.on), duration: 1 });
-    const off = await measure('gate off', { ...options(info.off), duration: seconds });
-    const on = await measure('gate on', { ...options(info.on), duration: seconds });
-    console.log('\nFaro ingestion (5 items per payload, every subject consented), 32 connections');
+    // Off, on, on, off: each side gets one early and one late slot, so warming up does not favour either.
+    const half = Math.max(1, Math.round(seconds / 2));
+    const runs: Measurement[] = [];
+    for (const [name, target] of [
+      ['gate off', info.off],
+      ['gate on', info.on],
+      ['gate on', info.on],
+      ['gate off', info.off],
+    ] as const) {
+      runs.push(await measure(name, { ...options(target), duration: half }));
+    }
+    const average = (name: string) => {
+      const mine = runs.filter((r) => r.name === name);
+      return {
+        name,
+        requestsPerSecond: mine.reduce((sum, r) => sum + r.requestsPerSecond, 0) / mine.length,
+        p50: Math.max(...mine.map((r) => r.p50)),
+        p99: Math.max(...mine.map((r) => r.p99)),
+        failures: mine.reduce((sum, r) => sum + r.failures, 0),
+      };
+    };
+    const off = average('gate off');
+    const on = average('gate on');
+    console.log(
+      '\nFaro ingestion (5 items per payload, every subject consented), 32 connections, off/on/on/off',
+    );
     console.table(
       [off, on].map((r) => ({
         target: r.name,
         'payloads/s': Math.round(r.requestsPerSecond),
-        'p50 ms': r.p50,
-        'p99 ms': r.p99,
+        'p50 ms (worst)': r.p50,
+        'p99 ms (worst)': r.p99,
         failures: r.failures,
       })),
     );
