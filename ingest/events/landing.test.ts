@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventBatchSchema } from './schemas.ts';
+import { landing } from './store.ts';
+
+const UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+
+describe('landing URL reduction', () => {
+  it('keeps the path and the UTM parameters, and nothing else of the query', () => {
+    expect(
+      landing('https://shop.example/p/42?email=a%40b.c&utm_source=insta+gram&utm_campaign=bf%2025#top'),
+    ).toEqual({
+      landing_path: '/p/42',
+      utm_source: 'insta gram',
+      utm_medium: null,
+      utm_campaign: 'bf 25',
+      utm_term: null,
+      utm_content: null,
+    });
+    expect(landing('https://shop.example')?.landing_path).toBe('/');
+    expect(landing('https://shop.example?utm_source=x')).toMatchObject({
+      landing_path: '/',
+      utm_source: 'x',
+    });
+    expect(landing('https://shop.example/#?utm_source=x')).toMatchObject({
+      landing_path: '/',
+      utm_source: null,
+    });
+    expect(landing('https://shop.example/?utm_source=%E0%A4%A')?.utm_source).toBe('%E0%A4%A');
+  });
+
+  it('reads UTM parameters as the WHATWG URL parser does', () => {
+    const param = fc.string({ maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.webUrl(),
+        fc.array(fc.tuple(fc.constantFrom(...UTM, 'ref', 'utm_x'), param), { maxLength: 6 }),
+        (base, pairs) => {
+          const query = new URLSearchParams(pairs).toString();
+          const url = `${base.split(/[?#]/)[0]}${query ? `?${query}` : ''}`;
+          const parsed = new URL(url);
+          const fields = landing(url);
+          for (const key of UTM)
+            expect(fields[key]).toBe(parsed.searchParams.get(key)?.slice(0, 200) ?? null);
+        },
+      ),
+    );
+  });
+});
+
+describe('event timestamps', () => {
+  const click = (ts: unknown) => ({
+    events: [
+      { id: 'e1', type: 'click', ts, affiliateId: 'a', clickId: 'c', ip: '203.0.113.9', userAgent: 'UA' },
+    ],
+  });
+  const normalised = (ts: unknown) => {
+    const result = EventBatchSchema.safeParse(click(ts));
+    return result.success ? result.data.events[0]?.ts : 'rejected';
+  };
+
+  it('normalises every accepted form to UTC with milliseconds', () => {
+    expect(normalised('2026-11-28T12:00:00Z')).toBe('2026-11-28T12:00:00.000Z');
+    expect(normalised('2026-11-28T12:00:00.123Z')).toBe('2026-11-28T12:00:00.123Z');
+    expect(normalised('2026-11-28T12:00:00.5Z')).toBe('2026-11-28T12:00:00.500Z');
+    expect(normalised('2026-11-28T13:00:00+01:00')).toBe('2026-11-28T12:00:00.000Z');
+    expect(normalised(Date.UTC(2026, 10, 28, 12))).toBe('2026-11-28T12:00:00.000Z');
+  });
+
+  it('refuses dates that do not exist', () => {
+    expect(normalised('2026-02-30T00:00:00Z')).toBe('rejected');
+    expect(normalised('2026-13-01T00:00:00Z')).toBe('rejected');
+    expect(normalised('2026-11-28 12:00:00Z')).toBe('rejected');
+  });
+
+  it('accepts only absolute URLs with an authority as referrer and landing URL', () => {
+    const withReferrer = (referrer: string) =>
+      EventBatchSchema.safeParse({
+        events: [{ ...click('2026-11-28T12:00:00Z').events[0], referrer }],
+      }).success;
+    expect(withReferrer('https://www.instagram.com/')).toBe(true);
+    expect(withReferrer('android-app://com.google.android.gm/')).toBe(true);
+    for (const bad of ['instagram.com', 'javascript:alert(1)', 'https://', 'https://a b.com/', '/p/1'])
+      expect(withReferrer(bad), bad).toBe(false);
+  });
+});
