@@ -7,6 +7,7 @@ import { consentRouters } from '../consent/index.ts';
 import { affiliateRoutes } from '../ingest/events/index.ts';
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
+import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
 import type { AppDeps, AppEnv } from './context.ts';
 import { httpMetrics } from './metrics.ts';
 import { createRouter } from './openapi.ts';
@@ -70,6 +71,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const consent = consentRouters(deps);
   app.route('/v1/consents', consent.consents);
   app.route('/v1/subjects', consent.subjects);
+  app.route('/v1/privacy-requests', privacyRequestRoutes(deps));
+  app.route('/v1/retention', retentionRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

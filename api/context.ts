@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { ConsentGate, Purpose } from '../consent/index.ts';
 import type { BatchWriter } from '../ingest/batch-writer.ts';
+import type { Retention } from '../retention/index.ts';
 import type { Actor, Database } from '../storage/index.ts';
 import type { IngestConfig } from './env.ts';
 import type { Logger } from './logger.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
     gate: ConsentGate;
     expiryMs: number;
   };
+  /** Retention policies, the purge, the erasure queue and the job runner. */
+  retention: Retention;
 }
 
 /** The caller behind an authenticated request. */

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { ConsentGate, loadGatePolicy, loadPurposes } from '../consent/index.ts';
 import { BatchWriter } from '../ingest/batch-writer.ts';
+import { createRetention } from '../retention/index.ts';
 import type { Storage } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './env.ts';
@@ -16,6 +17,8 @@ export interface DepsOptions {
   clock?: () => Date;
   ingest?: Partial<IngestConfig>;
   consentExpiryDays?: number;
+  /** Another retention policies file (tests); the repo's `retention/policies.yaml` otherwise. */
+  retentionPoliciesFile?: string;
 }
 
 /**
@@ -27,18 +30,29 @@ export function createDeps(options: DepsOptions): AppDeps {
   const logger = options.logger ?? createLogger('silent');
   const ingest = { ...DEFAULT_INGEST_CONFIG, ...options.ingest };
   const purposes = loadPurposes();
+  const clock = options.clock ?? (() => new Date());
+  const gate = new ConsentGate(purposes, loadGatePolicy(purposes), registry);
   return {
     db: options.storage.db,
     registry,
-    clock: options.clock ?? (() => new Date()),
+    clock,
     logger,
     secret: options.secret,
     ingest,
     writer: new BatchWriter(options.storage, registry, logger, { maxQueuedRows: ingest.queueMaxRows }),
     consent: {
       purposes,
-      gate: new ConsentGate(purposes, loadGatePolicy(purposes), registry),
+      gate,
       expiryMs: (options.consentExpiryDays ?? 395) * 24 * 60 * 60 * 1000,
     },
+    retention: createRetention({
+      storage: options.storage,
+      secret: options.secret,
+      registry,
+      logger,
+      clock,
+      gate,
+      policiesFile: options.retentionPoliciesFile,
+    }),
   };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -55,6 +56,14 @@ const envSchema = z.object({
     .min(1)
     .max(3650)
     .default(395),
+  VIGIL_RETENTION_CRON: z
+    .string()
+    .refine((v) => cron.validate(v), 'expected a cron expression such as "0 * * * *"')
+    .default('0 * * * *'),
+  VIGIL_ERASURE_CRON: z
+    .string()
+    .refine((v) => cron.validate(v), 'expected a cron expression such as "* * * * *"')
+    .default('* * * * *'),
   VIGIL_SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ message: 'expected milliseconds' })
     .int()
@@ -106,6 +115,8 @@ export interface Config {
   ingest: IngestConfig;
   /** How long a consent lasts before it must be asked again (13 months, the TCF re-ask rule). */
   consentExpiryDays: number;
+  /** When the retention purge and the erasure queue run (cron expressions). */
+  schedules: { purge: string; erasure: string };
 }
 
 /** Thrown when the environment holds a bad value; its message names every offending variable. */
@@ -163,5 +174,6 @@ export function loadConfig(env: RawEnv = process.env): Config {
       urlQueryAllowList: v.VIGIL_URL_QUERY_ALLOWLIST.split(','),
     },
     consentExpiryDays: v.VIGIL_CONSENT_EXPIRY_DAYS,
+    schedules: { purge: v.VIGIL_RETENTION_CRON, erasure: v.VIGIL_ERASURE_CRON },
   };
 }

@@ -11,9 +11,10 @@ export const DEFAULT_JSON_LIMIT_BYTES = 64 * 1024;
 /**
  * Guards a JSON body before any validator sees it: wrong content type → 415, over `maxBytes` → 413 (from
  * Content-Length before reading, or counted while reading a chunked body), not JSON → 400. The parsed body
- * is kept on the request (parsed once), so the route's validator does not parse it again.
+ * is kept on the request (parsed once), so the route's validator does not parse it again. With `optional`, a
+ * request with no body at all counts as `{}`.
  */
-export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES) {
+export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES, options: { optional?: boolean } = {}) {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
@@ -22,6 +23,17 @@ export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES) {
   });
   return createMiddleware<AppEnv>(async (c, next) => {
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    const length = c.req.header('content-length');
+    if (
+      options.optional &&
+      !mediaType &&
+      (length === '0' || (!length && !c.req.header('transfer-encoding')))
+    ) {
+      // An action whose body is optional, sent without one: it is an empty object.
+      Object.defineProperty(c.req, 'json', { value: () => Promise.resolve({}), configurable: true });
+      await next();
+      return;
+    }
     if (!JSON_MEDIA_TYPE.test(mediaType)) {
       throw new ProblemError(
         'unsupported-media-type',

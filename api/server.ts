@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { ConsentConfigError } from '../consent/index.ts';
+import { RetentionConfigError, startScheduler } from '../retention/index.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { listApiKeys } from './api-keys.ts';
 import { createApp } from './app.ts';
@@ -52,6 +53,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });
   const app = createApp(deps);
+  const scheduler = startScheduler(deps.retention.runner, deps.retention.jobs(config.schedules));
+  logger.info('scheduler started', { purge: config.schedules.purge, erasure: config.schedules.erasure });
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
@@ -67,6 +70,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      await scheduler.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections go idle as their last response is sent; close each as soon as it does,
       // rather than waiting out the keep-alive timeout.
@@ -108,8 +112,12 @@ async function main(): Promise<void> {
   try {
     running = await startServer(config, logger);
   } catch (error) {
-    // A bad consent vocabulary or gate policy is a configuration error too: stop with its message.
-    if (error instanceof ConfigError || error instanceof ConsentConfigError) {
+    // A bad consent vocabulary, gate policy or retention policy is a configuration error too: stop with its message.
+    if (
+      error instanceof ConfigError ||
+      error instanceof ConsentConfigError ||
+      error instanceof RetentionConfigError
+    ) {
       process.stderr.write(`vigil: ${error.message}\n`);
       process.exit(2);
     }

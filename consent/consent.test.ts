@@ -216,7 +216,7 @@ describe('the ledger over time', () => {
     await post('/v1/consents', consent('a', { decisions: { analytics: 'granted' } }));
     await post('/v1/consents', consent('b', { decisions: { analytics: 'denied' } }));
     await post('/v1/consents', consent('c', { decisions: { marketing: 'granted' } }));
-    expect(await (await get('/v1/consents/verify')).json()).toEqual({ ok: true, checked: 3 });
+    expect(await (await get('/v1/consents/verify')).json()).toEqual({ ok: true, checked: 3, redacted: 0 });
     await sql`update consent_records set decisions = '{"analytics":"granted"}' where subject_id = 'b'`.execute(
       ctx.storage.db,
     );

@@ -78,7 +78,7 @@ describe('the ledger', () => {
     expect(res.status).toBe(500);
     expect(ctx.deps.consent.gate.decide('browser_telemetry', 'bob', now.getTime()).reason).toBe('no_record');
     expect(await ctx.storage.db.selectFrom('consent_state').selectAll().execute()).toEqual([]);
-    expect(await verifyConsentChain(ctx.storage.db)).toEqual({ ok: true, checked: 0 });
+    expect(await verifyConsentChain(ctx.storage.db)).toEqual({ ok: true, checked: 0, redacted: 0 });
   });
 
   it('withdraws every purpose in one call, even those never granted, as one chained record', async () => {
@@ -98,6 +98,6 @@ describe('the ledger', () => {
       'personalization',
     ]);
     expect(ctx.deps.consent.gate.grantedShares(now.getTime()).get('functional')).toBe(0);
-    expect(await verifyConsentChain(ctx.storage.db)).toEqual({ ok: true, checked: 2 });
+    expect(await verifyConsentChain(ctx.storage.db)).toEqual({ ok: true, checked: 2, redacted: 0 });
   });
 });

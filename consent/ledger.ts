@@ -3,7 +3,13 @@ import type { Kysely, Transaction } from 'kysely';
 import { ProblemError } from '../api/problem.ts';
 import { hashIdentifier } from '../ingest/identifiers.ts';
 import type { ConsentRecordRow, ConsentStateRow } from '../storage/consent.table.ts';
-import { type Actor, appendAudit, type Database, GENESIS_HASH } from '../storage/index.ts';
+import {
+  type Actor,
+  appendAudit,
+  type Database,
+  GENESIS_HASH,
+  redactionIsRecorded,
+} from '../storage/index.ts';
 import type { ConsentGate } from './gate.ts';
 import type { GcmSignal, Purpose } from './purposes.ts';
 import {
@@ -86,7 +92,7 @@ export function toRecord(row: ConsentRecordRow): ConsentRecord {
   };
 }
 
-type RecordFields = Omit<ConsentRecordRow, 'id' | 'hash'>;
+type RecordFields = Omit<ConsentRecordRow, 'id' | 'hash' | 'redacted_by'>;
 
 function recordHash(fields: RecordFields): string {
   return createHash('sha256')
@@ -464,13 +470,20 @@ export async function* exportRecords(
   }
 }
 
-/** Recomputes the ledger's chain; reports the first record whose hash or link is wrong. */
+/**
+ * Recomputes the ledger's chain; reports the first record whose hash or link is wrong. A record pseudonymised
+ * by an erasure keeps its link, and its redaction must name an erasure or retention run on record.
+ */
 export async function verifyConsentChain(
   db: Kysely<Database>,
-): Promise<{ ok: true; checked: number } | { ok: false; checked: number; brokenAtId: number }> {
+): Promise<
+  { ok: true; checked: number; redacted: number } | { ok: false; checked: number; brokenAtId: number }
+> {
   let prev = GENESIS_HASH;
   let checked = 0;
+  let redacted = 0;
   let afterId = 0;
+  const recorded = new Map<string, boolean>();
   for (;;) {
     const rows = await db
       .selectFrom('consent_records')
@@ -480,13 +493,21 @@ export async function verifyConsentChain(
       .limit(1000)
       .execute();
     for (const row of rows) {
-      const { id, hash, ...fields } = row;
-      if (fields.prev_hash !== prev || recordHash(fields) !== hash)
-        return { ok: false, checked, brokenAtId: id };
+      const { id, hash, redacted_by, ...fields } = row;
+      if (fields.prev_hash !== prev) return { ok: false, checked, brokenAtId: id };
+      if (redacted_by !== null) {
+        let known = recorded.get(redacted_by);
+        if (known === undefined) {
+          known = await redactionIsRecorded(db, redacted_by);
+          recorded.set(redacted_by, known);
+        }
+        if (!known) return { ok: false, checked, brokenAtId: id };
+        redacted += 1;
+      } else if (recordHash(fields) !== hash) return { ok: false, checked, brokenAtId: id };
       prev = hash;
       checked += 1;
       afterId = id;
     }
-    if (rows.length < 1000) return { ok: true, checked };
+    if (rows.length < 1000) return { ok: true, checked, redacted };
   }
 }

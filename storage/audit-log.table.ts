@@ -11,6 +11,8 @@ export interface AuditLogTable {
   detail: string;
   prev_hash: string;
   hash: string;
+  /** Set when the entry's personal fields were pseudonymised: the privacy request or retention run that did it. */
+  redacted_by: string | null;
 }
 
 export type AuditLogRow = Selectable<AuditLogTable>;

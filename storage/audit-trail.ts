@@ -119,15 +119,44 @@ export async function listAudit(db: Kysely<Database>, query: AuditQuery): Promis
 
 /** The outcome of checking the chain: intact, or where it first breaks and how. */
 export type ChainVerification =
-  | { ok: true; checked: number; lastHash: string }
-  | { ok: false; checked: number; brokenAtId: number; reason: 'hash_mismatch' | 'prev_hash_mismatch' };
+  | { ok: true; checked: number; redacted: number; lastHash: string }
+  | {
+      ok: false;
+      checked: number;
+      brokenAtId: number;
+      reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'unrecorded_redaction';
+    };
+
+/** The audit actions that may pseudonymise chained rows; a redaction names one such entry (`audit:<id>`). */
+export const REDACTING_ACTIONS = ['privacy.erasure.start', 'retention.pseudonymise'] as const;
+
+/**
+ * Whether a redaction names a real erasure or retention run: a row marked redacted by anything but an audit
+ * entry of a redacting action is treated as tampered with. (The trail's own entries are never deleted.)
+ */
+export async function redactionIsRecorded(db: Kysely<Database>, by: string): Promise<boolean> {
+  const match = /^audit:(\d+)$/.exec(by);
+  if (!match) return false;
+  const entry = await db
+    .selectFrom('audit_log')
+    .select('action')
+    .where('id', '=', Number(match[1]))
+    .executeTakeFirst();
+  return entry !== undefined && (REDACTING_ACTIONS as readonly string[]).includes(entry.action);
+}
 
 const VERIFY_PAGE = 1000;
 
-/** Recomputes every hash from the first entry on; reads in pages so a long trail needs little memory. */
+/**
+ * Recomputes every hash from the first entry on; reads in pages so a long trail needs little memory. An entry
+ * pseudonymised by an erasure can no longer be hashed again: its link is still checked, and its redaction must
+ * name an erasure or retention run on record.
+ */
 export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainVerification> {
   let expectedPrev = GENESIS_HASH;
   let checked = 0;
+  let redacted = 0;
+  const recorded = new Map<string, boolean>();
   let afterId = 0;
   for (;;) {
     const rows = await db
@@ -141,13 +170,21 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainVerif
       if (row.prev_hash !== expectedPrev) {
         return { ok: false, checked, brokenAtId: row.id, reason: 'prev_hash_mismatch' };
       }
-      if (entryHash(row) !== row.hash) {
+      if (row.redacted_by !== null) {
+        let known = recorded.get(row.redacted_by);
+        if (known === undefined) {
+          known = await redactionIsRecorded(db, row.redacted_by);
+          recorded.set(row.redacted_by, known);
+        }
+        if (!known) return { ok: false, checked, brokenAtId: row.id, reason: 'unrecorded_redaction' };
+        redacted += 1;
+      } else if (entryHash(row) !== row.hash) {
         return { ok: false, checked, brokenAtId: row.id, reason: 'hash_mismatch' };
       }
       expectedPrev = row.hash;
       checked += 1;
       afterId = row.id;
     }
-    if (rows.length < VERIFY_PAGE) return { ok: true, checked, lastHash: expectedPrev };
+    if (rows.length < VERIFY_PAGE) return { ok: true, checked, redacted, lastHash: expectedPrev };
   }
 }

@@ -28,6 +28,8 @@ export interface ConsentRecordsTable {
   actor: string;
   prev_hash: string;
   hash: string;
+  /** Set when the record's personal fields were pseudonymised: the privacy request or retention run that did it. */
+  redacted_by: string | null;
 }
 
 /** The current decision per subject and purpose. */

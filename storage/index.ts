@@ -8,6 +8,7 @@ export {
   type ChainVerification,
   GENESIS_HASH,
   listAudit,
+  redactionIsRecorded,
   verifyAuditChain,
 } from './audit-trail.ts';
 export { openSqlite, type Storage } from './database.ts';

@@ -5,6 +5,12 @@ import type { AuditLogTable } from './audit-log.table.ts';
 import type { ConsentRecordsTable, ConsentStateTable } from './consent.table.ts';
 import type { BrowserTelemetryTable, FaroAppsTable, FaroIdempotencyTable } from './faro.table.ts';
 import type { PayoutsTable } from './payouts.table.ts';
+import type {
+  JobLeasesTable,
+  JobRunsTable,
+  PrivacyRequestStepsTable,
+  PrivacyRequestsTable,
+} from './privacy.table.ts';
 import type { ServerLogsTable } from './server-logs.table.ts';
 
 /** Every table Vigil keeps, by name. */
@@ -21,4 +27,8 @@ export interface Database {
   faro_idempotency: FaroIdempotencyTable;
   consent_records: ConsentRecordsTable;
   consent_state: ConsentStateTable;
+  privacy_requests: PrivacyRequestsTable;
+  privacy_request_steps: PrivacyRequestStepsTable;
+  job_leases: JobLeasesTable;
+  job_runs: JobRunsTable;
 }

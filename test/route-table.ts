@@ -115,6 +115,53 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     roles: ['ingest', 'dpo'],
     body: { purposes: 'all' },
   },
+  {
+    method: 'POST',
+    template: '/v1/privacy-requests',
+    path: '/v1/privacy-requests',
+    roles: ['dpo'],
+    body: { type: 'access', subjectId: 'auth-suite' },
+  },
+  { method: 'GET', template: '/v1/privacy-requests', path: '/v1/privacy-requests', roles: ['dpo'] },
+  {
+    method: 'GET',
+    template: '/v1/privacy-requests/:id',
+    path: '/v1/privacy-requests/pr_none',
+    roles: ['dpo'],
+  },
+  {
+    method: 'GET',
+    template: '/v1/privacy-requests/:id/export',
+    path: '/v1/privacy-requests/pr_none/export',
+    roles: ['dpo'],
+  },
+  ...(['approve', 'deny', 'cancel', 'retry', 'extend'] as const).map(
+    (action): ProtectedRoute => ({
+      method: 'POST',
+      template: `/v1/privacy-requests/:id/${action}`,
+      path: `/v1/privacy-requests/pr_none/${action}`,
+      roles: ['dpo'],
+      body:
+        action === 'deny'
+          ? { reason: 'auth suite' }
+          : action === 'extend'
+            ? { months: 1, reason: 'auth suite' }
+            : {},
+    }),
+  ),
+  {
+    method: 'GET',
+    template: '/v1/retention/policies',
+    path: '/v1/retention/policies',
+    roles: ['dpo', 'admin'],
+  },
+  {
+    method: 'POST',
+    template: '/v1/retention/run',
+    path: '/v1/retention/run',
+    roles: ['dpo', 'admin'],
+    body: { dryRun: true },
+  },
 ];
 
 /** Routes open to anyone, by method and template. */

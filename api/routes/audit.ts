@@ -63,8 +63,13 @@ const verifyAuditRoute = createRoute({
             ok: z.boolean(),
             checked: z.number().int(),
             lastHash: z.string().optional(),
+            redacted: z
+              .number()
+              .int()
+              .optional()
+              .openapi({ description: 'Entries pseudonymised by an erasure' }),
             brokenAtId: z.number().int().optional(),
-            reason: z.enum(['hash_mismatch', 'prev_hash_mismatch']).optional(),
+            reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'unrecorded_redaction']).optional(),
           }),
         },
       },

@@ -1,0 +1,107 @@
+import { type Kysely, sql } from 'kysely';
+import { type Actor, appendAudit, type Database } from '../storage/index.ts';
+import { DATA_MAP } from './data-map.ts';
+import { type RetentionPolicy, subtractDuration } from './policies.ts';
+
+/** What retention did (or, in a dry run, would do) to one table. */
+export interface PurgeOutcome {
+  category: string;
+  table: string;
+  action: 'delete' | 'pseudonymise';
+  /** Rows older than this were due. */
+  cutoff: string;
+  rows: number;
+}
+
+/** How a retention run goes. */
+export interface PurgeOptions {
+  policies: RetentionPolicy[];
+  now: Date;
+  /** Count what is due, change nothing. */
+  dryRun: boolean;
+  /** Who runs it: the scheduler, or the person who asked through the API. */
+  actor: Actor;
+  /** Rows per transaction: small, so the write path is never held up for long. */
+  batchSize?: number;
+  /** Hears each table's outcome (metrics). */
+  onTable?: (outcome: PurgeOutcome) => void;
+}
+
+/**
+ * Applies every policy to the tables of its category: rows whose age column is older than the policy's
+ * maximum age — and that the map does not keep regardless — are deleted or pseudonymised in small batches,
+ * each its own transaction. A dry run counts them instead. Deleted bytes are zeroed by `secure_delete`.
+ */
+export async function runRetention(db: Kysely<Database>, options: PurgeOptions): Promise<PurgeOutcome[]> {
+  const batch = options.batchSize ?? 500;
+  const outcomes: PurgeOutcome[] = [];
+  for (const policy of options.policies) {
+    if (policy.action === 'keep' || policy.maxAge === null) continue;
+    const cutoff = subtractDuration(options.now, policy.maxAge).toISOString();
+    for (const entry of DATA_MAP.filter((e) => e.category === policy.category && e.age)) {
+      const age = entry.age;
+      if (!age) continue;
+      const table = sql.table(entry.table);
+      const due = sql<boolean>`${sql.ref(age.column)} < ${cutoff}${age.keep ? sql` and not ${age.keep}` : sql``}`;
+      let rows = 0;
+      if (options.dryRun) {
+        const { rows: counted } = await sql<{
+          n: number;
+        }>`select count(*) as n from ${table} where ${due}`.execute(db);
+        rows = Number(counted[0]?.n ?? 0);
+      } else if (
+        (await sql`select 1 as due from ${table} where ${due} limit 1`.execute(db)).rows.length > 0
+      ) {
+        const rule = entry.erasure;
+        const pseudonymise = policy.action === 'pseudonymise' && rule.action === 'pseudonymise' && rule.set;
+        // Pseudonymised chain rows point to the audit entry that says why (`audit:<id>`).
+        const ref = pseudonymise
+          ? `audit:${
+              (
+                await db.transaction().execute((trx) =>
+                  appendAudit(
+                    trx,
+                    options.actor,
+                    {
+                      action: 'retention.pseudonymise',
+                      target: `table:${entry.table}`,
+                      detail: { category: policy.category, cutoff },
+                    },
+                    options.now,
+                  ),
+                )
+              ).id
+            }`
+          : '';
+        const set = pseudonymise ? rule.set?.(sql`lower(hex(randomblob(8)))`, ref) : undefined;
+        const change = set
+          ? sql`update ${table} set ${sql.join(Object.entries(set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`))}`
+          : sql`delete from ${table}`;
+        for (;;) {
+          const result = await db
+            .transaction()
+            .execute((trx) =>
+              sql`${change} where rowid in (select rowid from ${table} where ${due} limit ${batch})`.execute(
+                trx,
+              ),
+            );
+          const n = Number(result.numAffectedRows ?? 0);
+          rows += n;
+          if (n < batch) break;
+          // Let requests waiting on the event loop run between batches.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      const outcome: PurgeOutcome = {
+        category: policy.category,
+        table: entry.table,
+        action: policy.action,
+        cutoff,
+        rows,
+      };
+      outcomes.push(outcome);
+      options.onTable?.(outcome);
+    }
+  }
+  return outcomes;
+}

@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Database } from '../storage/index.ts';
+import { privacyRequestBacklog } from './privacy-requests.ts';
+
+/** The retention and privacy-request metrics of one registry. */
+export interface RetentionMetrics {
+  purgedRows: Counter<'category' | 'action'>;
+  erasedRows: Counter<'category' | 'action'>;
+  jobRuns: Counter<'job' | 'outcome'>;
+  lastSuccess: Gauge<'job'>;
+  jobDuration: Histogram<'job'>;
+}
+
+const cache = new WeakMap<Registry, RetentionMetrics>();
+
+/**
+ * Creates the metrics once per registry. The privacy-request gauges are read from the database when scraped,
+ * so every replica reports the same backlog.
+ */
+export function retentionMetrics(
+  registry: Registry,
+  db: Kysely<Database>,
+  clock: () => Date,
+): RetentionMetrics {
+  const existing = cache.get(registry);
+  if (existing) return existing;
+  const registers = [registry];
+  const open = new Gauge({
+    name: 'vigil_privacy_requests_open',
+    help: 'Privacy requests not yet answered (pending, approved, in processing or failed), by type.',
+    labelNames: ['type'] as const,
+    registers,
+  });
+  const overdue = new Gauge({
+    name: 'vigil_privacy_requests_overdue',
+    help: 'Open privacy requests past their due date, by type.',
+    labelNames: ['type'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'vigil_privacy_request_oldest_open_age_seconds',
+    help: 'Age of the oldest open privacy request.',
+    registers,
+    async collect() {
+      const backlog = await privacyRequestBacklog(db, clock());
+      open.reset();
+      overdue.reset();
+      for (const type of ['access', 'erasure'] as const) {
+        const row = backlog.find((b) => b.type === type);
+        open.set({ type }, row?.open ?? 0);
+        overdue.set({ type }, row?.overdue ?? 0);
+      }
+      this.set(Math.max(0, ...backlog.map((b) => b.oldestAgeSeconds)));
+    },
+  });
+  const metrics: RetentionMetrics = {
+    purgedRows: new Counter({
+      name: 'vigil_retention_rows_total',
+      help: 'Rows past their retention period, deleted or pseudonymised, by data category and action.',
+      labelNames: ['category', 'action'] as const,
+      registers,
+    }),
+    erasedRows: new Counter({
+      name: 'vigil_erasure_rows_total',
+      help: 'Rows erased for privacy requests, by data category and action.',
+      labelNames: ['category', 'action'] as const,
+      registers,
+    }),
+    jobRuns: new Counter({
+      name: 'vigil_job_runs_total',
+      help: 'Scheduled job runs, by job and outcome (succeeded, failed, skipped).',
+      labelNames: ['job', 'outcome'] as const,
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: 'vigil_job_last_success_timestamp_seconds',
+      help: 'When each job last finished successfully (Unix time).',
+      labelNames: ['job'] as const,
+      registers,
+    }),
+    jobDuration: new Histogram({
+      name: 'vigil_job_duration_seconds',
+      help: 'How long successful job runs took.',
+      labelNames: ['job'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+      registers,
+    }),
+  };
+  cache.set(registry, metrics);
+  return metrics;
+}

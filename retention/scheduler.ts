@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Kysely, sql } from 'kysely';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../api/logger.ts';
+import type { Database } from '../storage/index.ts';
+import type { RetentionMetrics } from './retention-metrics.ts';
+
+/** A periodic job: what it does, given the time it runs at. Its summary is stored with the run. */
+export interface Job {
+  name: string;
+  /** A cron expression (node-cron, five or six fields). */
+  schedule: string;
+  /** How long a run may hold the job before another process may take it over. */
+  leaseMs: number;
+  run: (now: Date) => Promise<unknown>;
+}
+
+/** How one attempt to run a job ended. */
+export type JobOutcome =
+  | { status: 'succeeded'; runId: number; summary: unknown }
+  | { status: 'failed'; runId: number; error: string }
+  | { status: 'skipped'; reason: 'running' | 'leased' };
+
+/** Identifies this process among the replicas that share the database. */
+export function leaseHolder(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Takes the job's lease when it is free, expired or already ours; answers whether we hold it now. One
+ * statement, so two processes cannot both take it.
+ */
+export async function acquireLease(
+  db: Kysely<Database>,
+  job: string,
+  holder: string,
+  now: Date,
+  leaseMs: number,
+): Promise<boolean> {
+  const expires = new Date(now.getTime() + leaseMs).toISOString();
+  const result = await sql`
+    insert into job_leases (job, holder, expires_at) values (${job}, ${holder}, ${expires})
+    on conflict (job) do update set holder = excluded.holder, expires_at = excluded.expires_at
+    where job_leases.expires_at <= ${now.toISOString()} or job_leases.holder = ${holder}`.execute(db);
+  return Number(result.numAffectedRows ?? 0) > 0;
+}
+
+export async function releaseLease(db: Kysely<Database>, job: string, holder: string): Promise<void> {
+  await db.deleteFrom('job_leases').where('job', '=', job).where('holder', '=', holder).execute();
+}
+
+/** Runs jobs: never two runs of one job at once (in this process, or across processes by the lease). */
+export class JobRunner {
+  private readonly running = new Set<string>();
+  private readonly inFlight = new Set<Promise<JobOutcome>>();
+  readonly holder: string;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: {
+      logger: Logger;
+      metrics: RetentionMetrics;
+      clock: () => Date;
+      holder?: string;
+    },
+  ) {
+    this.holder = options.holder ?? leaseHolder();
+  }
+
+  /**
+   * Runs the job once now, unless it is already running here or elsewhere. Records the run with its summary
+   * or error, and never rejects: a failing job is logged and counted, and the next run comes as scheduled.
+   */
+  async run(job: Pick<Job, 'name' | 'leaseMs' | 'run'>): Promise<JobOutcome> {
+    if (this.running.has(job.name)) {
+      this.options.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+      return { status: 'skipped', reason: 'running' };
+    }
+    this.running.add(job.name);
+    const run = this.runLeased(job);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } catch (error) {
+      // Reached only when the database itself fails (lease or run record); still never rejects.
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.error('job could not run', { job: job.name, error: message });
+      this.options.metrics.jobRuns.inc({ job: job.name, outcome: 'failed' });
+      return { status: 'failed', runId: 0, error: message };
+    } finally {
+      this.running.delete(job.name);
+      this.inFlight.delete(run);
+    }
+  }
+
+  /** Resolves when no job is running (for a clean shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async runLeased(job: Pick<Job, 'name' | 'leaseMs' | 'run'>): Promise<JobOutcome> {
+    const { db, options } = this;
+    const started = options.clock();
+    if (!(await acquireLease(db, job.name, this.holder, started, job.leaseMs))) {
+      options.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+      return { status: 'skipped', reason: 'leased' };
+    }
+    const { id: runId } = await db
+      .insertInto('job_runs')
+      .values({
+        job: job.name,
+        started_at: started.toISOString(),
+        status: 'running',
+        summary: null,
+        error: null,
+        finished_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    try {
+      const summary = await job.run(started);
+      const finished = options.clock();
+      await db
+        .updateTable('job_runs')
+        .set({
+          status: 'succeeded',
+          finished_at: finished.toISOString(),
+          summary: JSON.stringify(summary ?? null),
+        })
+        .where('id', '=', runId)
+        .execute();
+      options.metrics.jobRuns.inc({ job: job.name, outcome: 'succeeded' });
+      options.metrics.lastSuccess.set({ job: job.name }, finished.getTime() / 1000);
+      options.metrics.jobDuration.observe({ job: job.name }, (finished.getTime() - started.getTime()) / 1000);
+      return { status: 'succeeded', runId, summary };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      options.logger.error('job failed', { job: job.name, run: runId, error: message });
+      options.metrics.jobRuns.inc({ job: job.name, outcome: 'failed' });
+      await db
+        .updateTable('job_runs')
+        .set({ status: 'failed', finished_at: options.clock().toISOString(), error: message.slice(0, 1000) })
+        .where('id', '=', runId)
+        .execute();
+      return { status: 'failed', runId, error: message };
+    } finally {
+      await releaseLease(db, job.name, this.holder);
+    }
+  }
+}
+
+/** The scheduled jobs of one process; `stop` ends the timers (a run in progress finishes on its own). */
+export interface Scheduler {
+  runner: JobRunner;
+  stop(): Promise<void>;
+}
+
+/** Schedules each job with node-cron; timers are unref'd so they never keep the process alive. */
+export function startScheduler(runner: JobRunner, jobs: Job[]): Scheduler {
+  const tasks: ScheduledTask[] = jobs.map((job) =>
+    cron.schedule(
+      job.schedule,
+      async () => {
+        await runner.run(job);
+      },
+      { name: job.name, noOverlap: true },
+    ),
+  );
+  for (const task of tasks) task.unref();
+  return {
+    runner,
+    async stop() {
+      for (const task of tasks) await task.destroy();
+      await runner.drain();
+    },
+  };
+}

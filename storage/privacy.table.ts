@@ -1,0 +1,59 @@
+import type { Generated, Selectable } from 'kysely';
+
+/** A data subject's access or erasure request and where it stands. Identifiers are hashed; cleared after erasure. */
+export interface PrivacyRequestsTable {
+  id: string;
+  type: 'access' | 'erasure';
+  status: 'pending' | 'approved' | 'in_processing' | 'complete' | 'denied' | 'canceled' | 'error';
+  subject_id: string | null;
+  email_hash: string | null;
+  ip_hash: string | null;
+  note: string | null;
+  received_at: string;
+  due_at: string;
+  extended_months: Generated<number>;
+  /** Why it was denied, canceled, extended or failed. */
+  status_reason: string | null;
+  attempts: Generated<number>;
+  /** JSON: the erasure's receipt (counts per store, no personal data). */
+  receipt: string | null;
+  created_by: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+/** One store's part in processing a request. */
+export interface PrivacyRequestStepsTable {
+  id: Generated<number>;
+  request_id: string;
+  store: string;
+  category: string;
+  action: string;
+  rows: number;
+  status: 'done' | 'failed';
+  error: string | null;
+  at: string;
+}
+
+/** The lease a process holds while it runs a scheduled job. */
+export interface JobLeasesTable {
+  job: string;
+  holder: string;
+  expires_at: string;
+}
+
+/** One run of a scheduled job (or of a retention run asked for through the API). */
+export interface JobRunsTable {
+  id: Generated<number>;
+  job: string;
+  started_at: string;
+  finished_at: string | null;
+  status: 'running' | 'succeeded' | 'failed';
+  /** JSON summary of what the run did. */
+  summary: string | null;
+  error: string | null;
+}
+
+export type PrivacyRequestRow = Selectable<PrivacyRequestsTable>;
+export type PrivacyRequestStepRow = Selectable<PrivacyRequestStepsTable>;
+export type JobRunRow = Selectable<JobRunsTable>;
