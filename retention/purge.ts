@@ -35,12 +35,15 @@ export interface PurgeOptions {
 export async function runRetention(db: Kysely<Database>, options: PurgeOptions): Promise<PurgeOutcome[]> {
   const batch = options.batchSize ?? 500;
   const outcomes: PurgeOutcome[] = [];
-  for (const policy of options.policies) {
-    if (policy.action === 'keep' || policy.maxAge === null) continue;
+  const policies = new Map(options.policies.map((p) => [p.category, p]));
+  // In the map's order: a store whose rows keep others alive (consent state keeps its records) goes first,
+  // so one run settles everything that is due.
+  for (const entry of DATA_MAP) {
+    const policy = policies.get(entry.category);
+    const age = entry.age;
+    if (!policy || !age || policy.action === 'keep' || policy.maxAge === null) continue;
     const cutoff = subtractDuration(options.now, policy.maxAge).toISOString();
-    for (const entry of DATA_MAP.filter((e) => e.category === policy.category && e.age)) {
-      const age = entry.age;
-      if (!age) continue;
+    {
       const table = sql.table(entry.table);
       const due = sql<boolean>`${sql.ref(age.column)} < ${cutoff}${age.keep ? sql` and not ${age.keep}` : sql``}`;
       let rows = 0;

@@ -26,32 +26,40 @@ export function retentionMetrics(
   const existing = cache.get(registry);
   if (existing) return existing;
   const registers = [registry];
-  const open = new Gauge({
+  // prom-client collects every metric at once: the three gauges share one query per scrape.
+  let snapshot: { at: number; backlog: ReturnType<typeof privacyRequestBacklog> } | undefined;
+  const backlog = () => {
+    const at = Date.now();
+    if (!snapshot || at - snapshot.at > 1000) snapshot = { at, backlog: privacyRequestBacklog(db, clock()) };
+    return snapshot.backlog;
+  };
+  const TYPES = ['access', 'erasure'] as const;
+  new Gauge({
     name: 'vigil_privacy_requests_open',
     help: 'Privacy requests not yet answered (pending, approved, in processing or failed), by type.',
     labelNames: ['type'] as const,
     registers,
+    async collect() {
+      const rows = await backlog();
+      for (const type of TYPES) this.set({ type }, rows.find((b) => b.type === type)?.open ?? 0);
+    },
   });
-  const overdue = new Gauge({
+  new Gauge({
     name: 'vigil_privacy_requests_overdue',
     help: 'Open privacy requests past their due date, by type.',
     labelNames: ['type'] as const,
     registers,
+    async collect() {
+      const rows = await backlog();
+      for (const type of TYPES) this.set({ type }, rows.find((b) => b.type === type)?.overdue ?? 0);
+    },
   });
   new Gauge({
     name: 'vigil_privacy_request_oldest_open_age_seconds',
     help: 'Age of the oldest open privacy request.',
     registers,
     async collect() {
-      const backlog = await privacyRequestBacklog(db, clock());
-      open.reset();
-      overdue.reset();
-      for (const type of ['access', 'erasure'] as const) {
-        const row = backlog.find((b) => b.type === type);
-        open.set({ type }, row?.open ?? 0);
-        overdue.set({ type }, row?.overdue ?? 0);
-      }
-      this.set(Math.max(0, ...backlog.map((b) => b.oldestAgeSeconds)));
+      this.set(Math.max(0, ...(await backlog()).map((b) => b.oldestAgeSeconds)));
     },
   });
   const metrics: RetentionMetrics = {

@@ -1,0 +1,233 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../storage/index.ts';
+import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
+import { processErasureQueue } from './privacy-requests.ts';
+
+let ctx: TestContext;
+let now: Date;
+beforeEach(async () => {
+  now = new Date('2026-01-31T09:00:00Z');
+  ctx = await createTestContext({ now: () => now });
+});
+afterEach(() => ctx.close());
+
+async function post(route: string, body?: unknown) {
+  const res = await ctx.app.request(route, {
+    method: 'POST',
+    headers: body === undefined ? ctx.auth('dpo') : jsonHeaders(ctx, 'dpo'),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (await res.json()) as Record<string, any>,
+  };
+}
+
+async function get(route: string) {
+  const res = await ctx.app.request(route, { headers: ctx.auth('dpo') });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+async function file(type: 'access' | 'erasure' = 'erasure', subjectId = 'subj-1') {
+  const created = await post('/v1/privacy-requests', {
+    type,
+    subjectId,
+    identifiers: { email: 'Ann@Example.org' },
+  });
+  expect(created.status).toBe(201);
+  return created.body;
+}
+
+describe('a privacy request', () => {
+  it('is filed pending, due one calendar month after receipt, with identifiers kept only as hashes', async () => {
+    const request = await file();
+    expect(request).toMatchObject({
+      status: 'pending',
+      type: 'erasure',
+      subjectId: 'subj-1',
+      identifiers: { email: true, ip: false },
+      receivedAt: '2026-01-31T09:00:00.000Z',
+      dueAt: '2026-02-28T09:00:00.000Z',
+      overdue: false,
+    });
+    const row = await ctx.storage.db.selectFrom('privacy_requests').selectAll().executeTakeFirstOrThrow();
+    expect(JSON.stringify(row).toLowerCase()).not.toContain('ann@example.org');
+    expect(row.email_hash).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('goes pending → approved → in_processing → complete, each step audited', async () => {
+    const { id } = await file();
+    expect((await post(`/v1/privacy-requests/${id}/approve`)).body.status).toBe('approved');
+    const summary = await processErasureQueue({
+      storage: ctx.storage,
+      secret: ctx.deps.secret,
+      logger: ctx.deps.logger,
+      forgetSubject: () => {},
+      now: () => now,
+    });
+    expect(summary).toEqual({ processed: 1, completed: 1, failed: 0 });
+    const { body } = await get(`/v1/privacy-requests/${id}`);
+    expect(body.request).toMatchObject({ status: 'complete', subjectId: null, attempts: 1 });
+    expect(body.steps.map((s: { store: string }) => s.store)).toContain('affiliate_events');
+    const actions = (
+      await ctx.storage.db.selectFrom('audit_log').select('action').orderBy('id').execute()
+    ).map((r) => r.action);
+    expect(actions.filter((a) => a.startsWith('privacy.'))).toEqual([
+      'privacy.request.create',
+      'privacy.request.approve',
+      'privacy.erasure.start',
+      'privacy.erasure.complete',
+    ]);
+    expect(await verifyAuditChain(ctx.storage.db)).toMatchObject({ ok: true });
+  });
+
+  it('is denied only with a reason, and a denied request cannot be approved', async () => {
+    const { id } = await file();
+    const bare = await post(`/v1/privacy-requests/${id}/deny`, {});
+    expect(bare.status).toBe(422);
+    expect(bare.type).toContain('application/problem+json');
+    expect(bare.body.errors[0].path).toBe('/reason');
+    expect((await post(`/v1/privacy-requests/${id}/deny`, { reason: '   ' })).status).toBe(422);
+    const denied = await post(`/v1/privacy-requests/${id}/deny`, { reason: 'identity not verified' });
+    expect(denied.body).toMatchObject({ status: 'denied', statusReason: 'identity not verified' });
+    const again = await post(`/v1/privacy-requests/${id}/approve`);
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain('denied');
+  });
+
+  it('is extended by up to two further months in all, with a reason', async () => {
+    const { id } = await file();
+    expect((await post(`/v1/privacy-requests/${id}/extend`, { months: 1 })).status).toBe(422);
+    expect((await post(`/v1/privacy-requests/${id}/extend`, { months: 3, reason: 'complex' })).status).toBe(
+      422,
+    );
+    const once = await post(`/v1/privacy-requests/${id}/extend`, { months: 1, reason: 'many stores' });
+    expect(once.body).toMatchObject({ extendedMonths: 1, dueAt: '2026-03-31T09:00:00.000Z' });
+    const past = await post(`/v1/privacy-requests/${id}/extend`, { months: 2, reason: 'more' });
+    expect(past.status).toBe(422);
+    expect(past.body.errors[0].message).toContain('at most 1 more');
+    const twice = await post(`/v1/privacy-requests/${id}/extend`, { months: 1, reason: 'more' });
+    expect(twice.body).toMatchObject({ extendedMonths: 2, dueAt: '2026-04-30T09:00:00.000Z' });
+  });
+
+  it('is canceled only while nothing is running, and retried only after an error', async () => {
+    const { id } = await file();
+    expect((await post(`/v1/privacy-requests/${id}/retry`)).status).toBe(409);
+    expect((await post(`/v1/privacy-requests/${id}/cancel`)).body.status).toBe('canceled');
+    expect((await post(`/v1/privacy-requests/${id}/cancel`)).status).toBe(409);
+    expect((await post('/v1/privacy-requests/pr_missing/approve')).status).toBe(404);
+  });
+
+  it('lands in error when erasure fails, keeps its subject for the retry, and completes on retry', async () => {
+    const { id } = await file();
+    await post(`/v1/privacy-requests/${id}/approve`);
+    // A store that cannot be written: the trigger makes every delete of affiliate events fail.
+    await ctx.storage.db.executeQuery({
+      sql: `create trigger no_delete before delete on affiliate_events begin select raise(abort, 'disk says no'); end`,
+      parameters: [],
+      query: { kind: 'RawNode' } as never,
+      queryId: { queryId: 'x' } as never,
+    });
+    await ctx.app.request('/v1/events', {
+      method: 'POST',
+      headers: jsonHeaders(ctx, 'ingest'),
+      body: JSON.stringify({
+        events: [
+          {
+            id: 'e1',
+            type: 'click',
+            ts: '2026-01-30T00:00:00Z',
+            affiliateId: 'a',
+            clickId: 'c',
+            ip: '203.0.113.1',
+            userAgent: 'UA',
+            subjectId: 'subj-1',
+          },
+        ],
+      }),
+    });
+    const erasure = {
+      storage: ctx.storage,
+      secret: ctx.deps.secret,
+      logger: ctx.deps.logger,
+      forgetSubject: () => {},
+      now: () => now,
+    };
+    expect(await processErasureQueue(erasure)).toEqual({ processed: 1, completed: 0, failed: 1 });
+    const failed = await get(`/v1/privacy-requests/${id}`);
+    expect(failed.body.request).toMatchObject({
+      status: 'error',
+      subjectId: 'subj-1',
+      statusReason: 'disk says no',
+    });
+    expect(failed.body.steps.at(-1)).toMatchObject({ store: 'affiliate_events', status: 'failed' });
+
+    await ctx.storage.sqlite.exec('drop trigger no_delete');
+    expect((await post(`/v1/privacy-requests/${id}/retry`)).body.status).toBe('approved');
+    expect(await processErasureQueue(erasure)).toEqual({ processed: 1, completed: 1, failed: 0 });
+    const done = await get(`/v1/privacy-requests/${id}`);
+    expect(done.body.request).toMatchObject({ status: 'complete', attempts: 2 });
+    expect(await ctx.storage.db.selectFrom('affiliate_events').selectAll().execute()).toEqual([]);
+  });
+
+  it('is listed by status, type and overdue, newest first', async () => {
+    const first = await file('access', 'a');
+    now = new Date('2026-02-10T00:00:00Z');
+    const second = await file('erasure', 'b');
+    await post(`/v1/privacy-requests/${second.id}/deny`, { reason: 'duplicate' });
+    now = new Date('2026-03-05T00:00:00Z'); // past the first one's due date
+    const ids = async (query: string) =>
+      (await get(`/v1/privacy-requests${query}`)).body.requests.map((r: { id: string }) => r.id);
+    expect(await ids('')).toEqual([second.id, first.id]);
+    expect(await ids('?type=access')).toEqual([first.id]);
+    expect(await ids('?status=denied')).toEqual([second.id]);
+    expect(await ids('?overdue=true')).toEqual([first.id]);
+    expect(await ids('?overdue=false')).toEqual([second.id]);
+    expect(await ids(`?before=${second.id}`)).toEqual([first.id]);
+    expect((await get('/v1/privacy-requests?status=lost')).status).toBe(422);
+    const metrics = await ctx.registry.metrics();
+    expect(metrics).toContain('vigil_privacy_requests_overdue{type="access"} 1');
+    expect(metrics).toContain('vigil_privacy_requests_open{type="erasure"} 0');
+    expect(metrics).toMatch(/vigil_privacy_request_oldest_open_age_seconds \d+/);
+  });
+
+  it('exports only for an approved access request', async () => {
+    const access = await file('access');
+    expect(
+      (await ctx.app.request(`/v1/privacy-requests/${access.id}/export`, { headers: ctx.auth('dpo') }))
+        .status,
+    ).toBe(409);
+    const erasure = await file('erasure');
+    await post(`/v1/privacy-requests/${erasure.id}/approve`);
+    expect(
+      (await ctx.app.request(`/v1/privacy-requests/${erasure.id}/export`, { headers: ctx.auth('dpo') }))
+        .status,
+    ).toBe(409);
+    await post(`/v1/privacy-requests/${access.id}/approve`);
+    const res = await ctx.app.request(`/v1/privacy-requests/${access.id}/export`, {
+      headers: ctx.auth('dpo'),
+    });
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { request: { subjectId: string }; stores: object; manifest: unknown[] };
+    expect(doc.request.subjectId).toBe('subj-1');
+    expect(Object.keys(doc.stores)).toContain('consent_records');
+    expect(doc.manifest.length).toBe(Object.keys(doc.stores).length);
+  });
+
+  it('refuses malformed input with a problem, never a 5xx', async () => {
+    for (const body of [
+      { type: 'rectification', subjectId: 's' },
+      { type: 'access' },
+      { type: 'access', subjectId: '' },
+      { type: 'access', subjectId: 's', identifiers: { email: 'not-an-email' } },
+      { type: 'access', subjectId: 's', identifiers: { ip: '999.1.1.1' } },
+      { type: 'access', subjectId: 's', extra: true },
+    ]) {
+      const res = await post('/v1/privacy-requests', body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect(res.type).toContain('application/problem+json');
+    }
+    expect(await ctx.storage.db.selectFrom('privacy_requests').selectAll().execute()).toEqual([]);
+  });
+});
