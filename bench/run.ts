@@ -5,6 +5,7 @@ const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>
   http: async (options) => (await import('./http.ts')).run(options),
   ingest: async (options) => (await import('./ingest.ts')).run(options),
   consent: async (options) => (await import('./consent.ts')).run(options),
+  erasure: async (options) => (await import('./erasure.ts')).run(options),
 };
 
 const { values, positionals } = parseArgs({

@@ -3,6 +3,8 @@ import { verifyAuditChain } from '../storage/index.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
 import { processErasureQueue } from './privacy-requests.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read responses loosely
+type Json = Record<string, any>;
 let ctx: TestContext;
 let now: Date;
 beforeEach(async () => {
@@ -20,13 +22,13 @@ async function post(route: string, body?: unknown) {
   return {
     status: res.status,
     type: res.headers.get('content-type'),
-    body: (await res.json()) as Record<string, any>,
+    body: (await res.json()) as Json,
   };
 }
 
 async function get(route: string) {
   const res = await ctx.app.request(route, { headers: ctx.auth('dpo') });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Json };
 }
 
 async function file(type: 'access' | 'erasure' = 'erasure', subjectId = 'subj-1') {
@@ -229,5 +231,32 @@ describe('a privacy request', () => {
       expect(res.type).toContain('application/problem+json');
     }
     expect(await ctx.storage.db.selectFrom('privacy_requests').selectAll().execute()).toEqual([]);
+  });
+});
+
+describe('privacy-request input', () => {
+  it('never yields a 5xx, and a refused request writes nothing', async () => {
+    const { default: fc } = await import('fast-check');
+    const { id } = await file();
+    const routes = [
+      '/v1/privacy-requests',
+      ...['approve', 'deny', 'cancel', 'retry', 'extend'].map((a) => `/v1/privacy-requests/${id}/${a}`),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.oneof(fc.json(), fc.string()), async (route, text) => {
+        const before = await ctx.storage.db.selectFrom('privacy_requests').selectAll().execute();
+        const res = await ctx.app.request(route, {
+          method: 'POST',
+          headers: jsonHeaders(ctx, 'dpo'),
+          body: text,
+        });
+        expect(res.status).toBeLessThan(500);
+        if (res.status >= 400) {
+          expect(res.headers.get('content-type')).toContain('application/problem+json');
+          expect(await ctx.storage.db.selectFrom('privacy_requests').selectAll().execute()).toEqual(before);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

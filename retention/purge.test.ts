@@ -3,6 +3,8 @@ import { verifyConsentChain } from '../consent/index.ts';
 import { verifyAuditChain } from '../storage/index.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read responses loosely
+type Json = Record<string, any>;
 let ctx: TestContext;
 let now: Date;
 beforeEach(async () => {
@@ -18,7 +20,7 @@ async function send(route: string, body: unknown, role: 'ingest' | 'dpo' = 'inge
     body: JSON.stringify(body),
   });
   expect(res.status, await res.clone().text()).toBeLessThan(300);
-  return res.json() as Promise<Record<string, any>>;
+  return res.json() as Promise<Json>;
 }
 
 function click(id: string) {

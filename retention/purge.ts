@@ -23,6 +23,11 @@ export interface PurgeOptions {
   actor: Actor;
   /** Rows per transaction: small, so the write path is never held up for long. */
   batchSize?: number;
+  /**
+   * Share of the time the purge may hold the database (0–1): after a batch that took t, it waits
+   * t × (1 − share) / share, so ingestion gets the rest of the time. Default 0.5.
+   */
+  dutyCycle?: number;
   /** Hears each table's outcome (metrics). */
   onTable?: (outcome: PurgeOutcome) => void;
 }
@@ -33,7 +38,8 @@ export interface PurgeOptions {
  * each its own transaction. A dry run counts them instead. Deleted bytes are zeroed by `secure_delete`.
  */
 export async function runRetention(db: Kysely<Database>, options: PurgeOptions): Promise<PurgeOutcome[]> {
-  const batch = options.batchSize ?? 500;
+  const batch = options.batchSize ?? 250;
+  const share = Math.min(1, Math.max(0.05, options.dutyCycle ?? 0.5));
   const outcomes: PurgeOutcome[] = [];
   const policies = new Map(options.policies.map((p) => [p.category, p]));
   // In the map's order: a store whose rows keep others alive (consent state keeps its records) goes first,
@@ -81,6 +87,7 @@ export async function runRetention(db: Kysely<Database>, options: PurgeOptions):
           ? sql`update ${table} set ${sql.join(Object.entries(set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`))}`
           : sql`delete from ${table}`;
         for (;;) {
+          const started = performance.now();
           const result = await db
             .transaction()
             .execute((trx) =>
@@ -91,8 +98,9 @@ export async function runRetention(db: Kysely<Database>, options: PurgeOptions):
           const n = Number(result.numAffectedRows ?? 0);
           rows += n;
           if (n < batch) break;
-          // Let requests waiting on the event loop run between batches.
-          await new Promise((resolve) => setImmediate(resolve));
+          // Give the write path (and requests waiting on this event loop) their share before the next batch.
+          const pause = ((performance.now() - started) * (1 - share)) / share;
+          await new Promise((resolve) => setTimeout(resolve, Math.max(1, pause)));
         }
       }
       const outcome: PurgeOutcome = {

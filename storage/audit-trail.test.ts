@@ -52,11 +52,21 @@ describe('the audit chain', () => {
     expect(entries[0]?.prevHash).toBe(GENESIS_HASH);
     expect(entries[1]?.prevHash).toBe(entries[0]?.hash);
     expect(entries[2]?.prevHash).toBe(entries[1]?.hash);
-    expect(await verifyAuditChain(storage.db)).toEqual({ ok: true, checked: 3, redacted: 0, lastHash: entries[2]?.hash });
+    expect(await verifyAuditChain(storage.db)).toEqual({
+      ok: true,
+      checked: 3,
+      redacted: 0,
+      lastHash: entries[2]?.hash,
+    });
   });
 
   it('verifies an empty trail', async () => {
-    expect(await verifyAuditChain(storage.db)).toEqual({ ok: true, checked: 0, redacted: 0, lastHash: GENESIS_HASH });
+    expect(await verifyAuditChain(storage.db)).toEqual({
+      ok: true,
+      checked: 0,
+      redacted: 0,
+      lastHash: GENESIS_HASH,
+    });
   });
 
   it('verifies across pages of a long trail', async () => {

@@ -88,9 +88,12 @@ export async function up(db: AnyDb): Promise<void> {
     .column('received_at')
     .execute();
   await db.schema.createIndex('browser_telemetry_ts').on('browser_telemetry').column('ts').execute();
+  // Erasure finds a subject's anonymous events by the keyed hash of its IP: without this, a full scan.
+  await db.schema.createIndex('affiliate_events_ip_hash').on('affiliate_events').column('ip_hash').execute();
 }
 
 export async function down(db: AnyDb): Promise<void> {
+  await db.schema.dropIndex('affiliate_events_ip_hash').execute();
   await db.schema.dropIndex('browser_telemetry_ts').execute();
   await db.schema.dropIndex('affiliate_events_received').execute();
   await db.schema.alterTable('consent_records').dropColumn('redacted_by').execute();

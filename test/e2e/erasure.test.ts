@@ -109,7 +109,11 @@ describe('a data subject, from ingestion to erasure', () => {
       decisions: { analytics: 'granted' },
       policyVersion: 'v1',
       source: 'banner',
-      proof: { ip: SUBJECT.ip, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) e2e', pageUrl: `${ORIGIN}/consent` },
+      proof: {
+        ip: SUBJECT.ip,
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) e2e',
+        pageUrl: `${ORIGIN}/consent`,
+      },
     });
     expect(consent.status).toBe(201);
     const faro = JSON.parse(
@@ -205,7 +209,6 @@ describe('a data subject, from ingestion to erasure', () => {
       { ts, level: 'info', service: 'checkout', message: `login ok for ${OTHER.id}` },
     ]);
     expect(logs.status).toBe(202);
-
 
     const payout = await call('POST', '/v1/payouts', 'ingest', {
       id: 'p-zora-1',

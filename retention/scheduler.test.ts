@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../test/harness.ts';
+import { retentionMetrics } from './retention-metrics.ts';
+import { acquireLease, JobRunner, startScheduler } from './scheduler.ts';
+
+let ctx: TestContext;
+let now: Date;
+beforeEach(async () => {
+  now = new Date('2026-11-29T10:00:00Z');
+  ctx = await createTestContext({ now: () => now });
+});
+afterEach(() => ctx.close());
+
+function runner(holder?: string) {
+  return new JobRunner(ctx.storage.db, {
+    logger: ctx.deps.logger,
+    metrics: retentionMetrics(ctx.registry, ctx.storage.db, () => now),
+    clock: () => now,
+    holder,
+  });
+}
+
+const runs = () => ctx.storage.db.selectFrom('job_runs').selectAll().orderBy('id').execute();
+
+describe('the job runner', () => {
+  it('records a job that throws as failed, never rejects, and runs it again next time', async () => {
+    const jobs = runner();
+    let fail = true;
+    const job = {
+      name: 'flaky',
+      leaseMs: 60_000,
+      run: async () => {
+        if (fail) throw new Error('the disk is full');
+        return { purged: 3 };
+      },
+    };
+    expect(await jobs.run(job)).toMatchObject({ status: 'failed', error: 'the disk is full' });
+    fail = false;
+    expect(await jobs.run(job)).toMatchObject({ status: 'succeeded', summary: { purged: 3 } });
+    expect((await runs()).map((r) => [r.status, r.error, r.summary])).toEqual([
+      ['failed', 'the disk is full', null],
+      ['succeeded', null, '{"purged":3}'],
+    ]);
+    const metrics = await ctx.registry.metrics();
+    expect(metrics).toContain('vigil_job_runs_total{job="flaky",outcome="failed"} 1');
+    expect(metrics).toContain(
+      `vigil_job_last_success_timestamp_seconds{job="flaky"} ${now.getTime() / 1000}`,
+    );
+    // The lease is given back after each run.
+    expect(await ctx.storage.db.selectFrom('job_leases').selectAll().execute()).toEqual([]);
+  });
+
+  it('never runs two of one job at once in a process', async () => {
+    const jobs = runner();
+    let release = () => {};
+    const job = {
+      name: 'slow',
+      leaseMs: 60_000,
+      run: () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    };
+    const first = jobs.run(job);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await jobs.run(job)).toEqual({ status: 'skipped', reason: 'running' });
+    release();
+    expect(await first).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('skips a job another process holds the lease of, and takes over an expired lease', async () => {
+    expect(await acquireLease(ctx.storage.db, 'purge', 'replica-b', now, 60_000)).toBe(true);
+    const job = { name: 'purge', leaseMs: 60_000, run: async () => 'done' };
+    expect(await runner('replica-a').run(job)).toEqual({ status: 'skipped', reason: 'leased' });
+    expect(await runs()).toEqual([]);
+    now = new Date(now.getTime() + 61_000);
+    expect(await runner('replica-a').run(job)).toMatchObject({ status: 'succeeded' });
+    // replica-b, back from a pause, no longer holds it either.
+    expect(await acquireLease(ctx.storage.db, 'purge', 'replica-c', now, 60_000)).toBe(true);
+    expect(await acquireLease(ctx.storage.db, 'purge', 'replica-b', now, 60_000)).toBe(false);
+  });
+});
+
+describe('the scheduler', () => {
+  it('keeps running a job on schedule after it throws', async () => {
+    const jobs = new JobRunner(ctx.storage.db, {
+      logger: ctx.deps.logger,
+      metrics: retentionMetrics(ctx.registry, ctx.storage.db, () => new Date()),
+      clock: () => new Date(),
+    });
+    let calls = 0;
+    const scheduler = startScheduler(jobs, [
+      {
+        name: 'always-fails',
+        schedule: '* * * * * *',
+        leaseMs: 60_000,
+        run: async () => {
+          calls += 1;
+          throw new Error(`failure ${calls}`);
+        },
+      },
+    ]);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (calls < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await scheduler.stop();
+    }
+    expect(calls).toBeGreaterThanOrEqual(2);
+    const recorded = await runs();
+    expect(recorded.length).toBe(calls);
+    expect(recorded.every((r) => r.status === 'failed')).toBe(true);
+  });
+});
