@@ -1,0 +1,14 @@
+// `npm run eval [-- <name> ...]`: detector evaluations against reference data. Never part of `npm test`.
+const EVALUATIONS: Record<string, () => Promise<void>> = {
+  iforest: async () => (await import('./iforest.ts')).run(),
+};
+
+const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(EVALUATIONS);
+const unknown = names.filter((n) => !(n in EVALUATIONS));
+if (unknown.length > 0) {
+  console.error(
+    `unknown evaluation(s): ${unknown.join(', ')}; known: ${Object.keys(EVALUATIONS).join(', ')}`,
+  );
+  process.exit(2);
+}
+for (const name of names) await EVALUATIONS[name]?.();
