@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { consentRouters } from '../consent/index.ts';
+import { flagRoutes, fraudRunRoutes } from '../detectors/fraud/routes.ts';
 import { affiliateRoutes } from '../ingest/events/index.ts';
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
@@ -73,6 +74,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/v1/subjects', consent.subjects);
   app.route('/v1/privacy-requests', privacyRequestRoutes(deps));
   app.route('/v1/retention', retentionRoutes(deps));
+  app.route('/v1/flags', flagRoutes());
+  app.route('/v1/detectors/fraud', fraudRunRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { ConsentGate, Purpose } from '../consent/index.ts';
+import type { FraudDetector } from '../detectors/fraud/index.ts';
 import type { BatchWriter } from '../ingest/batch-writer.ts';
 import type { Retention } from '../retention/index.ts';
 import type { Actor, Database } from '../storage/index.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   };
   /** Retention policies, the purge, the erasure queue and the job runner. */
   retention: Retention;
+  /** Payout scoring: features, the isolation forest, the rules. */
+  fraud: FraudDetector;
 }
 
 /** The caller behind an authenticated request. */

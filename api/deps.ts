@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { ConsentGate, loadGatePolicy, loadPurposes } from '../consent/index.ts';
+import { createFraudDetector } from '../detectors/fraud/index.ts';
 import { BatchWriter } from '../ingest/batch-writer.ts';
 import { createRetention } from '../retention/index.ts';
 import type { Storage } from '../storage/index.ts';
@@ -54,5 +55,6 @@ export function createDeps(options: DepsOptions): AppDeps {
       gate,
       policiesFile: options.retentionPoliciesFile,
     }),
+    fraud: createFraudDetector({ storage: options.storage, registry, logger, clock }),
   };
 }

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       ingest: DEFAULT_INGEST_CONFIG,
       consentExpiryDays: 395,
-      schedules: { purge: '0 * * * *', erasure: '* * * * *' },
+      schedules: { purge: '0 * * * *', erasure: '* * * * *', fraudRetrain: '30 2 * * *' },
     });
   });
 

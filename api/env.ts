@@ -64,6 +64,10 @@ const envSchema = z.object({
     .string()
     .refine((v) => cron.validate(v), 'expected a cron expression such as "* * * * *"')
     .default('* * * * *'),
+  VIGIL_FRAUD_RETRAIN_CRON: z
+    .string()
+    .refine((v) => cron.validate(v), 'expected a cron expression such as "30 2 * * *"')
+    .default('30 2 * * *'),
   VIGIL_SHUTDOWN_TIMEOUT_MS: z.coerce
     .number({ message: 'expected milliseconds' })
     .int()
@@ -116,7 +120,7 @@ export interface Config {
   /** How long a consent lasts before it must be asked again (13 months, the TCF re-ask rule). */
   consentExpiryDays: number;
   /** When the retention purge and the erasure queue run (cron expressions). */
-  schedules: { purge: string; erasure: string };
+  schedules: { purge: string; erasure: string; fraudRetrain: string };
 }
 
 /** Thrown when the environment holds a bad value; its message names every offending variable. */
@@ -174,6 +178,10 @@ export function loadConfig(env: RawEnv = process.env): Config {
       urlQueryAllowList: v.VIGIL_URL_QUERY_ALLOWLIST.split(','),
     },
     consentExpiryDays: v.VIGIL_CONSENT_EXPIRY_DAYS,
-    schedules: { purge: v.VIGIL_RETENTION_CRON, erasure: v.VIGIL_ERASURE_CRON },
+    schedules: {
+      purge: v.VIGIL_RETENTION_CRON,
+      erasure: v.VIGIL_ERASURE_CRON,
+      fraudRetrain: v.VIGIL_FRAUD_RETRAIN_CRON,
+    },
   };
 }

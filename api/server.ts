@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { ConsentConfigError } from '../consent/index.ts';
+import { FraudConfigError } from '../detectors/fraud/index.ts';
 import { RetentionConfigError, startScheduler } from '../retention/index.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { listApiKeys } from './api-keys.ts';
@@ -53,8 +54,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });
   const app = createApp(deps);
-  const scheduler = startScheduler(deps.retention.runner, deps.retention.jobs(config.schedules));
-  logger.info('scheduler started', { purge: config.schedules.purge, erasure: config.schedules.erasure });
+  const scheduler = startScheduler(deps.retention.runner, [
+    ...deps.retention.jobs(config.schedules),
+    {
+      name: 'fraud.retrain',
+      schedule: config.schedules.fraudRetrain,
+      leaseMs: 30 * 60 * 1000,
+      run: async (now) => ({ modelVersion: (await deps.fraud.retrain(now))?.version ?? null }),
+    },
+  ]);
+  logger.info('scheduler started', config.schedules);
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
@@ -116,7 +125,8 @@ async function main(): Promise<void> {
     if (
       error instanceof ConfigError ||
       error instanceof ConsentConfigError ||
-      error instanceof RetentionConfigError
+      error instanceof RetentionConfigError ||
+      error instanceof FraudConfigError
     ) {
       process.stderr.write(`vigil: ${error.message}\n`);
       process.exit(2);

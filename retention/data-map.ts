@@ -192,6 +192,19 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     age: { column: 'created_at' },
   },
   {
+    table: 'fraud_scores',
+    category: 'payouts',
+    personal: true,
+    description: "Each payout's fraud score, reasons and the affiliate's feature values behind them",
+    columns: { affiliate_id: 'the affiliate', features: "the affiliate's traffic profile in the period" },
+    find: affiliateOfSubject,
+    erasure: {
+      action: 'pseudonymise',
+      basis:
+        'Art. 17(3)(e): fraud decisions are kept for legal claims, tied only to the pseudonymised affiliate',
+    },
+  },
+  {
     table: 'affiliates',
     category: 'affiliate-profile',
     personal: true,
@@ -249,6 +262,14 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     description: 'Registered browser apps with their hashed keys and allowed origins',
     columns: {},
     erasure: { action: 'none', why: 'no personal data' },
+  },
+  {
+    table: 'fraud_models',
+    category: 'configuration',
+    personal: false,
+    description: 'Fitted fraud models: split features, thresholds and population quantiles, no training row',
+    columns: {},
+    erasure: { action: 'none', why: 'model parameters only' },
   },
   {
     table: 'faro_idempotency',

@@ -4,6 +4,7 @@ import type { ApiKeysTable } from './api-keys.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
 import type { ConsentRecordsTable, ConsentStateTable } from './consent.table.ts';
 import type { BrowserTelemetryTable, FaroAppsTable, FaroIdempotencyTable } from './faro.table.ts';
+import type { FraudModelsTable, FraudScoresTable } from './fraud.table.ts';
 import type { PayoutsTable } from './payouts.table.ts';
 import type {
   JobLeasesTable,
@@ -31,4 +32,6 @@ export interface Database {
   privacy_request_steps: PrivacyRequestStepsTable;
   job_leases: JobLeasesTable;
   job_runs: JobRunsTable;
+  fraud_models: FraudModelsTable;
+  fraud_scores: FraudScoresTable;
 }

@@ -149,6 +149,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
             : {},
     }),
   ),
+  { method: 'GET', template: '/v1/flags', path: '/v1/flags', roles: ['analyst'] },
+  {
+    method: 'POST',
+    template: '/v1/detectors/fraud/run',
+    path: '/v1/detectors/fraud/run',
+    roles: ['admin'],
+    body: { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-11-01T00:00:00Z' },
+  },
   {
     method: 'GET',
     template: '/v1/retention/policies',

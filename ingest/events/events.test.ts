@@ -262,18 +262,21 @@ describe('POST /v1/payouts and GET /v1/payouts/:id', () => {
     await post('/v1/affiliates', { id: 'aff-1', name: 'Anna', couponCodes: [] });
   });
 
-  it('stores a request as pending and shows it', async () => {
+  it('stores a request, scores it within the request, and shows it with its score', async () => {
     const res = await post('/v1/payouts', payout);
     expect(res.status).toBe(201);
+    // No traffic and no model yet: nothing speaks against it.
+    const score = { decision: 'approved', level: 'low', risk: 0, modelVersion: null, reasons: [] };
     expect(await res.json()).toMatchObject({
       id: 'p-1',
-      status: 'pending',
+      status: 'approved',
       amount: 1200.5,
       periodStart: '2026-11-01T00:00:00.000Z',
+      score,
     });
     const shown = await ctx.app.request('/v1/payouts/p-1', { headers: ctx.auth('ingest') });
     expect(shown.status).toBe(200);
-    expect(await shown.json()).toMatchObject({ id: 'p-1', affiliateId: 'aff-1', status: 'pending' });
+    expect(await shown.json()).toMatchObject({ id: 'p-1', affiliateId: 'aff-1', status: 'approved', score });
   });
 
   it('is idempotent on id, and refuses a different request under the same id', async () => {

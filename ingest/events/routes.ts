@@ -10,6 +10,7 @@ import {
   problemResponses,
 } from '../../api/openapi.ts';
 import { ProblemError } from '../../api/problem.ts';
+import { type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import { hashIdentifier } from '../identifiers.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
@@ -25,8 +26,9 @@ import { insertPayout, upsertAffiliates } from './store.ts';
 
 const WRITE_PROBLEMS = [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 'unavailable'] as const;
 
-function toPayout(row: PayoutRow): z.infer<typeof PayoutSchema> {
+function toPayout(row: PayoutRow, score: PayoutScore | null): z.infer<typeof PayoutSchema> {
   return {
+    score,
     id: row.id,
     affiliateId: row.affiliate_id,
     periodStart: row.period_start,
@@ -37,6 +39,15 @@ function toPayout(row: PayoutRow): z.infer<typeof PayoutSchema> {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+async function storedScore(db: AppDeps['db'], payoutId: string): Promise<PayoutScore | undefined> {
+  const row = await db
+    .selectFrom('fraud_scores')
+    .selectAll()
+    .where('payout_id', '=', payoutId)
+    .executeTakeFirst();
+  return row && toPayoutScore(row);
 }
 
 function tooMany(count: number, limit: number, what: string): ProblemError {
@@ -128,7 +139,11 @@ export function affiliateRoutes(deps: AppDeps) {
     method: 'post',
     path: '/payouts',
     tags: ['ingest'],
-    summary: 'A payout request, stored as pending; idempotent on id',
+    summary: 'A payout request, stored and scored for fraud within the request; idempotent on id',
+    description:
+      'The answer carries the score: risk 0–1, level, decision (approved, flagged for review, or held by a hard ' +
+      'rule), reasons with their evidence (values and percentiles) and the model version. The payout status ' +
+      'follows the decision.',
     security: BEARER_SECURITY,
     middleware: [rejections, requireRole('ingest'), body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: PayoutRequestSchema } } } },
@@ -218,7 +233,22 @@ export function affiliateRoutes(deps: AppDeps) {
         outcome: created ? 'accepted' : 'duplicate',
         reason: created ? 'ok' : 'duplicate',
       });
-      return c.json(toPayout(payout), created ? 201 : 200);
+      // Scored within the request. The payout is stored whatever happens here: a scoring failure leaves it
+      // pending (and logged) for the next fraud run rather than failing a request that was committed.
+      let score = await storedScore(c.var.db, payout.id);
+      if (!score) {
+        try {
+          score = await deps.fraud.scorePayout(payout);
+        } catch (error) {
+          c.var.logger.error('payout scoring failed', { payout: payout.id, error });
+        }
+      }
+      const current = await c.var.db
+        .selectFrom('payouts')
+        .selectAll()
+        .where('id', '=', payout.id)
+        .executeTakeFirstOrThrow();
+      return c.json(toPayout(current, score ?? null), created ? 201 : 200);
     })
     .openapi(getPayoutRoute, async (c) => {
       const row = await c.var.db
@@ -227,6 +257,6 @@ export function affiliateRoutes(deps: AppDeps) {
         .where('id', '=', c.req.valid('param').id)
         .executeTakeFirst();
       if (!row) throw new ProblemError('not-found', 'no payout has this id');
-      return c.json(toPayout(row), 200);
+      return c.json(toPayout(row, (await storedScore(c.var.db, row.id)) ?? null), 200);
     });
 }

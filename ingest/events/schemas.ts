@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PayoutScoreSchema } from '../../detectors/fraud/schemas.ts';
 
 const id = (what: string) =>
   z
@@ -157,5 +158,6 @@ export const PayoutSchema = z
     status: z.enum(['pending', 'approved', 'flagged', 'held', 'rejected', 'paid']),
     createdAt: z.string(),
     updatedAt: z.string(),
+    score: PayoutScoreSchema.nullable().openapi({ description: 'The fraud score; null until scored' }),
   })
   .openapi('Payout');

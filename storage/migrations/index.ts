@@ -5,6 +5,7 @@ import * as m20261128serverLogs from './2026-11-28-1620-server-logs.ts';
 import * as m20261128faroTelemetry from './2026-11-28-1640-faro-telemetry.ts';
 import * as m20261128consentLedger from './2026-11-28-1700-consent-ledger.ts';
 import * as m20261129privacyAndRetention from './2026-11-29-0900-privacy-and-retention.ts';
+import * as m20261129fraudDetection from './2026-11-29-1000-fraud-detection.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-28-1640-faro-telemetry': m20261128faroTelemetry,
   '2026-11-28-1700-consent-ledger': m20261128consentLedger,
   '2026-11-29-0900-privacy-and-retention': m20261129privacyAndRetention,
+  '2026-11-29-1000-fraud-detection': m20261129fraudDetection,
 };

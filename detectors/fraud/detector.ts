@@ -1,0 +1,453 @@
+// The I/O around the fraud detector: loading a period's events, training and storing models, scoring payouts
+// and recording their decisions.
+import type SQLite from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { FraudScoreRow } from '../../storage/fraud.table.ts';
+import type { Database, Storage } from '../../storage/index.ts';
+import type { PayoutRow } from '../../storage/payouts.table.ts';
+import {
+  type AffiliateFeatures,
+  type AffiliateInfo,
+  type ClickEvent,
+  type ConversionEvent,
+  computeFeatures,
+  DatacenterRanges,
+  FEATURES,
+  type FeatureName,
+  modelInput,
+  type PeriodEvents,
+  type RefundEvent,
+} from './features.ts';
+import { IsolationForest, type SerializedForest, toMatrix } from './isolation-forest.ts';
+import {
+  type Assessment,
+  assess,
+  type ModelOpinion,
+  percentileOf,
+  populationQuantiles,
+  type RulesConfig,
+} from './rules.ts';
+
+const DAY = 86_400_000;
+/** How far before a period a conversion's click may lie and still be found. */
+const CLICK_LOOKBACK_MS = 30 * DAY;
+/** Earlier periods (of the same length) the growth feature compares against. */
+const HISTORY_PERIODS = 3;
+
+type Row = Record<string, unknown>;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const toClick = (r: Row): ClickEvent => ({
+  affiliateId: r.affiliate_id as string,
+  clickId: r.click_id as string | null,
+  ts: Date.parse(r.ts as string),
+  ipHash: r.ip_hash as string | null,
+  ipPrefix: r.ip_prefix as string | null,
+  userAgent: r.user_agent as string | null,
+  country: r.country as string | null,
+});
+
+const toConversion = (r: Row): ConversionEvent => ({
+  affiliateId: r.affiliate_id as string | null,
+  clickId: r.click_id as string | null,
+  orderId: r.order_id as string,
+  subjectId: r.subject_id as string | null,
+  ipHash: r.ip_hash as string | null,
+  amount: r.amount as number,
+  couponCode: r.coupon_code as string | null,
+  newCustomer: r.new_customer as number | null,
+  country: r.country as string | null,
+  ts: Date.parse(r.ts as string),
+});
+
+const CLICK_COLUMNS = 'affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country';
+const CONVERSION_COLUMNS =
+  'affiliate_id, click_id, order_id, subject_id, ip_hash, amount, coupon_code, new_customer, country, ts';
+
+/**
+ * Loads what the features of one period need, for one affiliate (by index, for scoring a payout in its
+ * request) or for every affiliate (one pass over the period, for training and re-scoring).
+ */
+export function loadPeriodEvents(
+  sqlite: SQLite.Database,
+  range: { start: Date; end: Date; affiliateId?: string },
+): PeriodEvents {
+  const start = range.start.toISOString();
+  const end = range.end.toISOString();
+  const one = range.affiliateId;
+  const affiliateRows = (
+    one === undefined
+      ? sqlite.prepare('select id, subject_id from affiliates').all()
+      : sqlite.prepare('select id, subject_id from affiliates where id = ?').all(one)
+  ) as Row[];
+  const affiliates = new Map<string, AffiliateInfo>();
+  for (const r of affiliateRows) {
+    affiliates.set(r.id as string, {
+      id: r.id as string,
+      subjectId: r.subject_id as string | null,
+      coupons: [],
+    });
+  }
+  const couponRows = (
+    one === undefined
+      ? sqlite.prepare('select code, affiliate_id from affiliate_coupons').all()
+      : sqlite.prepare('select code, affiliate_id from affiliate_coupons where affiliate_id = ?').all(one)
+  ) as Row[];
+  for (const r of couponRows) affiliates.get(r.affiliate_id as string)?.coupons.push(r.code as string);
+
+  const clicks = (
+    one === undefined
+      ? sqlite
+          .prepare(
+            `select ${CLICK_COLUMNS} from affiliate_events where type = 'click' and ts >= ? and ts < ?`,
+          )
+          .all(start, end)
+      : sqlite
+          .prepare(
+            `select ${CLICK_COLUMNS} from affiliate_events
+             where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
+          )
+          .all(one, start, end)
+  ).map((r) => toClick(r as Row));
+
+  let conversionRows: Row[];
+  if (one === undefined) {
+    conversionRows = sqlite
+      .prepare(
+        `select ${CONVERSION_COLUMNS} from affiliate_events where type = 'conversion' and ts >= ? and ts < ?`,
+      )
+      .all(start, end) as Row[];
+  } else {
+    const lookback = new Date(range.start.getTime() - CLICK_LOOKBACK_MS).toISOString();
+    const codes = JSON.stringify(affiliates.get(one)?.coupons ?? []);
+    // Credited to the affiliate, carrying its coupon, or uncredited but pointing to one of its clicks.
+    conversionRows = sqlite
+      .prepare(
+        `select ${CONVERSION_COLUMNS} from affiliate_events
+           where affiliate_id = ? and ts >= ? and ts < ? and type = 'conversion'
+         union
+         select ${CONVERSION_COLUMNS} from affiliate_events
+           where coupon_code in (select value from json_each(?)) and ts >= ? and ts < ? and type = 'conversion'
+         union
+         select ${CONVERSION_COLUMNS.split(', ')
+           .map((c) => `v.${c}`)
+           .join(', ')} from affiliate_events v
+           join affiliate_events k on k.click_id = v.click_id and k.type = 'click'
+           where k.affiliate_id = ? and k.ts >= ? and k.ts < ?
+             and v.type = 'conversion' and v.affiliate_id is null and v.ts >= ? and v.ts < ?`,
+      )
+      .all(one, start, end, codes, start, end, one, lookback, end, start, end) as Row[];
+  }
+  const conversions = conversionRows.map(toConversion);
+
+  // The clicks conversions point to, found by click id wherever they fell.
+  const clicksById = new Map<string, ClickEvent>();
+  for (const click of clicks) if (click.clickId) clicksById.set(click.clickId, click);
+  const missing = [
+    ...new Set(conversions.map((c) => c.clickId).filter((id): id is string => !!id && !clicksById.has(id))),
+  ];
+  const byClickId = sqlite.prepare(
+    `select ${CLICK_COLUMNS} from affiliate_events
+     where click_id in (select value from json_each(?)) and type = 'click'`,
+  );
+  for (const batch of chunks(missing, 5000)) {
+    for (const r of byClickId.all(JSON.stringify(batch)) as Row[]) {
+      const click = toClick(r);
+      if (click.clickId) clicksById.set(click.clickId, click);
+    }
+  }
+  for (const conversion of conversions) {
+    if (conversion.affiliateId === null && conversion.clickId) {
+      conversion.affiliateId = clicksById.get(conversion.clickId)?.affiliateId ?? null;
+    }
+  }
+
+  const refunds: RefundEvent[] = [];
+  const refundsOf = sqlite.prepare(
+    `select order_id, amount from affiliate_events
+     where order_id in (select value from json_each(?)) and type = 'refund'`,
+  );
+  for (const batch of chunks(
+    conversions.map((c) => c.orderId),
+    5000,
+  )) {
+    for (const r of refundsOf.all(JSON.stringify(batch)) as Row[]) {
+      refunds.push({ orderId: r.order_id as string, amount: r.amount as number });
+    }
+  }
+
+  const ownIpHashes = new Map<string, Set<string>>();
+  const ipsOf = sqlite
+    .prepare('select distinct ip_hash from affiliate_events where subject_id = ? and ip_hash is not null')
+    .pluck();
+  for (const a of affiliates.values()) {
+    if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId) as string[]));
+  }
+
+  const length = range.end.getTime() - range.start.getTime();
+  const historyStart = new Date(range.start.getTime() - HISTORY_PERIODS * length).toISOString();
+  const history = (
+    one === undefined
+      ? sqlite
+          .prepare(
+            `select affiliate_id, ts from affiliate_events where type = 'click' and ts >= ? and ts < ?`,
+          )
+          .raw()
+          .all(historyStart, start)
+      : sqlite
+          .prepare(
+            `select affiliate_id, ts from affiliate_events
+             where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
+          )
+          .raw()
+          .all(one, historyStart, start)
+  ) as [string, string][];
+  const previousClicks = new Map<string, number[]>();
+  for (const [affiliateId, ts] of history) {
+    const back = Math.floor((range.start.getTime() - Date.parse(ts)) / length);
+    if (back < 0 || back >= HISTORY_PERIODS) continue;
+    let counts = previousClicks.get(affiliateId);
+    if (!counts) {
+      counts = new Array(HISTORY_PERIODS).fill(0);
+      previousClicks.set(affiliateId, counts);
+    }
+    counts[back] = (counts[back] as number) + 1;
+  }
+  // Only periods the affiliate was already active in count as its history.
+  for (const [id, counts] of previousClicks) {
+    const last = counts.findLastIndex((n) => n > 0);
+    previousClicks.set(id, counts.slice(0, last + 1));
+  }
+
+  return {
+    start: range.start.getTime(),
+    end: range.end.getTime(),
+    clicks,
+    clicksById,
+    conversions,
+    refunds,
+    affiliates,
+    ownIpHashes,
+    previousClicks,
+  };
+}
+
+/** A fitted model as scoring uses it. */
+export interface FraudModel {
+  version: number;
+  createdAt: string;
+  forest: IsolationForest;
+  quantiles: Record<FeatureName, number[]>;
+}
+
+/** Runs synchronous better-sqlite3 work under Kysely's connection lock. */
+function withSqlite<T>(storage: Storage, work: (sqlite: SQLite.Database) => T): Promise<T> {
+  return storage.db.connection().execute(async () => work(storage.sqlite));
+}
+
+/** Features of every affiliate active in a period. */
+export function periodFeatures(storage: Storage, start: Date, end: Date, datacenter: DatacenterRanges) {
+  return withSqlite(storage, (sqlite) =>
+    computeFeatures(loadPeriodEvents(sqlite, { start, end }), datacenter),
+  );
+}
+
+/** Fewer affiliates than this, and no model is fitted: a population too small to compare against. */
+export const MIN_TRAINING_ROWS = 20;
+
+/**
+ * Fits a model on the features of every affiliate active in the window and stores it (parameters and
+ * population quantiles only) as the next version; undefined when the population is too small.
+ */
+export async function trainFraudModel(
+  storage: Storage,
+  window: { start: Date; end: Date },
+  now: Date,
+  datacenter: DatacenterRanges,
+  seed = 1,
+): Promise<FraudModel | undefined> {
+  const rows = await periodFeatures(storage, window.start, window.end, datacenter);
+  if (rows.length < MIN_TRAINING_ROWS) return undefined;
+  const forest = IsolationForest.fit(toMatrix(rows.map((r) => modelInput(r.values))), {
+    seed,
+    featureNames: FEATURES,
+  });
+  const quantiles = populationQuantiles(rows);
+  const inserted = await storage.db
+    .insertInto('fraud_models')
+    .values({
+      created_at: now.toISOString(),
+      window_start: window.start.toISOString(),
+      window_end: window.end.toISOString(),
+      training_rows: rows.length,
+      features: JSON.stringify({ names: FEATURES, quantiles }),
+      forest: JSON.stringify(forest.toJSON()),
+    })
+    .returning('version')
+    .executeTakeFirstOrThrow();
+  return { version: inserted.version, createdAt: now.toISOString(), forest, quantiles };
+}
+
+/** The newest stored model, parsed once per version. */
+export class ModelCache {
+  private model: FraudModel | undefined;
+
+  async current(db: Kysely<Database>): Promise<FraudModel | undefined> {
+    const latest = await db
+      .selectFrom('fraud_models')
+      .select('version')
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!latest) return undefined;
+    if (this.model?.version === latest.version) return this.model;
+    const row = await db
+      .selectFrom('fraud_models')
+      .selectAll()
+      .where('version', '=', latest.version)
+      .executeTakeFirstOrThrow();
+    const features = JSON.parse(row.features) as { quantiles: Record<FeatureName, number[]> };
+    this.model = {
+      version: row.version,
+      createdAt: row.created_at,
+      forest: IsolationForest.fromJSON(JSON.parse(row.forest) as SerializedForest),
+      quantiles: features.quantiles,
+    };
+    return this.model;
+  }
+
+  /** What the cache holds now, without a query (for the model-age metric). */
+  peek(): FraudModel | undefined {
+    return this.model;
+  }
+}
+
+/** The model's opinion of one affiliate's features: score, contributions and percentiles. */
+export function modelOpinion(model: FraudModel, features: AffiliateFeatures): ModelOpinion {
+  const input = modelInput(features.values);
+  const percentiles: Partial<Record<FeatureName, number>> = {};
+  for (const f of FEATURES) percentiles[f] = percentileOf(model.quantiles[f] ?? [], features.values[f]);
+  return {
+    version: model.version,
+    score: model.forest.score(input),
+    contributions: model.forest.explain(input),
+    percentiles,
+  };
+}
+
+/** The features of an affiliate with no activity in the period. */
+export function idleFeatures(affiliateId: string): AffiliateFeatures {
+  return {
+    affiliateId,
+    values: Object.fromEntries(FEATURES.map((f) => [f, 0])) as AffiliateFeatures['values'],
+    support: {
+      clicks: 0,
+      conversions: 0,
+      timedConversions: 0,
+      couponConversions: 0,
+      geoConversions: 0,
+      previousClicks: 0,
+    },
+  };
+}
+
+/** A payout's stored score as the API shows it. */
+export interface PayoutScore {
+  risk: number;
+  level: Assessment['level'];
+  decision: Assessment['decision'];
+  modelVersion: number | null;
+  modelScore: number | null;
+  reasons: Assessment['reasons'];
+  features: Record<string, { value: number; percentile: number | null; contribution: number | null }>;
+  scoredAt: string;
+}
+
+export function toPayoutScore(row: FraudScoreRow): PayoutScore {
+  return {
+    risk: row.risk,
+    level: row.level,
+    decision: row.decision,
+    modelVersion: row.model_version,
+    modelScore: row.model_score,
+    reasons: JSON.parse(row.reasons),
+    features: JSON.parse(row.features),
+    scoredAt: row.scored_at,
+  };
+}
+
+/** Payout statuses the detector may still change; a paid or rejected payout keeps its status. */
+const RESCORABLE = ['pending', 'approved', 'flagged', 'held'];
+
+/**
+ * Assesses one payout from its affiliate's features and records the score; moves the payout to the decision
+ * (approved, flagged, held) unless a person has already settled it.
+ */
+export async function recordAssessment(
+  db: Kysely<Database>,
+  payout: Pick<PayoutRow, 'id' | 'affiliate_id' | 'status'>,
+  features: AffiliateFeatures,
+  model: FraudModel | undefined,
+  rules: RulesConfig,
+  now: Date,
+): Promise<{ assessment: Assessment; score: PayoutScore }> {
+  const opinion = model ? modelOpinion(model, features) : undefined;
+  const assessment = assess(rules, features, opinion);
+  const evidence: PayoutScore['features'] = {};
+  for (const f of FEATURES) {
+    evidence[f] = {
+      value: Number(features.values[f].toFixed(6)),
+      percentile: opinion?.percentiles[f] ?? null,
+      contribution: opinion ? Number((opinion.contributions[f] ?? 0).toFixed(4)) : null,
+    };
+  }
+  const row: FraudScoreRow = {
+    payout_id: payout.id,
+    affiliate_id: payout.affiliate_id,
+    model_version: assessment.modelVersion,
+    risk: assessment.risk,
+    model_score: assessment.modelScore,
+    level: assessment.level,
+    decision: assessment.decision,
+    reasons: JSON.stringify(assessment.reasons),
+    features: JSON.stringify(evidence),
+    scored_at: now.toISOString(),
+  };
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('fraud_scores')
+      .values(row)
+      .onConflict((oc) => oc.column('payout_id').doUpdateSet({ ...row }))
+      .execute();
+    if (RESCORABLE.includes(payout.status)) {
+      await trx
+        .updateTable('payouts')
+        .set({ status: assessment.decision, updated_at: now.toISOString() })
+        .where('id', '=', payout.id)
+        .where('status', 'in', RESCORABLE)
+        .execute();
+    }
+  });
+  return { assessment, score: toPayoutScore(row) };
+}
+
+/** Features of one affiliate in a payout's period, loaded by index. */
+export async function affiliatePeriodFeatures(
+  storage: Storage,
+  affiliateId: string,
+  start: Date,
+  end: Date,
+  datacenter: DatacenterRanges,
+): Promise<AffiliateFeatures> {
+  const all = await withSqlite(storage, (sqlite) =>
+    computeFeatures(loadPeriodEvents(sqlite, { start, end, affiliateId }), datacenter),
+  );
+  return all.find((f) => f.affiliateId === affiliateId) ?? idleFeatures(affiliateId);
+}
+
+export { DatacenterRanges };

@@ -1,0 +1,397 @@
+// Per affiliate and period, the traffic profile the fraud detector scores: pure functions over event rows,
+// so they are tested with plain arrays. `payout-scorer.ts` does the loading around them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The features, in the order the model sees them. */
+export const FEATURES = [
+  'clicks',
+  'conversions',
+  'ipPrefixesPerClick',
+  'maxClicksPerIp',
+  'datacenterShare',
+  'userAgentDiversity',
+  'botUserAgentShare',
+  'conversionRate',
+  'fastConversionShare',
+  'slowConversionShare',
+  'conversionDelayFlatness',
+  'couponWithoutClickShare',
+  'selfReferralShare',
+  'refundRate',
+  'newCustomerShare',
+  'geoMismatchShare',
+  'hourConcentration',
+  'growth',
+] as const;
+export type FeatureName = (typeof FEATURES)[number];
+export type FeatureVector = Record<FeatureName, number>;
+
+/** How much evidence a feature rests on: rules need a minimum before they speak. */
+export interface Support {
+  clicks: number;
+  conversions: number;
+  /** Conversions whose click (by click id) is known, so a click-to-conversion delay exists. */
+  timedConversions: number;
+  /** Conversions carrying one of the affiliate's coupon codes. */
+  couponConversions: number;
+  /** Conversions whose click has a country, and the conversion too. */
+  geoConversions: number;
+  /** Clicks in the affiliate's earlier periods (same length), on average. */
+  previousClicks: number;
+}
+
+export interface AffiliateFeatures {
+  affiliateId: string;
+  values: FeatureVector;
+  support: Support;
+}
+
+export interface ClickEvent {
+  affiliateId: string;
+  clickId: string | null;
+  ts: number;
+  ipHash: string | null;
+  ipPrefix: string | null;
+  userAgent: string | null;
+  country: string | null;
+}
+
+export interface ConversionEvent {
+  /** The affiliate credited: the conversion's own, else its click's. */
+  affiliateId: string | null;
+  clickId: string | null;
+  orderId: string;
+  subjectId: string | null;
+  ipHash: string | null;
+  amount: number;
+  couponCode: string | null;
+  newCustomer: number | null;
+  country: string | null;
+  ts: number;
+}
+
+export interface RefundEvent {
+  orderId: string;
+  amount: number;
+}
+
+export interface AffiliateInfo {
+  id: string;
+  subjectId: string | null;
+  coupons: string[];
+}
+
+/** Everything the features of one period need. */
+export interface PeriodEvents {
+  start: number;
+  end: number;
+  /** Clicks in the period, of the affiliates being scored. */
+  clicks: ClickEvent[];
+  /** Clicks a conversion in the period points to, wherever they fell (also before the period). */
+  clicksById: Map<string, ClickEvent>;
+  /** Conversions in the period: credited to the affiliates, or carrying their coupons. */
+  conversions: ConversionEvent[];
+  refunds: RefundEvent[];
+  affiliates: Map<string, AffiliateInfo>;
+  /** IP hashes the affiliate's own subject used (for self-referral). */
+  ownIpHashes: Map<string, Set<string>>;
+  /** Clicks of each affiliate in each of its earlier periods of the same length (most recent first). */
+  previousClicks: Map<string, number[]>;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** User agents of automation rather than people: headless browsers, HTTP libraries, crawlers. */
+export const AUTOMATION_USER_AGENT =
+  /headless|phantomjs|selenium|webdriver|puppeteer|playwright|python-requests|python-urllib|aiohttp|httpx|curl\/|wget\/|go-http-client|okhttp|java\/|libwww|scrapy|node-fetch|axios\/|bot\b|spider|crawler/i;
+
+function ipv4ToInt(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    const n = Number(part);
+    if (!Number.isInteger(n) || n < 0 || n > 255) return undefined;
+    value = value * 256 + n;
+  }
+  return value;
+}
+
+/** Matches stored IP prefixes (`203.0.113.0/24`, `2001:db8:1::/48`) against provider ranges. */
+export class DatacenterRanges {
+  private readonly v4: { from: number; to: number }[] = [];
+  private readonly v6: { bits: bigint; mask: bigint }[] = [];
+  readonly compiled: string;
+
+  constructor(ranges: Record<string, string[]>, compiled = '') {
+    this.compiled = compiled;
+    for (const cidr of Object.values(ranges).flat()) {
+      const [base = '', lengthText = ''] = cidr.split('/');
+      const length = Number(lengthText);
+      if (base.includes(':')) {
+        const bits = ipv6ToBigInt(base);
+        const mask = length === 0 ? 0n : ((1n << BigInt(length)) - 1n) << BigInt(128 - length);
+        if (bits !== undefined) this.v6.push({ bits: bits & mask, mask });
+      } else {
+        const start = ipv4ToInt(base);
+        if (start === undefined) continue;
+        const size = 2 ** (32 - length);
+        const from = Math.floor(start / size) * size;
+        this.v4.push({ from, to: from + size - 1 });
+      }
+    }
+  }
+
+  static load(file = path.join(HERE, 'datacenter-ranges.json')): DatacenterRanges {
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      compiled: string;
+      ranges: Record<string, string[]>;
+    };
+    return new DatacenterRanges(json.ranges, json.compiled);
+  }
+
+  /** Whether a stored prefix lies in a provider's range. */
+  contains(prefix: string | null): boolean {
+    if (!prefix) return false;
+    const base = prefix.split('/')[0] ?? '';
+    if (base.includes(':')) {
+      const bits = ipv6ToBigInt(base);
+      return bits !== undefined && this.v6.some((r) => (bits & r.mask) === r.bits);
+    }
+    const value = ipv4ToInt(base);
+    return value !== undefined && this.v4.some((r) => value >= r.from && value <= r.to);
+  }
+}
+
+function ipv6ToBigInt(ip: string): bigint | undefined {
+  const [head = '', tail] = ip.split('::');
+  const parse = (part: string) => (part === '' ? [] : part.split(':'));
+  const headGroups = parse(head);
+  const tailGroups = tail === undefined ? [] : parse(tail);
+  const missing = 8 - headGroups.length - tailGroups.length;
+  if (missing < 0) return undefined;
+  const groups = [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups];
+  let value = 0n;
+  for (const g of groups) {
+    const n = Number.parseInt(g, 16);
+    if (Number.isNaN(n)) return undefined;
+    value = (value << 16n) + BigInt(n);
+  }
+  return value;
+}
+
+const SECOND = 1000;
+const DAY = 86_400 * SECOND;
+/** Click-to-conversion delay bins for the flatness measure: log-spaced from 1 s to 30 days. */
+const DELAY_BINS = 12;
+const LOG_MAX_DELAY = Math.log((30 * DAY) / SECOND);
+
+/** Normalised entropy (0 = all in one bin, 1 = spread evenly) of a histogram. */
+function flatness(bins: number[]): number {
+  const total = bins.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  let entropy = 0;
+  for (const count of bins) {
+    if (count > 0) {
+      const p = count / total;
+      entropy -= p * Math.log(p);
+    }
+  }
+  return entropy / Math.log(bins.length);
+}
+
+interface Tally {
+  clicks: number;
+  prefixes: Set<string>;
+  perIp: Map<string, number>;
+  datacenter: number;
+  agents: Set<string>;
+  bots: number;
+  hours: number[];
+  conversions: number;
+  timed: number;
+  fast: number;
+  slow: number;
+  delayBins: number[];
+  couponConversions: number;
+  couponWithoutClick: number;
+  selfReferrals: number;
+  amount: number;
+  refunded: number;
+  newCustomerKnown: number;
+  newCustomers: number;
+  geoKnown: number;
+  geoMismatch: number;
+}
+
+function emptyTally(): Tally {
+  return {
+    clicks: 0,
+    prefixes: new Set(),
+    perIp: new Map(),
+    datacenter: 0,
+    agents: new Set(),
+    bots: 0,
+    hours: new Array(24).fill(0),
+    conversions: 0,
+    timed: 0,
+    fast: 0,
+    slow: 0,
+    delayBins: new Array(DELAY_BINS).fill(0),
+    couponConversions: 0,
+    couponWithoutClick: 0,
+    selfReferrals: 0,
+    amount: 0,
+    refunded: 0,
+    newCustomerKnown: 0,
+    newCustomers: 0,
+    geoKnown: 0,
+    geoMismatch: 0,
+  };
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+
+/**
+ * The features of every affiliate in `affiliates` with any activity in the period. Conversions count for the
+ * affiliate they are credited to; a conversion with an affiliate's coupon but credited elsewhere (or to no
+ * click at all) counts as that coupon's leakage.
+ */
+export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRanges): AffiliateFeatures[] {
+  const tallies = new Map<string, Tally>();
+  const tally = (id: string) => {
+    let t = tallies.get(id);
+    if (!t) {
+      t = emptyTally();
+      tallies.set(id, t);
+    }
+    return t;
+  };
+  const couponOwner = new Map<string, string>();
+  for (const a of events.affiliates.values())
+    for (const code of a.coupons) couponOwner.set(code.toUpperCase(), a.id);
+  const datacenterCache = new Map<string, boolean>();
+
+  for (const click of events.clicks) {
+    if (!events.affiliates.has(click.affiliateId)) continue;
+    const t = tally(click.affiliateId);
+    t.clicks += 1;
+    if (click.ipPrefix) {
+      t.prefixes.add(click.ipPrefix);
+      let dc = datacenterCache.get(click.ipPrefix);
+      if (dc === undefined) {
+        dc = datacenter.contains(click.ipPrefix);
+        datacenterCache.set(click.ipPrefix, dc);
+      }
+      if (dc) t.datacenter += 1;
+    }
+    if (click.ipHash) t.perIp.set(click.ipHash, (t.perIp.get(click.ipHash) ?? 0) + 1);
+    if (click.userAgent) {
+      t.agents.add(click.userAgent);
+      if (AUTOMATION_USER_AGENT.test(click.userAgent)) t.bots += 1;
+    }
+    const hour = new Date(click.ts).getUTCHours();
+    t.hours[hour] = (t.hours[hour] as number) + 1;
+  }
+
+  const orderAffiliate = new Map<string, { affiliateId: string; amount: number }>();
+  for (const conversion of events.conversions) {
+    const click = conversion.clickId ? events.clicksById.get(conversion.clickId) : undefined;
+    const credited = conversion.affiliateId ?? click?.affiliateId ?? null;
+    const owner = conversion.couponCode ? couponOwner.get(conversion.couponCode.toUpperCase()) : undefined;
+    if (owner !== undefined) {
+      const o = tally(owner);
+      o.couponConversions += 1;
+      // Leakage: the code was used, but no click of its owner led to the sale.
+      if (!click || click.affiliateId !== owner) o.couponWithoutClick += 1;
+    }
+    if (credited === null || !events.affiliates.has(credited)) continue;
+    const t = tally(credited);
+    t.conversions += 1;
+    t.amount += conversion.amount;
+    orderAffiliate.set(conversion.orderId, { affiliateId: credited, amount: conversion.amount });
+    if (conversion.newCustomer !== null) {
+      t.newCustomerKnown += 1;
+      t.newCustomers += conversion.newCustomer;
+    }
+    const info = events.affiliates.get(credited);
+    const own = events.ownIpHashes.get(credited);
+    if (
+      (info?.subjectId && conversion.subjectId === info.subjectId) ||
+      (conversion.ipHash !== null && own?.has(conversion.ipHash))
+    ) {
+      t.selfReferrals += 1;
+    }
+    if (click && click.affiliateId === credited) {
+      const delay = conversion.ts - click.ts;
+      if (delay >= 0) {
+        t.timed += 1;
+        if (delay < 10 * SECOND) t.fast += 1;
+        if (delay > DAY) t.slow += 1;
+        const position = Math.log(Math.max(1, delay / SECOND)) / LOG_MAX_DELAY;
+        const bin = Math.min(DELAY_BINS - 1, Math.floor(position * DELAY_BINS));
+        t.delayBins[bin] = (t.delayBins[bin] as number) + 1;
+      }
+      if (click.country && conversion.country) {
+        t.geoKnown += 1;
+        if (click.country !== conversion.country) t.geoMismatch += 1;
+      }
+    }
+  }
+  for (const refund of events.refunds) {
+    const order = orderAffiliate.get(refund.orderId);
+    if (order) tally(order.affiliateId).refunded += Math.min(refund.amount, order.amount);
+  }
+
+  const result: AffiliateFeatures[] = [];
+  for (const [affiliateId, t] of tallies) {
+    const previous = events.previousClicks.get(affiliateId) ?? [];
+    const previousMean = previous.length > 0 ? previous.reduce((a, b) => a + b, 0) / previous.length : 0;
+    let maxPerIp = 0;
+    for (const n of t.perIp.values()) if (n > maxPerIp) maxPerIp = n;
+    const maxHour = Math.max(...t.hours);
+    result.push({
+      affiliateId,
+      values: {
+        clicks: t.clicks,
+        conversions: t.conversions,
+        ipPrefixesPerClick: ratio(t.prefixes.size, t.clicks),
+        maxClicksPerIp: maxPerIp,
+        datacenterShare: ratio(t.datacenter, t.clicks),
+        userAgentDiversity: ratio(t.agents.size, t.clicks),
+        botUserAgentShare: ratio(t.bots, t.clicks),
+        conversionRate: ratio(t.conversions, t.clicks),
+        fastConversionShare: ratio(t.fast, t.timed),
+        slowConversionShare: ratio(t.slow, t.timed),
+        conversionDelayFlatness: t.timed >= 2 ? flatness(t.delayBins) : 0,
+        couponWithoutClickShare: ratio(t.couponWithoutClick, t.couponConversions),
+        selfReferralShare: ratio(t.selfReferrals, t.conversions),
+        refundRate: ratio(t.refunded, t.amount),
+        newCustomerShare: ratio(t.newCustomers, t.newCustomerKnown),
+        geoMismatchShare: ratio(t.geoMismatch, t.geoKnown),
+        hourConcentration: ratio(maxHour, t.clicks),
+        // Clicks against the affiliate's own earlier periods: log2 of the ratio, 0 without history.
+        growth: previousMean > 0 ? Math.log2((t.clicks + 1) / (previousMean + 1)) : 0,
+      },
+      support: {
+        clicks: t.clicks,
+        conversions: t.conversions,
+        timedConversions: t.timed,
+        couponConversions: t.couponConversions,
+        geoConversions: t.geoKnown,
+        previousClicks: previousMean,
+      },
+    });
+  }
+  return result.sort((a, b) => (a.affiliateId < b.affiliateId ? -1 : 1));
+}
+
+/** Heavy-tailed counts enter the model on a log scale; shares and rates as they are. */
+const LOG_SCALED: ReadonlySet<FeatureName> = new Set(['clicks', 'conversions', 'maxClicksPerIp']);
+
+/** The vector the model scores, in FEATURES order. */
+export function modelInput(values: FeatureVector): number[] {
+  return FEATURES.map((f) => (LOG_SCALED.has(f) ? Math.log1p(values[f]) : values[f]));
+}

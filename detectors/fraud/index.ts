@@ -1,0 +1,177 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../../api/logger.ts';
+import type { Storage } from '../../storage/index.ts';
+import type { PayoutRow } from '../../storage/payouts.table.ts';
+import {
+  affiliatePeriodFeatures,
+  DatacenterRanges,
+  type FraudModel,
+  idleFeatures,
+  ModelCache,
+  type PayoutScore,
+  periodFeatures,
+  recordAssessment,
+  trainFraudModel,
+} from './detector.ts';
+import { loadRules, type RulesConfig } from './rules.ts';
+
+export { type PayoutScore, toPayoutScore } from './detector.ts';
+export { FraudConfigError } from './rules.ts';
+export { PayoutScoreSchema } from './schemas.ts';
+
+const DAY = 86_400_000;
+
+/** What a re-scoring run did. */
+export interface FraudRunSummary {
+  periodStart: string;
+  periodEnd: string;
+  modelVersion: number | null;
+  trained: boolean;
+  affiliates: number;
+  payouts: number;
+  decisions: Record<'approved' | 'flagged' | 'held', number>;
+}
+
+/** The fraud detector as the app, the scheduler and the benchmarks use it. */
+export interface FraudDetector {
+  rules: RulesConfig;
+  datacenter: DatacenterRanges;
+  /** Scores a payout in its request: its affiliate's features in its period, the current model, the rules. */
+  scorePayout(payout: PayoutRow): Promise<PayoutScore>;
+  /** Fits a new model on the trailing window ending at `now` (default 30 days). */
+  retrain(now: Date, windowDays?: number): Promise<FraudModel | undefined>;
+  /** Re-scores every payout of a period (optionally fitting a model on that period first). */
+  run(options: { start: Date; end: Date; retrain: boolean; now: Date }): Promise<FraudRunSummary>;
+  currentModel(): Promise<FraudModel | undefined>;
+}
+
+export interface FraudDetectorOptions {
+  storage: Storage;
+  registry: Registry;
+  logger: Logger;
+  clock: () => Date;
+  rulesFile?: string;
+}
+
+export function createFraudDetector(options: FraudDetectorOptions): FraudDetector {
+  const { storage, registry, clock } = options;
+  const rules = loadRules(options.rulesFile);
+  const datacenter = DatacenterRanges.load();
+  const models = new ModelCache();
+  const registers = [registry];
+  const flags = new Counter({
+    name: 'vigil_fraud_flags_total',
+    help: 'Reasons given for flagged or held payouts, by reason code.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'vigil_fraud_decisions_total',
+    help: 'Payout decisions of the detector (approved, flagged, held).',
+    labelNames: ['decision'] as const,
+    registers,
+  });
+  const riskHistogram = new Histogram({
+    name: 'vigil_fraud_risk_score',
+    help: 'Risk scores given to payouts (0-1).',
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers,
+  });
+  const scoring = new Histogram({
+    name: 'vigil_fraud_scoring_duration_seconds',
+    help: 'Time to score one payout in its request (features, model, rules, write).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  new Gauge({
+    name: 'vigil_fraud_model_age_seconds',
+    help: 'Age of the newest fraud model (absent until one is fitted).',
+    registers,
+    async collect() {
+      const model = await models.current(storage.db);
+      this.reset();
+      if (model) this.set((clock().getTime() - Date.parse(model.createdAt)) / 1000);
+    },
+  });
+  const count = (decision: PayoutScore['decision'], reasons: PayoutScore['reasons']) => {
+    decisions.inc({ decision });
+    if (decision !== 'approved') for (const r of reasons) flags.inc({ reason: r.code });
+  };
+
+  return {
+    rules,
+    datacenter,
+    currentModel: () => models.current(storage.db),
+    async scorePayout(payout) {
+      const started = performance.now();
+      const features = await affiliatePeriodFeatures(
+        storage,
+        payout.affiliate_id,
+        new Date(payout.period_start),
+        new Date(payout.period_end),
+        datacenter,
+      );
+      const model = await models.current(storage.db);
+      const { score } = await recordAssessment(storage.db, payout, features, model, rules, clock());
+      count(score.decision, score.reasons);
+      riskHistogram.observe(score.risk);
+      scoring.observe((performance.now() - started) / 1000);
+      return score;
+    },
+    retrain(now, windowDays = 30) {
+      return trainFraudModel(
+        storage,
+        { start: new Date(now.getTime() - windowDays * DAY), end: now },
+        now,
+        datacenter,
+      );
+    },
+    async run({ start, end, retrain, now }) {
+      let model = await models.current(storage.db);
+      let trained = false;
+      if (retrain || !model) {
+        const fitted = await trainFraudModel(storage, { start, end }, now, datacenter);
+        if (fitted) {
+          model = await models.current(storage.db);
+          trained = true;
+        }
+      }
+      const features = new Map(
+        (await periodFeatures(storage, start, end, datacenter)).map((f) => [f.affiliateId, f]),
+      );
+      const payouts = await storage.db
+        .selectFrom('payouts')
+        .selectAll()
+        .where('period_start', '>=', start.toISOString())
+        .where('period_end', '<=', end.toISOString())
+        .execute();
+      const summary: FraudRunSummary = {
+        periodStart: start.toISOString(),
+        periodEnd: end.toISOString(),
+        modelVersion: model?.version ?? null,
+        trained,
+        affiliates: features.size,
+        payouts: payouts.length,
+        decisions: { approved: 0, flagged: 0, held: 0 },
+      };
+      for (const payout of payouts) {
+        // A payout for exactly this period reuses the period's features; another span is loaded on its own.
+        const own =
+          payout.period_start === start.toISOString() && payout.period_end === end.toISOString()
+            ? (features.get(payout.affiliate_id) ?? idleFeatures(payout.affiliate_id))
+            : await affiliatePeriodFeatures(
+                storage,
+                payout.affiliate_id,
+                new Date(payout.period_start),
+                new Date(payout.period_end),
+                datacenter,
+              );
+        const { score } = await recordAssessment(storage.db, payout, own, model, rules, now);
+        summary.decisions[score.decision] += 1;
+        count(score.decision, score.reasons);
+        riskHistogram.observe(score.risk);
+      }
+      return summary;
+    },
+  };
+}
