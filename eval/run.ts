@@ -1,6 +1,7 @@
 // `npm run eval [-- <name> ...]`: detector evaluations against reference data. Never part of `npm test`.
 const EVALUATIONS: Record<string, () => Promise<void>> = {
   iforest: async () => (await import('./iforest.ts')).run(),
+  fraud: async () => (await import('./fraud.ts')).run(),
 };
 
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(EVALUATIONS);

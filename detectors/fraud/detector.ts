@@ -125,7 +125,8 @@ export function loadPeriodEvents(
   } else {
     const lookback = new Date(range.start.getTime() - CLICK_LOOKBACK_MS).toISOString();
     const codes = JSON.stringify(affiliates.get(one)?.coupons ?? []);
-    // Credited to the affiliate, carrying its coupon, or uncredited but pointing to one of its clicks.
+    // Credited to the affiliate, carrying its coupon, or uncredited but pointing to one of its clicks (the
+    // cross join keeps SQLite walking the affiliate's clicks and looking conversions up by click id).
     conversionRows = sqlite
       .prepare(
         `select ${CONVERSION_COLUMNS} from affiliate_events
@@ -136,10 +137,11 @@ export function loadPeriodEvents(
          union
          select ${CONVERSION_COLUMNS.split(', ')
            .map((c) => `v.${c}`)
-           .join(', ')} from affiliate_events v
-           join affiliate_events k on k.click_id = v.click_id and k.type = 'click'
-           where k.affiliate_id = ? and k.ts >= ? and k.ts < ?
-             and v.type = 'conversion' and v.affiliate_id is null and v.ts >= ? and v.ts < ?`,
+           .join(', ')}
+           from affiliate_events k cross join affiliate_events v
+           where k.affiliate_id = ? and k.ts >= ? and k.ts < ? and k.type = 'click' and k.click_id is not null
+             and v.click_id = k.click_id and v.click_id is not null
+             and v.type = 'conversion' and +v.affiliate_id is null and +v.ts >= ? and +v.ts < ?`,
       )
       .all(one, start, end, codes, start, end, one, lookback, end, start, end) as Row[];
   }
