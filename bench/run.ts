@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>
   ingest: async (options) => (await import('./ingest.ts')).run(options),
   consent: async (options) => (await import('./consent.ts')).run(options),
   erasure: async (options) => (await import('./erasure.ts')).run(options),
+  fraud: async () => (await import('./fraud.ts')).run(),
 };
 
 const { values, positionals } = parseArgs({

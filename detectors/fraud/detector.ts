@@ -42,14 +42,15 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-const toClick = (r: Row): ClickEvent => ({
-  affiliateId: r.affiliate_id as string,
-  clickId: r.click_id as string | null,
-  ts: Date.parse(r.ts as string),
-  ipHash: r.ip_hash as string | null,
-  ipPrefix: r.ip_prefix as string | null,
-  userAgent: r.user_agent as string | null,
-  country: r.country as string | null,
+/** A click from a raw row in CLICK_COLUMNS order (raw rows: no object per row from the driver). */
+const toClick = (r: unknown[]): ClickEvent => ({
+  affiliateId: r[0] as string,
+  clickId: r[1] as string | null,
+  ts: Date.parse(r[2] as string),
+  ipHash: r[3] as string | null,
+  ipPrefix: r[4] as string | null,
+  userAgent: r[5] as string | null,
+  country: r[6] as string | null,
 });
 
 const toConversion = (r: Row): ConversionEvent => ({
@@ -68,6 +69,41 @@ const toConversion = (r: Row): ConversionEvent => ({
 const CLICK_COLUMNS = 'affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country';
 const CONVERSION_COLUMNS =
   'affiliate_id, click_id, order_id, subject_id, ip_hash, amount, coupon_code, new_customer, country, ts';
+
+/** One pass over [historyStart, end): the period's clicks and conversions, and earlier clicks for growth. */
+function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, end: string) {
+  const clicks: ClickEvent[] = [];
+  const conversions: Row[] = [];
+  const history: [string, string][] = [];
+  const rows = sqlite
+    .prepare(
+      `select type, ${CLICK_COLUMNS}, order_id, subject_id, amount, coupon_code, new_customer
+       from affiliate_events where ts >= ? and ts < ? and type in ('click', 'conversion')`,
+    )
+    .raw()
+    .iterate(historyStart, end) as IterableIterator<unknown[]>;
+  for (const r of rows) {
+    const ts = r[3] as string;
+    if (r[0] === 'click') {
+      if (ts >= start) clicks.push(toClick(r.slice(1)));
+      else history.push([r[1] as string, ts]);
+    } else if (ts >= start) {
+      conversions.push({
+        affiliate_id: r[1],
+        click_id: r[2],
+        ts,
+        ip_hash: r[4],
+        country: r[7],
+        order_id: r[8],
+        subject_id: r[9],
+        amount: r[10],
+        coupon_code: r[11],
+        new_customer: r[12],
+      });
+    }
+  }
+  return { clicks, conversions, history };
+}
 
 /**
  * Loads what the features of one period need, for one affiliate (by index, for scoring a payout in its
@@ -100,31 +136,28 @@ export function loadPeriodEvents(
   ) as Row[];
   for (const r of couponRows) affiliates.get(r.affiliate_id as string)?.coupons.push(r.code as string);
 
-  const clicks = (
-    one === undefined
-      ? sqlite
-          .prepare(
-            `select ${CLICK_COLUMNS} from affiliate_events where type = 'click' and ts >= ? and ts < ?`,
-          )
-          .all(start, end)
-      : sqlite
-          .prepare(
-            `select ${CLICK_COLUMNS} from affiliate_events
-             where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
-          )
-          .all(one, start, end)
-  ).map((r) => toClick(r as Row));
+  const length = range.end.getTime() - range.start.getTime();
+  const historyStart = new Date(range.start.getTime() - HISTORY_PERIODS * length).toISOString();
+  // Every affiliate: one pass over the period and its history (the table has no index on time alone).
+  const scan = one === undefined ? scanAll(sqlite, historyStart, start, end) : undefined;
+  const clicks =
+    scan?.clicks ??
+    (
+      sqlite
+        .prepare(
+          `select ${CLICK_COLUMNS} from affiliate_events
+           where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
+        )
+        .raw()
+        .all(one, start, end) as unknown[][]
+    ).map(toClick);
 
   let conversionRows: Row[];
-  if (one === undefined) {
-    conversionRows = sqlite
-      .prepare(
-        `select ${CONVERSION_COLUMNS} from affiliate_events where type = 'conversion' and ts >= ? and ts < ?`,
-      )
-      .all(start, end) as Row[];
+  if (scan) {
+    conversionRows = scan.conversions;
   } else {
     const lookback = new Date(range.start.getTime() - CLICK_LOOKBACK_MS).toISOString();
-    const codes = JSON.stringify(affiliates.get(one)?.coupons ?? []);
+    const codes = JSON.stringify(affiliates.get(one ?? '')?.coupons ?? []);
     // Credited to the affiliate, carrying its coupon, or uncredited but pointing to one of its clicks (the
     // cross join keeps SQLite walking the affiliate's clicks and looking conversions up by click id).
     conversionRows = sqlite
@@ -153,12 +186,14 @@ export function loadPeriodEvents(
   const missing = [
     ...new Set(conversions.map((c) => c.clickId).filter((id): id is string => !!id && !clicksById.has(id))),
   ];
-  const byClickId = sqlite.prepare(
-    `select ${CLICK_COLUMNS} from affiliate_events
-     where click_id in (select value from json_each(?)) and type = 'click'`,
-  );
+  const byClickId = sqlite
+    .prepare(
+      `select ${CLICK_COLUMNS} from affiliate_events
+       where click_id in (select value from json_each(?)) and type = 'click'`,
+    )
+    .raw();
   for (const batch of chunks(missing, 5000)) {
-    for (const r of byClickId.all(JSON.stringify(batch)) as Row[]) {
+    for (const r of byClickId.all(JSON.stringify(batch)) as unknown[][]) {
       const click = toClick(r);
       if (click.clickId) clicksById.set(click.clickId, click);
     }
@@ -191,24 +226,15 @@ export function loadPeriodEvents(
     if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId) as string[]));
   }
 
-  const length = range.end.getTime() - range.start.getTime();
-  const historyStart = new Date(range.start.getTime() - HISTORY_PERIODS * length).toISOString();
-  const history = (
-    one === undefined
-      ? sqlite
-          .prepare(
-            `select affiliate_id, ts from affiliate_events where type = 'click' and ts >= ? and ts < ?`,
-          )
-          .raw()
-          .all(historyStart, start)
-      : sqlite
-          .prepare(
-            `select affiliate_id, ts from affiliate_events
-             where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
-          )
-          .raw()
-          .all(one, historyStart, start)
-  ) as [string, string][];
+  const history =
+    scan?.history ??
+    (sqlite
+      .prepare(
+        `select affiliate_id, ts from affiliate_events
+         where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
+      )
+      .raw()
+      .all(one, historyStart, start) as [string, string][]);
   const previousClicks = new Map<string, number[]>();
   for (const [affiliateId, ts] of history) {
     const back = Math.floor((range.start.getTime() - Date.parse(ts)) / length);
