@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulateCampaign } from '../../eval/campaign-simulator.ts';
+import { createTestContext, jsonHeaders, type TestContext } from '../../test/harness.ts';
+
+// From events to a flagged payout through the HTTP API: a small campaign (honest creators and one of each
+// fraud pattern), a model fitted on its period, then payouts scored in their requests.
+let ctx: TestContext;
+const campaign = simulateCampaign({ seed: 5, honest: 40, perPattern: 1, scale: 0.15 });
+const period = {
+  periodStart: campaign.periodStart.toISOString(),
+  periodEnd: campaign.periodEnd.toISOString(),
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: responses are read loosely here
+type Json = Record<string, any>;
+
+async function post(
+  route: string,
+  role: 'ingest' | 'admin',
+  body: unknown,
+): Promise<{ status: number; body: Json }> {
+  const res = await ctx.app.request(route, {
+    method: 'POST',
+    headers: jsonHeaders(ctx, role),
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+const affiliateOf = (pattern: string | null, index = 0) => {
+  const found = campaign.affiliates.filter((a) => a.pattern === pattern)[index];
+  if (!found) throw new Error(`no ${pattern} affiliate`);
+  return found;
+};
+
+const payout = (affiliateId: string) =>
+  post('/v1/payouts', 'ingest', {
+    id: `pay-${affiliateId}`,
+    affiliateId,
+    ...period,
+    amount: 250,
+    currency: 'EUR',
+  });
+
+beforeAll(async () => {
+  ctx = await createTestContext({ ingest: { maxBatchItems: 5000 } });
+  const affiliates = campaign.affiliates.map(({ id, name, couponCodes, subjectId }) => ({
+    id,
+    name,
+    couponCodes,
+    subjectId,
+  }));
+  expect((await post('/v1/affiliates', 'ingest', { affiliates })).status).toBe(200);
+  for (let i = 0; i < campaign.events.length; i += 5000) {
+    expect((await post('/v1/events', 'ingest', { events: campaign.events.slice(i, i + 5000) })).status).toBe(
+      202,
+    );
+  }
+}, 60_000);
+afterAll(() => ctx.close());
+
+describe('fraud detection through the API', () => {
+  it('fits a model on the period and re-scores it (admin), audited', async () => {
+    const run = await post('/v1/detectors/fraud/run', 'admin', { ...period, retrain: true });
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ trained: true, modelVersion: 1, payouts: 0 });
+    expect(run.body.affiliates).toBe(campaign.affiliates.length);
+    const audit = await ctx.storage.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', 'fraud.run')
+      .execute();
+    expect(audit).toHaveLength(1);
+    const model = await ctx.storage.db.selectFrom('fraud_models').selectAll().executeTakeFirstOrThrow();
+    // Parameters only: no affiliate id or event value in the stored model.
+    expect(model.forest).not.toContain('aff-');
+    expect(model.features).not.toContain('aff-');
+  });
+
+  it('flags a click injector with its reason, evidence and the model version', async () => {
+    const injector = affiliateOf('click_injection');
+    const { status, body } = await payout(injector.id);
+    expect(status).toBe(201);
+    expect(body.status).toBe('flagged');
+    expect(body.score).toMatchObject({ decision: 'flagged', modelVersion: 1 });
+    const reason = body.score.reasons.find((r: Json) => r.code === 'CLICK_INJECTION');
+    expect(reason.description).toMatch(/seconds/);
+    expect(reason.evidence[0]).toMatchObject({ feature: 'fastConversionShare', condition: '> 0.25' });
+    expect(reason.evidence[0].value).toBeGreaterThan(0.25);
+    expect(reason.evidence[0].percentile).toBeGreaterThan(90);
+    expect(body.score.features.fastConversionShare.percentile).toBe(reason.evidence[0].percentile);
+    const shown = await ctx.app.request(`/v1/payouts/pay-${injector.id}`, { headers: ctx.auth('ingest') });
+    expect(((await shown.json()) as Json).score.reasons.map((r: Json) => r.code)).toContain(
+      'CLICK_INJECTION',
+    );
+  });
+
+  it('holds a self-referring affiliate outright', async () => {
+    const { body } = await payout(affiliateOf('self_referral').id);
+    expect(body).toMatchObject({ status: 'held', score: { decision: 'held', level: 'high' } });
+    expect(body.score.reasons[0].code).toBe('SELF_REFERRAL');
+  });
+
+  it('approves honest creators of every size', async () => {
+    const decisions = [];
+    for (let i = 0; i < 10; i += 1)
+      decisions.push((await payout(affiliateOf(null, i).id)).body.score.decision);
+    expect(decisions.filter((d) => d === 'approved').length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('lists flagged and held payouts for analysts, riskiest first, and counts them by reason', async () => {
+    const res = await ctx.app.request('/v1/flags', { headers: ctx.auth('analyst') });
+    const { flags } = (await res.json()) as Json;
+    expect(flags.map((f: Json) => f.score.decision)).toEqual(expect.arrayContaining(['held', 'flagged']));
+    const risks = flags.map((f: Json) => f.score.risk);
+    expect(risks).toEqual([...risks].sort((a, b) => b - a));
+    const held = await ctx.app.request('/v1/flags?reason=SELF_REFERRAL', { headers: ctx.auth('analyst') });
+    expect(((await held.json()) as Json).flags.map((f: Json) => f.affiliateId)).toEqual([
+      affiliateOf('self_referral').id,
+    ]);
+    const metrics = await ctx.registry.metrics();
+    expect(metrics).toContain('vigil_fraud_flags_total{reason="CLICK_INJECTION"} 1');
+    expect(metrics).toMatch(/vigil_fraud_model_age_seconds \d/);
+    expect(metrics).toContain('vigil_fraud_scoring_duration_seconds_count');
+  });
+
+  it('refuses a bad run request with a problem', async () => {
+    const backwards = await post('/v1/detectors/fraud/run', 'admin', {
+      periodStart: period.periodEnd,
+      periodEnd: period.periodStart,
+    });
+    expect(backwards.status).toBe(422);
+    const tooLong = await post('/v1/detectors/fraud/run', 'admin', {
+      periodStart: '2020-01-01T00:00:00Z',
+      periodEnd: '2026-01-01T00:00:00Z',
+    });
+    expect(tooLong.status).toBe(422);
+  });
+});
