@@ -4,7 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { DatacenterRanges, MIN_TRAINING_ROWS, modelOpinion, periodFeatures } from '../detectors/fraud/detector.ts';
+import {
+  DatacenterRanges,
+  MIN_TRAINING_ROWS,
+  modelOpinion,
+  periodFeatures,
+} from '../detectors/fraud/detector.ts';
 import { FEATURES, modelInput } from '../detectors/fraud/features.ts';
 import { IsolationForest, toMatrix } from '../detectors/fraud/isolation-forest.ts';
 import { assess, loadRules, populationQuantiles } from '../detectors/fraud/rules.ts';
@@ -23,8 +28,12 @@ export async function run(): Promise<void> {
     const seeded = performance.now();
     await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${sql.lit(AFFILIATES)})
       insert into affiliates (id, name, subject_id, created_at, updated_at)
-      select 'aff-' || i, 'Creator ' || i, 'creator-' || i, '2026-01-01', '2026-01-01' from n`.execute(storage.db);
-    await sql`insert into affiliate_coupons (code, affiliate_id) select 'C' || substr(id, 5), id from affiliates`.execute(storage.db);
+      select 'aff-' || i, 'Creator ' || i, 'creator-' || i, '2026-01-01', '2026-01-01' from n`.execute(
+      storage.db,
+    );
+    await sql`insert into affiliate_coupons (code, affiliate_id) select 'C' || substr(id, 5), id from affiliates`.execute(
+      storage.db,
+    );
     // Clicks spread over the period (skewed: the top hundred affiliates get half), one in fifty converting some minutes later.
     await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${sql.lit(CLICKS)})
       insert into affiliate_events (id, type, ts, affiliate_id, click_id, ip_hash, ip_prefix, user_agent, country, received_at)
@@ -38,17 +47,22 @@ export async function run(): Promise<void> {
       select 'v' || substr(id, 2), 'conversion', strftime('%Y-%m-%dT%H:%M:%fZ', ts, '+' || (abs(random()) % 3600) || ' seconds'),
         affiliate_id, click_id, 'o' || substr(id, 2), 's' || substr(id, 2), 49.5, 'EUR',
         case when abs(random()) % 3 = 0 then 'C' || substr(affiliate_id, 5) end, ip_hash, ip_prefix, user_agent, 'DE', 1, received_at
-      from affiliate_events where type = 'click' and cast(substr(id, 2) as integer) % 50 = 0`.execute(storage.db);
+      from affiliate_events where type = 'click' and cast(substr(id, 2) as integer) % 50 = 0`.execute(
+      storage.db,
+    );
     storage.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    console.log(`\nfraud: ${CLICKS.toLocaleString()} clicks across ${AFFILIATES.toLocaleString()} affiliates seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+    console.log(
+      `\nfraud: ${CLICKS.toLocaleString()} clicks across ${AFFILIATES.toLocaleString()} affiliates seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`,
+    );
 
     // Baseline: only reading the period's clicks and conversions into memory.
     let t = performance.now();
-    const read = await storage.db.connection().execute(async () =>
-      storage.sqlite
-        .prepare(`select affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country from affiliate_events
+    const read = await storage.db.connection().execute(
+      async () =>
+        storage.sqlite
+          .prepare(`select affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country from affiliate_events
           where ts >= ? and ts < ?`)
-        .all(START.toISOString(), END.toISOString()).length,
+          .all(START.toISOString(), END.toISOString()).length,
     );
     const baselineMs = performance.now() - t;
 
@@ -57,13 +71,17 @@ export async function run(): Promise<void> {
     const featuresMs = performance.now() - t;
     t = performance.now();
     if (rows.length < MIN_TRAINING_ROWS) throw new Error(`too few affiliates: ${rows.length} (read ${read})`);
-    const forest = IsolationForest.fit(toMatrix(rows.map((r) => modelInput(r.values))), { seed: 1, featureNames: FEATURES });
+    const forest = IsolationForest.fit(toMatrix(rows.map((r) => modelInput(r.values))), {
+      seed: 1,
+      featureNames: FEATURES,
+    });
     const model = { version: 1, createdAt: '', forest, quantiles: populationQuantiles(rows) };
     const fitMs = performance.now() - t;
     t = performance.now();
     const rules = loadRules();
     const decisions = { approved: 0, flagged: 0, held: 0 };
-    for (const features of rows) decisions[assess(rules, features, modelOpinion(model, features)).decision] += 1;
+    for (const features of rows)
+      decisions[assess(rules, features, modelOpinion(model, features)).decision] += 1;
     const scoreMs = performance.now() - t;
     const total = featuresMs + fitMs + scoreMs;
     console.table([
