@@ -51,6 +51,7 @@ export async function run(): Promise<void> {
       storage.db,
     );
     storage.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    if (process.env.MMAP) storage.sqlite.pragma(`mmap_size = ${process.env.MMAP}`);
     console.log(
       `\nfraud: ${CLICKS.toLocaleString()} clicks across ${AFFILIATES.toLocaleString()} affiliates seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`,
     );

@@ -85,7 +85,17 @@ function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, e
   for (const r of rows) {
     const ts = r[3] as string;
     if (r[0] === 'click') {
-      if (ts >= start) clicks.push(toClick(r.slice(1)));
+      if (ts >= start) {
+        clicks.push({
+          affiliateId: r[1] as string,
+          clickId: r[2] as string | null,
+          ts: Date.parse(ts),
+          ipHash: r[4] as string | null,
+          ipPrefix: r[5] as string | null,
+          userAgent: r[6] as string | null,
+          country: r[7] as string | null,
+        });
+      }
       else history.push([r[1] as string, ts]);
     } else if (ts >= start) {
       conversions.push({
@@ -181,8 +191,11 @@ export function loadPeriodEvents(
   const conversions = conversionRows.map(toConversion);
 
   // The clicks conversions point to, found by click id wherever they fell.
+  // Only the clicks some conversion points to: a map of every click would cost more than the features.
+  const wanted = new Set<string>();
+  for (const conversion of conversions) if (conversion.clickId) wanted.add(conversion.clickId);
   const clicksById = new Map<string, ClickEvent>();
-  for (const click of clicks) if (click.clickId) clicksById.set(click.clickId, click);
+  for (const click of clicks) if (click.clickId && wanted.has(click.clickId)) clicksById.set(click.clickId, click);
   const missing = [
     ...new Set(conversions.map((c) => c.clickId).filter((id): id is string => !!id && !clicksById.has(id))),
   ];
