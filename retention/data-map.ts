@@ -265,11 +265,17 @@ export const DATA_MAP: readonly DataMapEntry[] = [
   },
   {
     table: 'fraud_models',
-    category: 'configuration',
+    category: 'fraud-models',
     personal: false,
     description: 'Fitted fraud models: split features, thresholds and population quantiles, no training row',
     columns: {},
     erasure: { action: 'none', why: 'model parameters only' },
+    // The newest model, and every model that scored a payout (to reproduce its score), stay.
+    age: {
+      column: 'created_at',
+      keep: sql<boolean>`(version = (select max(version) from fraud_models)
+        or version in (select model_version from fraud_scores where model_version is not null))`,
+    },
   },
   {
     table: 'faro_idempotency',

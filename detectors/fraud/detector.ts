@@ -95,8 +95,7 @@ function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, e
           userAgent: r[6] as string | null,
           country: r[7] as string | null,
         });
-      }
-      else history.push([r[1] as string, ts]);
+      } else history.push([r[1] as string, ts]);
     } else if (ts >= start) {
       conversions.push({
         affiliate_id: r[1],
@@ -195,7 +194,8 @@ export function loadPeriodEvents(
   const wanted = new Set<string>();
   for (const conversion of conversions) if (conversion.clickId) wanted.add(conversion.clickId);
   const clicksById = new Map<string, ClickEvent>();
-  for (const click of clicks) if (click.clickId && wanted.has(click.clickId)) clicksById.set(click.clickId, click);
+  for (const click of clicks)
+    if (click.clickId && wanted.has(click.clickId)) clicksById.set(click.clickId, click);
   const missing = [
     ...new Set(conversions.map((c) => c.clickId).filter((id): id is string => !!id && !clicksById.has(id))),
   ];

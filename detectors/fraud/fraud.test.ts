@@ -120,7 +120,7 @@ describe('fraud detection through the API', () => {
     ]);
     const metrics = await ctx.registry.metrics();
     expect(metrics).toContain('vigil_fraud_flags_total{reason="CLICK_INJECTION"} 1');
-    expect(metrics).toMatch(/vigil_fraud_model_age_seconds \d/);
+    expect(metrics).toMatch(/vigil_fraud_model_age_seconds\{version="1"\} \d/);
     expect(metrics).toContain('vigil_fraud_scoring_duration_seconds_count');
   });
 

@@ -85,12 +85,17 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
   });
   new Gauge({
     name: 'vigil_fraud_model_age_seconds',
-    help: 'Age of the newest fraud model (absent until one is fitted).',
+    help: 'Age of the newest fraud model, labelled by its version (absent until one is fitted).',
+    labelNames: ['version'] as const,
     registers,
     async collect() {
       const model = await models.current(storage.db);
       this.reset();
-      if (model) this.set((clock().getTime() - Date.parse(model.createdAt)) / 1000);
+      if (model)
+        this.set(
+          { version: String(model.version) },
+          (clock().getTime() - Date.parse(model.createdAt)) / 1000,
+        );
     },
   });
   const count = (decision: PayoutScore['decision'], reasons: PayoutScore['reasons']) => {
