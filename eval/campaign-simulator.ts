@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatacenterRanges } from '../detectors/fraud/features.ts';
+import { seededRandom } from '../detectors/fraud/isolation-forest.ts';
 
 export const PATTERNS = [
   'click_injection',
@@ -73,14 +74,7 @@ function realDistributions(): { delays: number[]; clicksPerIp: number[] } {
 }
 
 function prng(seed: number) {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed || 1);
   return {
     next,
     between: (lo: number, hi: number) => lo + next() * (hi - lo),

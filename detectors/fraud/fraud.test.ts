@@ -137,3 +137,31 @@ describe('fraud detection through the API', () => {
     expect(tooLong.status).toBe(422);
   });
 });
+
+describe('fraud routes with arbitrary input', () => {
+  it('never yield a 5xx', async () => {
+    const { default: fc } = await import('fast-check');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.json(), fc.string()),
+        fc.string({ maxLength: 40 }),
+        async (body, query) => {
+          const run = await ctx.app.request('/v1/detectors/fraud/run', {
+            method: 'POST',
+            headers: jsonHeaders(ctx, 'admin'),
+            body,
+          });
+          expect(run.status).toBeLessThan(500);
+          const flags = await ctx.app.request(
+            `/v1/flags?${encodeURIComponent(query)}=${encodeURIComponent(query)}&limit=${encodeURIComponent(query)}`,
+            {
+              headers: ctx.auth('analyst'),
+            },
+          );
+          expect(flags.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

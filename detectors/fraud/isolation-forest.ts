@@ -49,8 +49,8 @@ export function averagePathLength(n: number): number {
   return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
 }
 
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same forest. */
-function random(seed: number): () => number {
+/** A small, fast, seedable PRNG (mulberry32) in [0, 1): the same seed gives the same forest. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -130,7 +130,7 @@ export class IsolationForest {
     const sampleSize = Math.min(options.sampleSize ?? 256, x.rows);
     const seed = options.seed ?? 0;
     const heightLimit = Math.ceil(Math.log2(Math.max(sampleSize, 2)));
-    const next = random(seed);
+    const next = seededRandom(seed);
     // A tree on ψ points has at most 2ψ − 1 nodes.
     const capacity = trees * (2 * sampleSize - 1);
     const feature = new Int32Array(capacity);
