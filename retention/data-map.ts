@@ -53,7 +53,15 @@ export interface DataMapEntry {
    * How retention finds expired rows: the column holding the row's age, and rows that stay regardless (for a
    * pseudonymising policy, rows already pseudonymised).
    */
-  age?: { column: string; keep?: RawBuilder<boolean> };
+  age?: {
+    column: string;
+    keep?: RawBuilder<boolean>;
+    /**
+     * Rows arrive in the age column's order (it is the time Vigil received them), so rowid order is age order:
+     * retention needs no index — it reads from the oldest rowid and stops at the first row not yet due.
+     */
+    arrivalOrdered?: true;
+  };
 }
 
 const SUBJECT_TARGET = 'subject:';
@@ -88,10 +96,12 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     find: (k) =>
       anyOf(
         sql<boolean>`subject_id in (${k.subjectId}, ${k.subjectPseudonym})`,
-        k.ipHash === undefined ? undefined : sql<boolean>`ip_hash = ${k.ipHash}`,
+        // By IP only where no other subject is named: a shared address does not make another person's
+        // events this subject's.
+        k.ipHash === undefined ? undefined : sql<boolean>`(ip_hash = ${k.ipHash} and subject_id is null)`,
       ),
     erasure: { action: 'delete' },
-    age: { column: 'received_at' },
+    age: { column: 'received_at', arrivalOrdered: true },
   },
   {
     table: 'browser_telemetry',

@@ -260,3 +260,38 @@ describe('privacy-request input', () => {
     );
   });
 });
+
+describe('erasure by IP', () => {
+  it("takes the subject's anonymous events from its IP, not another subject's events from a shared IP", async () => {
+    const click = (id: string, subjectId?: string) => ({
+      id,
+      type: 'click',
+      ts: '2026-01-30T00:00:00Z',
+      affiliateId: 'a',
+      clickId: `c-${id}`,
+      ip: '198.51.100.7',
+      userAgent: 'UA',
+      ...(subjectId ? { subjectId } : {}),
+    });
+    await ctx.app.request('/v1/events', {
+      method: 'POST',
+      headers: jsonHeaders(ctx, 'ingest'),
+      body: JSON.stringify({ events: [click('own', 'subj-1'), click('anon'), click('neighbour', 'subj-2')] }),
+    });
+    const created = await post('/v1/privacy-requests', {
+      type: 'erasure',
+      subjectId: 'subj-1',
+      identifiers: { ip: '198.51.100.7' },
+    });
+    await post(`/v1/privacy-requests/${created.body.id}/approve`);
+    await processErasureQueue({
+      storage: ctx.storage,
+      secret: ctx.deps.secret,
+      logger: ctx.deps.logger,
+      forgetSubject: () => {},
+      now: () => now,
+    });
+    const left = await ctx.storage.db.selectFrom('affiliate_events').select('id').execute();
+    expect(left.map((r) => r.id)).toEqual(['neighbour']);
+  });
+});

@@ -51,7 +51,17 @@ export async function runRetention(db: Kysely<Database>, options: PurgeOptions):
     const cutoff = subtractDuration(options.now, policy.maxAge).toISOString();
     {
       const table = sql.table(entry.table);
-      const due = sql<boolean>`${sql.ref(age.column)} < ${cutoff}${age.keep ? sql` and not ${age.keep}` : sql``}`;
+      let due = sql<boolean>`${sql.ref(age.column)} < ${cutoff}${age.keep ? sql` and not ${age.keep}` : sql``}`;
+      if (age.arrivalOrdered) {
+        // Age order is rowid order: everything due lies below the first row that is not, so the search for
+        // due rows never reads past it (and reads nothing when the oldest row is not yet due).
+        const { rows: first } = await sql<{ id: number }>`
+          select rowid as id from ${table} where ${sql.ref(age.column)} >= ${cutoff} order by rowid limit 1`.execute(
+          db,
+        );
+        const boundary = first[0]?.id;
+        if (boundary !== undefined) due = sql<boolean>`rowid < ${boundary} and ${due}`;
+      }
       let rows = 0;
       if (options.dryRun) {
         const { rows: counted } = await sql<{
