@@ -33,12 +33,40 @@ export interface PurgeOptions {
 }
 
 /**
+ * For a table whose age column grows with its rowid: a rowid below which every row is older than `cutoff`
+ * and at or above which none is.
+ */
+async function dueBound(
+  db: Kysely<Database>,
+  table: string,
+  column: string,
+  cutoff: string,
+): Promise<number> {
+  const { rows } = await sql<{
+    max: number | null;
+  }>`select max(rowid) as max from ${sql.table(table)}`.execute(db);
+  const max = rows[0]?.max ?? 0;
+  let lo = 0;
+  let hi = max + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const { rows: at } = await sql<{ id: number; age: string }>`
+      select rowid as id, ${sql.ref(column)} as age from ${sql.table(table)}
+      where rowid >= ${mid} order by rowid limit 1`.execute(db);
+    const row = at[0];
+    if (row && row.age < cutoff) lo = row.id + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * Applies every policy to the tables of its category: rows whose age column is older than the policy's
  * maximum age — and that the map does not keep regardless — are deleted or pseudonymised in small batches,
  * each its own transaction. A dry run counts them instead. Deleted bytes are zeroed by `secure_delete`.
  */
 export async function runRetention(db: Kysely<Database>, options: PurgeOptions): Promise<PurgeOutcome[]> {
-  const batch = options.batchSize ?? 250;
+  const batch = options.batchSize ?? 100;
   const share = Math.min(1, Math.max(0.05, options.dutyCycle ?? 0.5));
   const outcomes: PurgeOutcome[] = [];
   const policies = new Map(options.policies.map((p) => [p.category, p]));
@@ -53,14 +81,10 @@ export async function runRetention(db: Kysely<Database>, options: PurgeOptions):
       const table = sql.table(entry.table);
       let due = sql<boolean>`${sql.ref(age.column)} < ${cutoff}${age.keep ? sql` and not ${age.keep}` : sql``}`;
       if (age.arrivalOrdered) {
-        // Age order is rowid order: everything due lies below the first row that is not, so the search for
-        // due rows never reads past it (and reads nothing when the oldest row is not yet due).
-        const { rows: first } = await sql<{ id: number }>`
-          select rowid as id from ${table} where ${sql.ref(age.column)} >= ${cutoff} order by rowid limit 1`.execute(
-          db,
-        );
-        const boundary = first[0]?.id;
-        if (boundary !== undefined) due = sql<boolean>`rowid < ${boundary} and ${due}`;
+        // Age order is rowid order: every due row lies below the first that is not, found by binary search
+        // (a handful of rowid seeks, never a long scan on the event loop).
+        const bound = await dueBound(db, entry.table, age.column, cutoff);
+        due = sql<boolean>`rowid < ${bound} and ${due}`;
       }
       let rows = 0;
       if (options.dryRun) {
