@@ -51,6 +51,8 @@ export interface CampaignOptions {
   scale?: number;
   periodStart?: Date;
   periodDays?: number;
+  /** The fraud strengths to cycle through (default four, from weak to blatant: 0.35 … 1). */
+  strengths?: number[];
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -162,7 +164,8 @@ export function simulateCampaign(options: CampaignOptions): Campaign {
   for (const pattern of PATTERNS) {
     for (let i = 0; i < options.perPattern; i += 1) {
       // Strengths spread from weak to blatant; a third of each pattern hides inside honest traffic.
-      plan.push({ pattern, mixed: i % 3 === 2, strength: 0.35 + (0.65 * (i % 4)) / 3 });
+      const strengths = options.strengths ?? [0.35, 0.35 + 0.65 / 3, 0.35 + 1.3 / 3, 1];
+      plan.push({ pattern, mixed: i % 3 === 2, strength: strengths[i % strengths.length] as number });
     }
   }
 
