@@ -83,6 +83,18 @@ export interface AffiliateInfo {
   coupons: string[];
 }
 
+/** What the click-side features need of an affiliate's clicks in the period, as counts. */
+export interface ClickSummary {
+  clicks: number;
+  /** Clicks per stored IP prefix. */
+  prefixes: Map<string, number>;
+  /** Clicks per user agent. */
+  agents: Map<string, number>;
+  /** Clicks per UTC hour of day (24). */
+  hours: number[];
+  maxClicksPerIp: number;
+}
+
 /** Everything the features of one period need. */
 export interface PeriodEvents {
   start: number;
@@ -204,10 +216,11 @@ function flatness(bins: number[]): number {
 
 interface Tally {
   clicks: number;
-  prefixes: Set<string>;
-  perIp: Map<string, number>;
+  /** Distinct IP prefixes and user agents. */
+  prefixes: number;
+  maxPerIp: number;
   datacenter: number;
-  agents: Set<string>;
+  agents: number;
   bots: number;
   hours: number[];
   conversions: number;
@@ -229,10 +242,10 @@ interface Tally {
 function emptyTally(): Tally {
   return {
     clicks: 0,
-    prefixes: new Set(),
-    perIp: new Map(),
+    prefixes: 0,
+    maxPerIp: 0,
     datacenter: 0,
-    agents: new Set(),
+    agents: 0,
     bots: 0,
     hours: new Array(24).fill(0),
     conversions: 0,
@@ -254,6 +267,38 @@ function emptyTally(): Tally {
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
+/** Counts an affiliate's clicks the way the click-side features read them. */
+export function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
+  const summaries = new Map<string, ClickSummary>();
+  const perIp = new Map<string, Map<string, number>>();
+  for (const click of clicks) {
+    let s = summaries.get(click.affiliateId);
+    if (!s) {
+      s = {
+        clicks: 0,
+        prefixes: new Map(),
+        agents: new Map(),
+        hours: new Array(24).fill(0),
+        maxClicksPerIp: 0,
+      };
+      summaries.set(click.affiliateId, s);
+      perIp.set(click.affiliateId, new Map());
+    }
+    s.clicks += 1;
+    if (click.ipPrefix) s.prefixes.set(click.ipPrefix, (s.prefixes.get(click.ipPrefix) ?? 0) + 1);
+    if (click.userAgent) s.agents.set(click.userAgent, (s.agents.get(click.userAgent) ?? 0) + 1);
+    const hour = Math.floor(click.ts / 3_600_000) % 24; // UTC hour, without a Date per click
+    s.hours[hour] = (s.hours[hour] as number) + 1;
+    if (click.ipHash) {
+      const ips = perIp.get(click.affiliateId) as Map<string, number>;
+      const n = (ips.get(click.ipHash) ?? 0) + 1;
+      ips.set(click.ipHash, n);
+      if (n > s.maxClicksPerIp) s.maxClicksPerIp = n;
+    }
+  }
+  return summaries;
+}
+
 /**
  * The features of every affiliate in `affiliates` with any activity in the period. Conversions count for the
  * affiliate they are credited to; a conversion with an affiliate's coupon but credited elsewhere (or to no
@@ -274,26 +319,24 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
     for (const code of a.coupons) couponOwner.set(code.toUpperCase(), a.id);
   const datacenterCache = new Map<string, boolean>();
 
-  for (const click of events.clicks) {
-    if (!events.affiliates.has(click.affiliateId)) continue;
-    const t = tally(click.affiliateId);
-    t.clicks += 1;
-    if (click.ipPrefix) {
-      t.prefixes.add(click.ipPrefix);
-      let dc = datacenterCache.get(click.ipPrefix);
+  const summaries = summariseClicks(events.clicks);
+  for (const [affiliateId, summary] of summaries) {
+    if (!events.affiliates.has(affiliateId)) continue;
+    const t = tally(affiliateId);
+    t.clicks = summary.clicks;
+    t.prefixes = summary.prefixes.size;
+    t.agents = summary.agents.size;
+    t.maxPerIp = summary.maxClicksPerIp;
+    t.hours = summary.hours;
+    for (const [prefix, n] of summary.prefixes) {
+      let dc = datacenterCache.get(prefix);
       if (dc === undefined) {
-        dc = datacenter.contains(click.ipPrefix);
-        datacenterCache.set(click.ipPrefix, dc);
+        dc = datacenter.contains(prefix);
+        datacenterCache.set(prefix, dc);
       }
-      if (dc) t.datacenter += 1;
+      if (dc) t.datacenter += n;
     }
-    if (click.ipHash) t.perIp.set(click.ipHash, (t.perIp.get(click.ipHash) ?? 0) + 1);
-    if (click.userAgent) {
-      t.agents.add(click.userAgent);
-      if (AUTOMATION_USER_AGENT.test(click.userAgent)) t.bots += 1;
-    }
-    const hour = Math.floor(click.ts / 3_600_000) % 24; // UTC hour, without a Date per click
-    t.hours[hour] = (t.hours[hour] as number) + 1;
+    for (const [agent, n] of summary.agents) if (AUTOMATION_USER_AGENT.test(agent)) t.bots += n;
   }
 
   const orderAffiliate = new Map<string, { affiliateId: string; amount: number }>();
@@ -349,18 +392,16 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
   for (const [affiliateId, t] of tallies) {
     const previous = events.previousClicks.get(affiliateId) ?? [];
     const previousMean = previous.length > 0 ? previous.reduce((a, b) => a + b, 0) / previous.length : 0;
-    let maxPerIp = 0;
-    for (const n of t.perIp.values()) if (n > maxPerIp) maxPerIp = n;
     const maxHour = Math.max(...t.hours);
     result.push({
       affiliateId,
       values: {
         clicks: t.clicks,
         conversions: t.conversions,
-        ipPrefixesPerClick: ratio(t.prefixes.size, t.clicks),
-        maxClicksPerIp: maxPerIp,
+        ipPrefixesPerClick: ratio(t.prefixes, t.clicks),
+        maxClicksPerIp: t.maxPerIp,
         datacenterShare: ratio(t.datacenter, t.clicks),
-        userAgentDiversity: ratio(t.agents.size, t.clicks),
+        userAgentDiversity: ratio(t.agents, t.clicks),
         botUserAgentShare: ratio(t.bots, t.clicks),
         conversionRate: ratio(t.conversions, t.clicks),
         fastConversionShare: ratio(t.fast, t.timed),

@@ -77,6 +77,27 @@ describe('fraud detection through the API', () => {
     expect(model.features).not.toContain('aff-');
   });
 
+  it('computes the same features for an affiliate alone (in its payout request) as in the whole population', async () => {
+    const { periodFeatures, affiliatePeriodFeatures } = await import('./detector.ts');
+    const start = campaign.periodStart;
+    const end = campaign.periodEnd;
+    const population = await periodFeatures(ctx.storage, start, end, ctx.deps.fraud.datacenter);
+    expect(population.length).toBe(campaign.affiliates.length);
+    const rounded = (values: Record<string, number>) =>
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v.toFixed(9))]));
+    for (const features of population) {
+      const alone = await affiliatePeriodFeatures(
+        ctx.storage,
+        features.affiliateId,
+        start,
+        end,
+        ctx.deps.fraud.datacenter,
+      );
+      expect(rounded(alone.values), features.affiliateId).toEqual(rounded(features.values));
+      expect(alone.support, features.affiliateId).toEqual(features.support);
+    }
+  });
+
   it('flags a click injector with its reason, evidence and the model version', async () => {
     const injector = affiliateOf('click_injection');
     const { status, body } = await payout(injector.id);
