@@ -2,12 +2,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { ConsentConfigError } from '../consent/index.ts';
-import { FraudConfigError } from '../detectors/fraud/index.ts';
-import { RetentionConfigError, startScheduler } from '../retention/index.ts';
+import { startScheduler } from '../retention/index.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { listApiKeys } from './api-keys.ts';
 import { createApp } from './app.ts';
+import { ConfigFileError } from './config-file.ts';
 import { createDeps } from './deps.ts';
 import { type Config, ConfigError, loadConfig } from './env.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -122,12 +121,8 @@ async function main(): Promise<void> {
     running = await startServer(config, logger);
   } catch (error) {
     // A bad consent vocabulary, gate policy or retention policy is a configuration error too: stop with its message.
-    if (
-      error instanceof ConfigError ||
-      error instanceof ConsentConfigError ||
-      error instanceof RetentionConfigError ||
-      error instanceof FraudConfigError
-    ) {
+    // Every config file in the repo (consent, retention, fraud rules) throws a ConfigFileError.
+    if (error instanceof ConfigError || error instanceof ConfigFileError) {
       process.stderr.write(`vigil: ${error.message}\n`);
       process.exit(2);
     }

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Database } from '../storage/index.ts';
-import { ConsentConfigError, issuesText, type Purpose, readYaml } from './purposes.ts';
+import { ConsentConfigError, type Purpose, readConsentConfig } from './purposes.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -42,15 +42,14 @@ export interface GatePolicy {
 
 /** Loads `consent/gate-policy.yaml` (or another file) and checks it names only known purposes. */
 export function loadGatePolicy(purposes: Purpose[], file = path.join(HERE, 'gate-policy.yaml')): GatePolicy {
-  const parsed = PolicySchema.safeParse(readYaml(file));
-  if (!parsed.success) throw new ConsentConfigError(file, issuesText(parsed.error));
+  const policy = readConsentConfig(file, PolicySchema);
   const names = new Set(purposes.map((p) => p.name));
-  for (const [kind, rule] of Object.entries(parsed.data.kinds)) {
+  for (const [kind, rule] of Object.entries(policy.kinds)) {
     if ('purpose' in rule && !names.has(rule.purpose)) {
       throw new ConsentConfigError(file, `${kind} needs unknown purpose ${rule.purpose}`);
     }
   }
-  return parsed.data as GatePolicy;
+  return policy as GatePolicy;
 }
 
 /** A policy that keeps everything: ingestion with the gate off, for comparisons. */

@@ -3,13 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { ProblemError } from '../api/problem.ts';
 import { hashIdentifier } from '../ingest/identifiers.ts';
 import type { ConsentRecordRow, ConsentStateRow } from '../storage/consent.table.ts';
-import {
-  type Actor,
-  appendAudit,
-  type Database,
-  GENESIS_HASH,
-  redactionIsRecorded,
-} from '../storage/index.ts';
+import { type Actor, appendAudit, type Database, GENESIS_HASH, redactionChecker } from '../storage/index.ts';
 import type { ConsentGate } from './gate.ts';
 import type { GcmSignal, Purpose } from './purposes.ts';
 import {
@@ -483,7 +477,7 @@ export async function verifyConsentChain(
   let checked = 0;
   let redacted = 0;
   let afterId = 0;
-  const recorded = new Map<string, boolean>();
+  const isRecorded = redactionChecker(db);
   for (;;) {
     const rows = await db
       .selectFrom('consent_records')
@@ -496,12 +490,7 @@ export async function verifyConsentChain(
       const { id, hash, redacted_by, ...fields } = row;
       if (fields.prev_hash !== prev) return { ok: false, checked, brokenAtId: id };
       if (redacted_by !== null) {
-        let known = recorded.get(redacted_by);
-        if (known === undefined) {
-          known = await redactionIsRecorded(db, redacted_by);
-          recorded.set(redacted_by, known);
-        }
-        if (!known) return { ok: false, checked, brokenAtId: id };
+        if (!(await isRecorded(redacted_by))) return { ok: false, checked, brokenAtId: id };
         redacted += 1;
       } else if (recordHash(fields) !== hash) return { ok: false, checked, brokenAtId: id };
       prev = hash;

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { ConfigFileError, readConfigFile } from '../api/config-file.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -29,32 +28,22 @@ export interface Purpose {
 }
 
 /** Thrown when a consent configuration file is invalid; the start stops with its message. */
-export class ConsentConfigError extends Error {
+export class ConsentConfigError extends ConfigFileError {
   constructor(file: string, detail: string) {
-    super(`${file}: ${detail}`);
+    super(file, detail);
     this.name = 'ConsentConfigError';
   }
 }
 
-function readYaml(file: string): unknown {
-  try {
-    return parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConsentConfigError(file, error instanceof Error ? error.message : String(error));
-  }
-}
-
-export function issuesText(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+/** Reads and validates a consent configuration file. */
+export function readConsentConfig<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+  return readConfigFile(file, schema, (f, d) => new ConsentConfigError(f, d));
 }
 
 /** Loads and validates the purposes vocabulary (`consent/purposes.yaml` unless another file is named). */
 export function loadPurposes(file = path.join(HERE, 'purposes.yaml')): Purpose[] {
-  const parsed = PurposesFileSchema.safeParse(readYaml(file));
-  if (!parsed.success) throw new ConsentConfigError(file, issuesText(parsed.error));
-  const purposes = Object.entries(parsed.data.purposes).map(([name, p]) => ({ name, ...p }));
+  const parsed = readConsentConfig(file, PurposesFileSchema);
+  const purposes = Object.entries(parsed.purposes).map(([name, p]) => ({ name, ...p }));
   if (purposes.length === 0) throw new ConsentConfigError(file, 'no purposes');
   return purposes;
 }
-
-export { readYaml };

@@ -13,7 +13,8 @@ export function hashIdentifier(secret: Buffer, kind: IdentifierKind, value: stri
   return createHmac('sha256', secret).update(`${kind}:${normalised}`).digest('hex').slice(0, 32);
 }
 
-function expandIPv6(ip: string): number[] | undefined {
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, an embedded IPv4 tail as two groups). */
+export function expandIPv6(ip: string): number[] | undefined {
   const [head = '', tail] = ip.split('::');
   const parse = (part: string) => (part === '' ? [] : part.split(':'));
   let groups = [...parse(head)];

@@ -1,17 +1,16 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { ConfigFileError, readConfigFile } from '../api/config-file.ts';
 import { DATA_MAP, type DataMapEntry, mappedCategories } from './data-map.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_POLICIES_FILE = path.join(HERE, 'policies.yaml');
 
 /** Thrown when the retention policies are invalid or do not cover the data map; the start stops with it. */
-export class RetentionConfigError extends Error {
+export class RetentionConfigError extends ConfigFileError {
   constructor(file: string, detail: string) {
-    super(`${file}: ${detail}`);
+    super(file, detail);
     this.name = 'RetentionConfigError';
   }
 }
@@ -98,28 +97,20 @@ function conflict(policy: RetentionPolicy, entry: DataMapEntry): string | undefi
  * policy names a category the map does not know, and each policy can be carried out on each of its tables.
  */
 export function loadRetentionPolicies(file = DEFAULT_POLICIES_FILE): RetentionPolicy[] {
-  let raw: unknown;
-  try {
-    raw = parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new RetentionConfigError(file, error instanceof Error ? error.message : String(error));
-  }
-  const parsed = z.record(z.string(), PolicySchema).safeParse(raw);
-  if (!parsed.success) {
-    throw new RetentionConfigError(
-      file,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    );
-  }
+  const parsed = readConfigFile(
+    file,
+    z.record(z.string(), PolicySchema),
+    (f, d) => new RetentionConfigError(f, d),
+  );
   const problems: string[] = [];
   const categories = mappedCategories();
   for (const category of categories) {
-    if (!(category in parsed.data)) problems.push(`category ${category} has no retention policy`);
+    if (!(category in parsed)) problems.push(`category ${category} has no retention policy`);
   }
-  for (const category of Object.keys(parsed.data)) {
+  for (const category of Object.keys(parsed)) {
     if (!categories.includes(category)) problems.push(`${category} is not a category of the data map`);
   }
-  const policies = Object.entries(parsed.data)
+  const policies = Object.entries(parsed)
     .filter(([category]) => categories.includes(category))
     .map(
       ([category, p]): RetentionPolicy => ({

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { type Actor, appendAudit, type Database } from '../storage/index.ts';
+import { changeInBatches, setClause } from './batches.ts';
 import { DATA_MAP } from './data-map.ts';
 import { type RetentionPolicy, subtractDuration } from './policies.ts';
 
@@ -67,7 +68,6 @@ async function dueBound(
  */
 export async function runRetention(db: Kysely<Database>, options: PurgeOptions): Promise<PurgeOutcome[]> {
   const batch = options.batchSize ?? 100;
-  const share = Math.min(1, Math.max(0.05, options.dutyCycle ?? 0.5));
   const outcomes: PurgeOutcome[] = [];
   const policies = new Map(options.policies.map((p) => [p.category, p]));
   // In the map's order: a store whose rows keep others alive (consent state keeps its records) goes first,
@@ -117,25 +117,11 @@ export async function runRetention(db: Kysely<Database>, options: PurgeOptions):
             }`
           : '';
         const set = pseudonymise ? rule.set?.(sql`lower(hex(randomblob(8)))`, ref) : undefined;
-        const change = set
-          ? sql`update ${table} set ${sql.join(Object.entries(set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`))}`
-          : sql`delete from ${table}`;
-        for (;;) {
-          const started = performance.now();
-          const result = await db
-            .transaction()
-            .execute((trx) =>
-              sql`${change} where rowid in (select rowid from ${table} where ${due} limit ${batch})`.execute(
-                trx,
-              ),
-            );
-          const n = Number(result.numAffectedRows ?? 0);
-          rows += n;
-          if (n < batch) break;
-          // Give the write path (and requests waiting on this event loop) their share before the next batch.
-          const pause = ((performance.now() - started) * (1 - share)) / share;
-          await new Promise((resolve) => setTimeout(resolve, Math.max(1, pause)));
-        }
+        const change = set ? sql`update ${table} set ${setClause(set)}` : sql`delete from ${table}`;
+        rows = await changeInBatches(db, entry.table, change, due, {
+          batch,
+          dutyCycle: options.dutyCycle ?? 0.5,
+        });
       }
       const outcome: PurgeOutcome = {
         category: policy.category,

@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { hashIdentifier } from '../ingest/identifiers.ts';
 import type { Database, Storage } from '../storage/index.ts';
+import { changeInBatches, setClause } from './batches.ts';
 import { DATA_MAP, type DataMapEntry, type SubjectKeys } from './data-map.ts';
 
 /** What a DPO gives to find a subject: its id, and optionally an e-mail and IP address it used. */
@@ -148,10 +149,6 @@ export interface ErasureOptions {
   onStore?: (outcome: StoreOutcome) => Promise<void> | void;
 }
 
-function setClause(values: Record<string, unknown>): RawBuilder<unknown> {
-  return sql.join(Object.entries(values).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
-}
-
 /**
  * Runs every data-map entry for the subject in order: deletes or pseudonymises its rows in batches, each batch
  * its own short transaction. A store whose rows are pseudonymised stops matching the subject, so a rerun after
@@ -173,26 +170,12 @@ export async function eraseSubjectStores(
     if (condition) {
       const table = sql.table(entry.table);
       if (rule.action === 'delete') {
-        for (;;) {
-          const result = await db.transaction().execute((trx) =>
-            sql`delete from ${table} where rowid in
-                  (select rowid from ${table} where ${condition} limit ${batch})`.execute(trx),
-          );
-          const n = Number(result.numAffectedRows ?? 0);
-          rows += n;
-          if (n < batch) break;
-        }
+        rows = await changeInBatches(db, entry.table, sql`delete from ${table}`, condition, { batch });
       } else if (rule.set) {
         const values = setClause(rule.set(sql`${options.pseudonym}`, options.ref));
-        for (;;) {
-          const result = await db.transaction().execute((trx) =>
-            sql`update ${table} set ${values} where rowid in
-                  (select rowid from ${table} where ${condition} limit ${batch})`.execute(trx),
-          );
-          const n = Number(result.numAffectedRows ?? 0);
-          rows += n;
-          if (n < batch) break;
-        }
+        rows = await changeInBatches(db, entry.table, sql`update ${table} set ${values}`, condition, {
+          batch,
+        });
       } else {
         // Kept whole: nothing personal is left in it once the rows it points to are pseudonymised.
         const { rows: counted } = await sql<{ n: number }>`

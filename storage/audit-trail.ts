@@ -147,6 +147,19 @@ export async function redactionIsRecorded(db: Kysely<Database>, by: string): Pro
 
 const VERIFY_PAGE = 1000;
 
+/** `redactionIsRecorded`, asked once per distinct redaction while a chain is verified. */
+export function redactionChecker(db: Kysely<Database>): (by: string) => Promise<boolean> {
+  const known = new Map<string, Promise<boolean>>();
+  return (by) => {
+    let answer = known.get(by);
+    if (!answer) {
+      answer = redactionIsRecorded(db, by);
+      known.set(by, answer);
+    }
+    return answer;
+  };
+}
+
 /**
  * Recomputes every hash from the first entry on; reads in pages so a long trail needs little memory. An entry
  * pseudonymised by an erasure can no longer be hashed again: its link is still checked, and its redaction must
@@ -156,7 +169,7 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainVerif
   let expectedPrev = GENESIS_HASH;
   let checked = 0;
   let redacted = 0;
-  const recorded = new Map<string, boolean>();
+  const isRecorded = redactionChecker(db);
   let afterId = 0;
   for (;;) {
     const rows = await db
@@ -171,12 +184,8 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainVerif
         return { ok: false, checked, brokenAtId: row.id, reason: 'prev_hash_mismatch' };
       }
       if (row.redacted_by !== null) {
-        let known = recorded.get(row.redacted_by);
-        if (known === undefined) {
-          known = await redactionIsRecorded(db, row.redacted_by);
-          recorded.set(row.redacted_by, known);
-        }
-        if (!known) return { ok: false, checked, brokenAtId: row.id, reason: 'unrecorded_redaction' };
+        if (!(await isRecorded(row.redacted_by)))
+          return { ok: false, checked, brokenAtId: row.id, reason: 'unrecorded_redaction' };
         redacted += 1;
       } else if (entryHash(row) !== row.hash) {
         return { ok: false, checked, brokenAtId: row.id, reason: 'hash_mismatch' };

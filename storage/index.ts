@@ -8,6 +8,7 @@ export {
   type ChainVerification,
   GENESIS_HASH,
   listAudit,
+  redactionChecker,
   redactionIsRecorded,
   verifyAuditChain,
 } from './audit-trail.ts';

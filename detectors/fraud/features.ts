@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expandIPv6 } from '../../ingest/identifiers.ts';
 
 /** The features, in the order the model sees them. */
 export const FEATURES = [
@@ -178,20 +179,10 @@ export class DatacenterRanges {
 }
 
 function ipv6ToBigInt(ip: string): bigint | undefined {
-  const [head = '', tail] = ip.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':'));
-  const headGroups = parse(head);
-  const tailGroups = tail === undefined ? [] : parse(tail);
-  const missing = 8 - headGroups.length - tailGroups.length;
-  if (missing < 0) return undefined;
-  const groups = [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups];
-  let value = 0n;
-  for (const g of groups) {
-    const n = Number.parseInt(g, 16);
-    if (Number.isNaN(n)) return undefined;
-    value = (value << 16n) + BigInt(n);
-  }
-  return value;
+  const groups = expandIPv6(ip);
+  return groups?.some(Number.isNaN) === false
+    ? groups.reduce((value, g) => (value << 16n) + BigInt(g), 0n)
+    : undefined;
 }
 
 const SECOND = 1000;

@@ -1,10 +1,9 @@
 // Declarative rules and the assessment of one payout: rule reasons, the model's opinion, risk, level and
 // decision. Pure functions: no I/O, no clock.
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { ConfigFileError, readConfigFile } from '../../api/config-file.ts';
 import { type AffiliateFeatures, FEATURES, type FeatureName, type Support } from './features.ts';
 import type { Contributions } from './isolation-forest.ts';
 
@@ -59,33 +58,22 @@ const RulesFileSchema = z.strictObject({
 export type RulesConfig = z.infer<typeof RulesFileSchema>;
 type RuleSpec = NonNullable<RulesConfig['rules'][ReasonCode]>;
 
-export class FraudConfigError extends Error {
+/** Thrown when the rules file is invalid; the start stops with its message. */
+export class FraudConfigError extends ConfigFileError {
   constructor(file: string, detail: string) {
-    super(`${file}: ${detail}`);
+    super(file, detail);
     this.name = 'FraudConfigError';
   }
 }
 
 export function loadRules(file = path.join(HERE, 'rules.yaml')): RulesConfig {
-  let raw: unknown;
-  try {
-    raw = parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new FraudConfigError(file, error instanceof Error ? error.message : String(error));
-  }
-  const parsed = RulesFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new FraudConfigError(
-      file,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    );
-  }
-  for (const [code, rule] of Object.entries(parsed.data.rules) as [ReasonCode, RuleSpec][]) {
+  const parsed = readConfigFile(file, RulesFileSchema, (f, d) => new FraudConfigError(f, d));
+  for (const [code, rule] of Object.entries(parsed.rules) as [ReasonCode, RuleSpec][]) {
     if (code === 'ANOMALOUS_PROFILE')
       throw new FraudConfigError(file, 'ANOMALOUS_PROFILE is the model: set it under model');
     if (Object.keys(rule.when).length === 0) throw new FraudConfigError(file, `${code} has no conditions`);
   }
-  return parsed.data;
+  return parsed;
 }
 
 /** One reason a payout was flagged, with the values behind it. */
