@@ -40,7 +40,7 @@ export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES, options: {
         mediaType ? `expected application/json, got ${mediaType.slice(0, 100)}` : 'expected application/json',
       );
     }
-    await limit(c, async () => {
+    const read = async () => {
       let parsed: unknown;
       try {
         parsed = JSON.parse(await c.req.text());
@@ -51,7 +51,13 @@ export function jsonBody(maxBytes: number = DEFAULT_JSON_LIMIT_BYTES, options: {
       // Hono caches a body's text but parses it again on every `json()` call; the route's validator calls it
       // once more, so hand it this parse instead of paying for a second one.
       Object.defineProperty(c.req, 'json', { value: () => Promise.resolve(parsed), configurable: true });
-    });
+    };
+    if (length !== undefined && !c.req.header('transfer-encoding')) {
+      // A declared length is checked before reading (the HTTP parser never reads past it). Reading the body
+      // as text without touching `body` lets the Node adapter skip building a web stream for it.
+      if (!/^\d+$/.test(length) || Number(length) > maxBytes) await limit(c, read);
+      else await read();
+    } else await limit(c, read);
     await next();
   });
 }

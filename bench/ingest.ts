@@ -8,7 +8,7 @@ import { type Measurement, measure, startTarget } from './harness.ts';
 const BATCH = 50;
 
 /** A 50-event body whose ids carry `{n}`, replaced per request so every event is new. */
-function bodyTemplate(): string {
+export function bodyTemplate(): string {
   const events = Array.from({ length: BATCH }, (_, i) =>
     i % 5 === 4
       ? {

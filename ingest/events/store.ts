@@ -179,47 +179,46 @@ function insertStatementsFor(sqlite: SQLite.Database): InsertStatements {
   return statements;
 }
 
-/** Inserts the rows, skipping ids already stored (idempotency on event id). */
-export function insertEventRows(sqlite: SQLite.Database, rows: EventRow[]): EventCounts {
+/**
+ * A request's events as rows ready to bind: each row's values in its type's column order. Built where the
+ * request is handled (hashing and URL reading run there), so that the write thread, which every request
+ * waits on, only binds and inserts; arrays of plain values are also cheaper to pass between threads than
+ * the events themselves.
+ */
+export interface EventRowBatch {
+  types: EventType[];
+  values: unknown[][];
+}
+
+/** The rows of validated events (see `toEventRow`), in the form the write thread inserts. */
+export function eventRowBatch(events: AffiliateEvent[], secret: Buffer, receivedAt: string): EventRowBatch {
+  const types: EventType[] = new Array(events.length);
+  const values: unknown[][] = new Array(events.length);
+  events.forEach((event, i) => {
+    const row = toEventRow(event, secret, receivedAt);
+    const columns = TYPE_COLUMNS[row.type];
+    const bound = new Array(columns.length);
+    for (let c = 0; c < columns.length; c += 1) bound[c] = row[columns[c] as keyof EventRow];
+    types[i] = row.type;
+    values[i] = bound;
+  });
+  return { types, values };
+}
+
+/** Inserts the rows, skipping ids already stored (idempotency on event id). Runs on the write thread. */
+export function insertEventRows(sqlite: SQLite.Database, batch: EventRowBatch): EventCounts {
   const statements = insertStatementsFor(sqlite);
   const counts: EventCounts = {
     click: { accepted: 0, duplicates: 0 },
     conversion: { accepted: 0, duplicates: 0 },
     refund: { accepted: 0, duplicates: 0 },
   };
-  const values: Record<EventType, unknown[]> = {
-    click: new Array(TYPE_COLUMNS.click.length),
-    conversion: new Array(TYPE_COLUMNS.conversion.length),
-    refund: new Array(TYPE_COLUMNS.refund.length),
-  };
-  for (const row of rows) {
-    const columns = TYPE_COLUMNS[row.type];
-    const bound = values[row.type];
-    for (let i = 0; i < columns.length; i += 1) bound[i] = row[columns[i] as keyof EventRow];
-    const { changes } = statements[row.type].run(bound);
-    if (changes > 0) counts[row.type].accepted += 1;
-    else counts[row.type].duplicates += 1;
-  }
+  batch.types.forEach((type, i) => {
+    const { changes } = statements[type].run(batch.values[i]);
+    if (changes > 0) counts[type].accepted += 1;
+    else counts[type].duplicates += 1;
+  });
   return counts;
-}
-
-/** What the write thread needs to store a batch of validated events. */
-export interface EventBatch {
-  events: AffiliateEvent[];
-  secret: Uint8Array;
-  receivedAt: string;
-}
-
-/**
- * Builds the rows of validated events and inserts them: on the write thread, so that hashing and URL parsing
- * run beside request handling, and only the events (fewer fields than rows) cross between threads.
- */
-export function storeEventBatch(sqlite: SQLite.Database, batch: EventBatch): EventCounts {
-  const secret = Buffer.from(batch.secret.buffer, batch.secret.byteOffset, batch.secret.byteLength);
-  return insertEventRows(
-    sqlite,
-    batch.events.map((event) => toEventRow(event, secret, batch.receivedAt)),
-  );
 }
 
 /**
