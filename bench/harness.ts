@@ -13,6 +13,8 @@ export interface Target {
   bare: string;
   keys: { dpo: string; ingest: string };
   dataDir: string;
+  /** The server process, for its CPU time. */
+  pid: number;
   stop(): void;
 }
 
@@ -32,6 +34,7 @@ export async function startTarget(): Promise<Target> {
     bare: `http://127.0.0.1:${info.bare}`,
     keys: info.keys,
     dataDir,
+    pid: child.pid as number,
     stop() {
       child.kill('SIGTERM');
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -43,18 +46,48 @@ export async function startTarget(): Promise<Target> {
 export interface Measurement {
   name: string;
   requestsPerSecond: number;
+  /** Requests answered in all. */
+  requests: number;
   p50: number;
   p99: number;
   failures: number;
+  /** CPU seconds the server process used (all its threads), when its pid was given and /proc can tell. */
+  serverCpuSeconds?: number;
+  /** CPU seconds this process (the load generator) used. */
+  loadCpuSeconds: number;
 }
 
-export async function measure(name: string, options: autocannon.Options): Promise<Measurement> {
+/** User + system CPU seconds of a process, all threads, from /proc (Linux); undefined elsewhere. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function measure(
+  name: string,
+  options: autocannon.Options,
+  serverPid?: number,
+): Promise<Measurement> {
+  const serverBefore = serverPid === undefined ? undefined : processCpuSeconds(serverPid);
+  const loadBefore = process.cpuUsage();
   const result = await autocannon({ connections: 32, ...options });
+  const load = process.cpuUsage(loadBefore);
+  const serverAfter = serverPid === undefined ? undefined : processCpuSeconds(serverPid);
   return {
     name,
     requestsPerSecond: result.requests.average,
+    requests: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.errors + result.non2xx,
+    serverCpuSeconds:
+      serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore,
+    loadCpuSeconds: (load.user + load.system) / 1e6,
   };
 }

@@ -8,7 +8,7 @@ import { type Measurement, measure, startTarget } from './harness.ts';
 const BATCH = 50;
 
 /** A 50-event body whose ids carry `{n}`, replaced per request so every event is new. */
-export function bodyTemplate(): string {
+function bodyTemplate(): string {
   const events = Array.from({ length: BATCH }, (_, i) =>
     i % 5 === 4
       ? {
@@ -46,6 +46,8 @@ export function bodyTemplate(): string {
 }
 
 function row(r: Measurement) {
+  const perEvent = (seconds: number | undefined) =>
+    seconds === undefined ? '-' : ((seconds * 1e6) / (r.requests * BATCH)).toFixed(1);
   return {
     target: r.name,
     'req/s': Math.round(r.requestsPerSecond),
@@ -53,6 +55,9 @@ function row(r: Measurement) {
     'p50 ms': r.p50,
     'p99 ms': r.p99,
     failures: r.failures,
+    // CPU per event shows where the two cores go: the server (all its threads) and the load generator.
+    'server CPU µs/event': perEvent(r.serverCpuSeconds),
+    'load CPU µs/event': perEvent(r.loadCpuSeconds),
   };
 }
 
@@ -72,23 +77,29 @@ export async function run(options: { seconds: number }): Promise<void> {
     const bareUrl = `${target.bare}/v1/events`;
     await measure('warm-up', { ...request(vigilUrl, target.keys.ingest), duration: 1 });
     await measure('warm-up', { ...request(bareUrl), duration: 1 });
-    const bare = await measure('bare Hono, JSON.parse only', {
-      ...request(bareUrl),
-      duration: options.seconds,
-    });
+    const bare = await measure(
+      'bare Hono, JSON.parse only',
+      { ...request(bareUrl), duration: options.seconds },
+      target.pid,
+    );
     // The same baseline with one fixed body: the load generator then does less per request, which shows how
     // much the per-request body generation above holds the baseline back on this machine.
-    const bareFixed = await measure('bare Hono, fixed body', {
-      url: bareUrl,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: fresh(),
-      duration: options.seconds,
-    });
-    const vigil = await measure('Vigil POST /v1/events (durable)', {
-      ...request(vigilUrl, target.keys.ingest),
-      duration: options.seconds,
-    });
+    const bareFixed = await measure(
+      'bare Hono, fixed body',
+      {
+        url: bareUrl,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: fresh(),
+        duration: options.seconds,
+      },
+      target.pid,
+    );
+    const vigil = await measure(
+      'Vigil POST /v1/events (durable)',
+      { ...request(vigilUrl, target.keys.ingest), duration: options.seconds },
+      target.pid,
+    );
     console.log(`\ningest: ${BATCH}-event batches, 32 connections, every event new`);
     console.table([row(bare), row(bareFixed), row(vigil)]);
     const ratio = (base: Measurement) => (vigil.requestsPerSecond / base.requestsPerSecond).toFixed(3);
