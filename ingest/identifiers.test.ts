@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashIdentifier, truncateIp } from './identifiers.ts';
@@ -46,6 +47,19 @@ describe('truncateIp', () => {
 });
 
 describe('hashIdentifier', () => {
+  it('is HMAC-SHA256 of "<kind>:<value>" under the secret, 128 bits in hex (stored hashes depend on it)', () => {
+    for (const [kind, value] of [
+      ['ip', '203.0.113.5'],
+      ['subject', 'user-1'],
+    ] as const) {
+      const expected = createHmac('sha256', secret).update(`${kind}:${value}`).digest('hex').slice(0, 32);
+      expect(hashIdentifier(secret, kind, value)).toBe(expected);
+    }
+    expect(hashIdentifier(Buffer.from('other'.repeat(8)), 'ip', '203.0.113.5')).not.toBe(
+      hashIdentifier(secret, 'ip', '203.0.113.5'),
+    );
+  });
+
   it('is stable, keyed, separated by kind, and not the input', () => {
     const a = hashIdentifier(secret, 'ip', '203.0.113.7');
     expect(a).toMatch(/^[0-9a-f]{32}$/);

@@ -10,7 +10,7 @@ import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
 import { FaroMetrics } from './faro-metrics.ts';
 import { queryKeyMatcher } from './page-url.ts';
-import { type FaroPayload, FaroPayloadSchema } from './schemas.ts';
+import { CompiledFaroPayloadSchema, type FaroPayload, FaroPayloadSchema } from './schemas.ts';
 import { insertTelemetry, toTelemetryRows } from './store.ts';
 import { TokenBuckets } from './token-bucket.ts';
 
@@ -69,7 +69,7 @@ function parsePayload(body: Buffer): FaroPayload {
   } catch {
     throw new ProblemError('malformed-json', 'the body is not valid JSON');
   }
-  const result = FaroPayloadSchema.safeParse(json);
+  const result = CompiledFaroPayloadSchema.safeParse(json);
   if (!result.success) {
     throw new ProblemError('validation-failed', 'the payload does not match the Faro format', {
       errors: result.error.issues

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import * as zod from 'zod';
 
 // Lenient like Alloy's receiver: unknown fields are allowed (and dropped), but every string, array and map is
 // bounded, so a payload can be stored without surprises.
@@ -126,3 +127,6 @@ export const FaroPayloadSchema = z
 
 export type FaroPayload = z.infer<typeof FaroPayloadSchema>;
 export type OtlpAttribute = z.infer<typeof Attribute>;
+
+/** The payload schema compiled ahead of time (see `CompiledEventBatchSchema`); its issues come from the original. */
+export const CompiledFaroPayloadSchema = zod.compile(FaroPayloadSchema, { strict: true });

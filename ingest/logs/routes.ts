@@ -15,8 +15,8 @@ import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { RedMetrics } from './red-metrics.ts';
 import {
+  CompiledLogBatchSchema,
   LOG_LEVELS,
-  LogBatchSchema,
   type LogEntry,
   LogEntrySchema,
   type LogLevel,
@@ -84,7 +84,7 @@ function logBody(maxBytes: number, maxItems: number, countRefused: CountRefused)
         `${items.length} log entries exceed the batch limit of ${maxItems}`,
       );
     }
-    const result = LogBatchSchema.safeParse(items);
+    const result = CompiledLogBatchSchema.safeParse(items);
     if (!result.success) {
       countRefused(items.length, 'validation');
       throw new ProblemError('validation-failed', 'the batch does not match the schema; nothing was stored', {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import * as zod from 'zod';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -60,6 +61,9 @@ export const LogEntrySchema = z
 export type LogEntry = z.infer<typeof LogEntrySchema>;
 
 export const LogBatchSchema = z.array(LogEntrySchema).min(1).max(100_000);
+
+/** The batch schema compiled ahead of time (see `CompiledEventBatchSchema`); its issues come from the original. */
+export const CompiledLogBatchSchema = zod.compile(LogBatchSchema, { strict: true });
 
 export const StoredLogSchema = z
   .object({
