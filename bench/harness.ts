@@ -91,3 +91,47 @@ export async function measure(
     loadCpuSeconds: (load.user + load.system) / 1e6,
   };
 }
+
+/**
+ * An open-loop load at a steady rate: request i is due at start + i / rate and is sent then, whether or not
+ * earlier ones have been answered, and its latency counts from when it was due (so a stall is not hidden by
+ * the requests it held back). autocannon's rate limit releases each second's requests in a burst, which
+ * measures that burst's queueing rather than the latency at the rate.
+ */
+export async function paced(
+  name: string,
+  options: {
+    url: string;
+    headers: Record<string, string>;
+    body: () => string;
+    rate: number;
+    seconds: number;
+  },
+): Promise<{ name: string; rate: number; p50: number; p99: number; max: number; failures: number }> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const total = Math.round(options.rate * options.seconds);
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i += 1) {
+    const due = started + (i * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(
+      fetch(options.url, { method: 'POST', headers: options.headers, body: options.body() })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          if (!res.ok) failures += 1;
+          latencies.push(performance.now() - due);
+        })
+        .catch(() => {
+          failures += 1;
+        }),
+    );
+  }
+  await Promise.all(inFlight);
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+  return { name, rate: options.rate, p50: at(0.5), p99: at(0.99), max: at(1), failures };
+}
