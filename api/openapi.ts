@@ -70,21 +70,22 @@ const TARGET_NAMES: Record<string, string> = {
   form: 'form',
 };
 
+/** A schema violation as a 422 problem listing each issue's field as a JSON Pointer. */
+export function schemaProblem(issues: readonly z.core.$ZodIssue[], detail: string): ProblemError {
+  return new ProblemError('validation-failed', detail, {
+    errors: issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message })),
+  });
+}
+
 /** The validators' hook: a schema violation becomes a 422 problem listing each field as a JSON Pointer. */
 export function validationProblem(
   result: { success: true } | { success: false; error: z.ZodError; target?: string },
   _c: Context,
 ): void {
   if (result.success) return;
-  throw new ProblemError(
-    'validation-failed',
+  throw schemaProblem(
+    result.error.issues,
     `the ${TARGET_NAMES[result.target ?? 'json'] ?? 'input'} does not match the schema`,
-    {
-      errors: result.error.issues.map((issue) => ({
-        path: toJsonPointer(issue.path),
-        message: issue.message,
-      })),
-    },
   );
 }
 

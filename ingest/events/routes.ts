@@ -8,7 +8,7 @@ import {
   BODY_PROBLEMS,
   createRouter,
   problemResponses,
-  validationProblem,
+  schemaProblem,
 } from '../../api/openapi.ts';
 import { ProblemError } from '../../api/problem.ts';
 import { type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts';
@@ -244,10 +244,7 @@ export function affiliateRoutes(deps: AppDeps) {
   router.openAPIRegistry.registerPath(eventsRoute);
   router.post('/events', rejections, requireRole('ingest'), body, async (c) => {
     const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
-    if (!parsed.success) {
-      validationProblem({ success: false, error: parsed.error, target: 'json' }, c);
-      return c.body(null, 422); // not reached: validationProblem throws
-    }
+    if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
     const received = parsed.data.events;
     if (received.length > limit) throw tooMany(received.length, limit, 'events');
     const now = c.var.clock();

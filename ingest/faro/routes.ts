@@ -4,8 +4,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps, AppEnv } from '../../api/context.ts';
-import { createRouter, problemResponses } from '../../api/openapi.ts';
-import { ProblemError, toJsonPointer } from '../../api/problem.ts';
+import { createRouter, problemResponses, schemaProblem } from '../../api/openapi.ts';
+import { ProblemError } from '../../api/problem.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
 import { FaroMetrics } from './faro-metrics.ts';
@@ -71,11 +71,7 @@ function parsePayload(body: Buffer): FaroPayload {
   }
   const result = CompiledFaroPayloadSchema.safeParse(json);
   if (!result.success) {
-    throw new ProblemError('validation-failed', 'the payload does not match the Faro format', {
-      errors: result.error.issues
-        .slice(0, 50)
-        .map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message })),
-    });
+    throw schemaProblem(result.error.issues.slice(0, 50), 'the payload does not match the Faro format');
   }
   return result.data;
 }

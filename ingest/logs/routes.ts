@@ -9,8 +9,9 @@ import {
   BODY_PROBLEMS,
   createRouter,
   problemResponses,
+  schemaProblem,
 } from '../../api/openapi.ts';
-import { ProblemError, toJsonPointer } from '../../api/problem.ts';
+import { ProblemError } from '../../api/problem.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { RedMetrics } from './red-metrics.ts';
@@ -87,12 +88,7 @@ function logBody(maxBytes: number, maxItems: number, countRefused: CountRefused)
     const result = CompiledLogBatchSchema.safeParse(items);
     if (!result.success) {
       countRefused(items.length, 'validation');
-      throw new ProblemError('validation-failed', 'the batch does not match the schema; nothing was stored', {
-        errors: result.error.issues.map((issue) => ({
-          path: toJsonPointer(issue.path),
-          message: issue.message,
-        })),
-      });
+      throw schemaProblem(result.error.issues, 'the batch does not match the schema; nothing was stored');
     }
     c.set('logEntries', result.data);
     await next();
