@@ -33,6 +33,10 @@ export function createDeps(options: DepsOptions): AppDeps {
   const purposes = loadPurposes();
   const clock = options.clock ?? (() => new Date());
   const gate = new ConsentGate(purposes, loadGatePolicy(purposes), registry);
+  const writer = new BatchWriter(options.storage, registry, logger, {
+    maxQueuedRows: ingest.queueMaxRows,
+    maxBacklogEvents: ingest.backlogMaxEvents,
+  });
   return {
     db: options.storage.db,
     registry,
@@ -40,7 +44,7 @@ export function createDeps(options: DepsOptions): AppDeps {
     logger,
     secret: options.secret,
     ingest,
-    writer: new BatchWriter(options.storage, registry, logger, { maxQueuedRows: ingest.queueMaxRows }),
+    writer,
     consent: {
       purposes,
       gate,
@@ -54,7 +58,14 @@ export function createDeps(options: DepsOptions): AppDeps {
       clock,
       gate,
       policiesFile: options.retentionPoliciesFile,
+      journal: writer,
     }),
-    fraud: createFraudDetector({ storage: options.storage, registry, logger, clock }),
+    fraud: createFraudDetector({
+      storage: options.storage,
+      registry,
+      logger,
+      clock,
+      settle: () => writer.settle(),
+    }),
   };
 }

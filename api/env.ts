@@ -39,6 +39,7 @@ const envSchema = z.object({
   VIGIL_INGEST_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
   VIGIL_INGEST_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1000),
   VIGIL_INGEST_QUEUE_MAX_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  VIGIL_INGEST_BACKLOG_MAX_EVENTS: z.coerce.number().int().min(1000).max(100_000_000).default(500_000),
   VIGIL_FARO_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
   VIGIL_FARO_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
   VIGIL_FARO_BURST: z.coerce.number().int().min(1).max(1_000_000).default(500),
@@ -84,6 +85,8 @@ export interface IngestConfig {
   maxBatchItems: number;
   /** Rows that may wait for a group commit before ingestion answers 503. */
   queueMaxRows: number;
+  /** Events acknowledged but not yet applied from the event journal before `/v1/events` answers 503. */
+  backlogMaxEvents: number;
   /** Largest Faro payload, after decompression too. */
   faroMaxBodyBytes: number;
   /** Token bucket per Faro app: refill per second and capacity. */
@@ -99,6 +102,7 @@ export const DEFAULT_INGEST_CONFIG: IngestConfig = {
   maxBodyBytes: 5 * 1024 * 1024,
   maxBatchItems: 1000,
   queueMaxRows: 100_000,
+  backlogMaxEvents: 500_000,
   faroMaxBodyBytes: 5 * 1024 * 1024,
   faroRatePerSecond: 100,
   faroBurst: 500,
@@ -171,6 +175,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
       maxBodyBytes: v.VIGIL_INGEST_MAX_BODY_BYTES,
       maxBatchItems: v.VIGIL_INGEST_MAX_BATCH_ITEMS,
       queueMaxRows: v.VIGIL_INGEST_QUEUE_MAX_ROWS,
+      backlogMaxEvents: v.VIGIL_INGEST_BACKLOG_MAX_EVENTS,
       faroMaxBodyBytes: v.VIGIL_FARO_MAX_BODY_BYTES,
       faroRatePerSecond: v.VIGIL_FARO_RATE_PER_SECOND,
       faroBurst: v.VIGIL_FARO_BURST,

@@ -52,6 +52,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });
+  // Starts the event write path; the apply thread applies what an earlier run left in the event journal.
+  await deps.writer.start();
   const app = createApp(deps);
   const scheduler = startScheduler(deps.retention.runner, [
     ...deps.retention.jobs(config.schedules),
@@ -95,7 +97,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await closed;
       clearInterval(sweeper);
       clearTimeout(deadline);
-      // Every request has been answered; commit anything still queued before the database closes.
+      // Every request has been answered; commit anything still queued and apply the event journal (for a
+      // while: what is left is applied at the next start) before the database closes.
       await deps.writer.close();
       await storage.close();
     })();

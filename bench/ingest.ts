@@ -114,8 +114,56 @@ function post(url: string, body: () => string, key?: string) {
   };
 }
 
+/** A counter or gauge without labels, read from Vigil's `/metrics`. */
+async function metric(target: Target, name: string): Promise<number> {
+  const text = await (await fetch(`${target.vigil}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+/**
+ * What the apply thread did while a measurement ran, and how long it then took to apply the rest: a 202 means
+ * the events are committed to the event journal, and the apply thread moves them into the database behind.
+ */
+interface ApplyFigures {
+  appliedDuringRun: number;
+  backlogAtEnd: number;
+  drainSeconds: number;
+}
+
+async function measureApplied(
+  target: Target,
+  run: () => Promise<Measurement>,
+): Promise<{ result: Measurement; apply: ApplyFigures }> {
+  const before = await metric(target, 'vigil_ingest_applied_events_total');
+  const result = await run();
+  const appliedDuringRun = (await metric(target, 'vigil_ingest_applied_events_total')) - before;
+  const backlogAtEnd = await metric(target, 'vigil_ingest_backlog_events');
+  const drainSeconds = await drain(target);
+  return { result, apply: { appliedDuringRun, backlogAtEnd, drainSeconds } };
+}
+
+/** Waits until every acknowledged event is applied; returns the seconds it took. */
+async function drain(target: Target): Promise<number> {
+  const started = performance.now();
+  while ((await metric(target, 'vigil_ingest_backlog_events')) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return (performance.now() - started) / 1000;
+}
+
+function applyLine(name: string, m: Measurement, a: ApplyFigures, seconds: number): string {
+  const acknowledged = m.requests * BATCH;
+  return (
+    `${name}: acknowledged ${Math.round(acknowledged / seconds)} events/s; applied ${Math.round(a.appliedDuringRun / seconds)}/s ` +
+    `during the run; backlog at the end ${a.backlogAtEnd}, applied in ${a.drainSeconds.toFixed(1)} s; ` +
+    `sustained (acknowledged / (run + drain)) ${Math.round(acknowledged / (seconds + a.drainSeconds))} events/s`
+  );
+}
+
 /** Counts the stored events and fails when fewer are stored than were acknowledged. */
 async function checkStored(target: Target, acknowledged: number): Promise<void> {
+  await drain(target);
   const storage = openSqlite(target.dataDir);
   const stored = Number(
     (await sql<{ n: number }>`select count(*) as n from affiliate_events`.execute(storage.db)).rows[0]?.n,
@@ -126,19 +174,22 @@ async function checkStored(target: Target, acknowledged: number): Promise<void> 
 }
 
 /** Vigil with the earlier best-case traffic, on a fresh database of its own. */
-async function sequentialRun(seconds: number): Promise<Measurement> {
+async function sequentialRun(seconds: number): Promise<{ result: Measurement; apply: ApplyFigures }> {
   const target = await startTarget();
   try {
     const body = bodies('sequential');
     const url = `${target.vigil}/v1/events`;
     await measure('warm-up', { ...post(url, body, target.keys.ingest), duration: 1 });
-    const result = await measure(
-      'Vigil, sequential ids, 50 repeating IPs',
-      { ...post(url, body, target.keys.ingest), duration: seconds },
-      target.pid,
+    await drain(target);
+    const measured = await measureApplied(target, () =>
+      measure(
+        'Vigil, sequential ids, 50 repeating IPs',
+        { ...post(url, body, target.keys.ingest), duration: seconds },
+        target.pid,
+      ),
     );
-    await checkStored(target, result.requests * BATCH);
-    return result;
+    await checkStored(target, measured.result.requests * BATCH);
+    return measured;
   } finally {
     target.stop();
   }
@@ -170,10 +221,13 @@ export async function run(options: { seconds: number }): Promise<void> {
       },
       target.pid,
     );
-    const vigil = await measure(
-      'Vigil POST /v1/events (durable)',
-      { ...post(vigilUrl, fresh, target.keys.ingest), duration: options.seconds },
-      target.pid,
+    await drain(target);
+    const { result: vigil, apply } = await measureApplied(target, () =>
+      measure(
+        'Vigil POST /v1/events (durable)',
+        { ...post(vigilUrl, fresh, target.keys.ingest), duration: options.seconds },
+        target.pid,
+      ),
     );
     // Latency away from saturation: with 32 connections in a closed loop, latency is mostly queueing
     // (connections / throughput), so the route is also measured open-loop at a steady half of its maximum.
@@ -187,7 +241,7 @@ export async function run(options: { seconds: number }): Promise<void> {
     });
     await checkStored(target, (vigil.requests + steadyRate * options.seconds - steady.failures) * BATCH);
     target.stop();
-    const sequential = await sequentialRun(options.seconds);
+    const { result: sequential, apply: sequentialApply } = await sequentialRun(options.seconds);
 
     console.log(`\ningest: ${BATCH}-event batches, 32 connections, every event new`);
     console.table([row(bare), row(bareFixed), row(vigil), row(sequential)]);
@@ -195,6 +249,8 @@ export async function run(options: { seconds: number }): Promise<void> {
       `${steady.name}: ${steadyRate * BATCH} events/s, p50 ${steady.p50} ms, p99 ${steady.p99} ms, ` +
         `max ${steady.max} ms, failures ${steady.failures}`,
     );
+    console.log(applyLine('Vigil', vigil, apply, options.seconds));
+    console.log(applyLine('sequential-id best case', sequential, sequentialApply, options.seconds));
     const ratio = (m: Measurement, base: Measurement) =>
       (m.requestsPerSecond / base.requestsPerSecond).toFixed(3);
     console.log(`ratio (Vigil / bare, same load generator):      ${ratio(vigil, bare)}`);

@@ -24,12 +24,18 @@ export interface BatchWriterOptions {
   maxBatchRows: number;
   /** What a refused submission's `Retry-After` says. */
   retryAfterSeconds: number;
+  /**
+   * Events acknowledged but not yet applied from the event journal; past this, event submissions are refused
+   * with 503 until the apply thread catches up.
+   */
+  maxBacklogEvents: number;
 }
 
 export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
   maxQueuedRows: 100_000,
   maxBatchRows: 20_000,
   retryAfterSeconds: 1,
+  maxBacklogEvents: 500_000,
 };
 
 /**
@@ -82,14 +88,64 @@ export class BatchWriter {
     });
     this.#refused = new Counter({
       name: 'vigil_ingest_refused_total',
-      help: 'Submissions refused by the write queue, by reason (queue_full, closing).',
+      help: 'Submissions refused by the write path, by reason (queue_full, backlog, closing).',
       labelNames: ['reason'] as const,
       registers: [registry],
     });
-    this.#thread = new WriteThread(storage.file, logger, (rows, seconds) => {
-      this.#batchRows.observe(rows);
-      this.#commitSeconds.observe(seconds);
+    const applied = new Counter({
+      name: 'vigil_ingest_applied_events_total',
+      help: 'Affiliate events moved from the event journal into the database.',
+      registers: [registry],
     });
+    const applySeconds = new Histogram({
+      name: 'vigil_ingest_apply_duration_seconds',
+      help: 'Time to apply one transaction of event journal entries to the database.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    const applyFailures = new Counter({
+      name: 'vigil_ingest_apply_failures_total',
+      help: 'Apply transactions of the event journal that failed and were rolled back (each is retried).',
+      registers: [registry],
+    });
+    this.#thread = new WriteThread(storage.file, logger, {
+      onCommit: (rows, seconds) => {
+        this.#batchRows.observe(rows);
+        this.#commitSeconds.observe(seconds);
+      },
+      onApplied: (events, seconds) => {
+        applied.inc(events);
+        applySeconds.observe(seconds);
+      },
+      onApplyFailed: () => applyFailures.inc(),
+    });
+    const thread = this.#thread;
+    new Gauge({
+      name: 'vigil_ingest_backlog_events',
+      help: 'Affiliate events acknowledged (committed to the event journal) and not yet applied to the database.',
+      registers: [registry],
+      collect() {
+        this.set(thread.backlogEvents);
+      },
+    });
+  }
+
+  /**
+   * Starts the event write path: the apply thread then applies at once what an earlier run left in the
+   * event journal. Submitting events or settling starts it too.
+   */
+  start(): Promise<void> {
+    return this.#thread.start();
+  }
+
+  /** Resolves once every affiliate event acknowledged before the call can be read from the database. */
+  settle(): Promise<void> {
+    return this.#thread.settle();
+  }
+
+  /** Rewinds the event journal's WAL to empty (erasure); false when a reader kept it from finishing. */
+  truncateJournal(): Promise<boolean> {
+    return this.#thread.truncateJournal();
   }
 
   /** Rows waiting now. */
@@ -125,6 +181,10 @@ export class BatchWriter {
     payload: WriteOpPayload<K>,
   ): Promise<WriteOpResult<K>> {
     this.#admit(rows);
+    if (this.#thread.backlogEvents + rows > this.#options.maxBacklogEvents) {
+      this.#refused.inc({ reason: 'backlog' });
+      throw this.#unavailable('events are arriving faster than they are applied');
+    }
     this.#queuedRows += rows;
     this.#depth.set(this.#queuedRows);
     try {

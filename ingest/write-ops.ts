@@ -1,14 +1,14 @@
-import type SQLite from 'better-sqlite3';
-import { insertEventRows } from './events/store.ts';
+import type { EventCounts, EventRowBatch } from './events/store.ts';
 
 /**
- * The writes the write thread can run, by name: each takes the connection and a structured-cloneable payload,
- * runs synchronously inside the thread's group transaction, and returns a cloneable result.
+ * The writes the write thread can run, by name, with their structured-cloneable payload and result. Each
+ * runs synchronously inside the thread's group transaction.
  */
-export const WRITE_OPS = {
-  'events.store': insertEventRows,
-} satisfies Record<string, (sqlite: SQLite.Database, payload: never) => unknown>;
+export interface WriteOps {
+  /** Appends a request's new events to the event journal; counts the new and the repeated. */
+  'events.store': { payload: EventRowBatch; result: EventCounts };
+}
 
-export type WriteOpName = keyof typeof WRITE_OPS;
-export type WriteOpPayload<K extends WriteOpName> = Parameters<(typeof WRITE_OPS)[K]>[1];
-export type WriteOpResult<K extends WriteOpName> = ReturnType<(typeof WRITE_OPS)[K]>;
+export type WriteOpName = keyof WriteOps;
+export type WriteOpPayload<K extends WriteOpName> = WriteOps[K]['payload'];
+export type WriteOpResult<K extends WriteOpName> = WriteOps[K]['result'];

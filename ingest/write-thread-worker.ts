@@ -1,10 +1,12 @@
-// The write thread: owns its own SQLite connection and runs the ops the main thread posts, grouping every op
-// that arrived within one turn of its event loop into one transaction (group commit). Each op's answer is
-// posted back only after that transaction has committed.
+// The write thread: appends accepted affiliate events to the event journal (ingest/events/journal.ts),
+// grouping every op that arrived within one turn of its event loop into one transaction (group commit). Each
+// op's answer is posted back only after that transaction has committed. It reads the database only to find
+// ids already stored; the apply thread moves journal entries into the database.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ProblemError } from '../api/problem.ts';
 import { openSqliteConnection } from '../storage/database.ts';
-import { WRITE_OPS, type WriteOpName } from './write-ops.ts';
+import { type JournalState, JournalWriter } from './events/journal-writer.ts';
+import type { WriteOpName } from './write-ops.ts';
 
 /** An op posted by the main thread. */
 export interface OpMessage {
@@ -16,8 +18,17 @@ export interface OpMessage {
   payload: unknown;
 }
 
-/** What the thread answers for each op. */
+/** Messages the main thread sends besides ops. */
+export type ControlMessage =
+  | { type: 'close' }
+  /** The apply thread committed every entry through `seq`. */
+  | { type: 'applied'; seq: number }
+  /** Truncate the journal's WAL (erasure); answered with `truncated`. */
+  | { type: 'truncate'; id: number };
+
+/** What the thread answers. */
 export type ReplyMessage =
+  | { type: 'ready'; state: JournalState }
   | { type: 'done'; id: number; value: unknown }
   | {
       type: 'failed';
@@ -25,18 +36,25 @@ export type ReplyMessage =
       problem?: { code: ProblemError['code']; detail?: string; options: ProblemError['options'] };
       message: string;
     }
-  | { type: 'committed'; rows: number; seconds: number };
+  /** A group committed: `events` new events in entries through `seq`. */
+  | { type: 'committed'; rows: number; seconds: number; seq: number; events: number }
+  | { type: 'truncated'; id: number; done: boolean };
 
 const port = parentPort;
 if (!port) throw new Error('write-thread-worker runs only as a worker thread');
-const { file } = workerData as { file: string };
-const sqlite = openSqliteConnection(file);
+const { file, journalFile } = workerData as { file: string; journalFile: string };
+const main = openSqliteConnection(file);
+const journal = new JournalWriter(journalFile, main);
+const connection = journal.connection;
 let queue: OpMessage[] = [];
 let scheduled = false;
 
+const OPS: Record<WriteOpName, (payload: never) => unknown> = {
+  'events.store': (batch) => journal.store(batch),
+};
+
 function run(message: OpMessage): unknown {
-  const op = WRITE_OPS[message.op] as (db: typeof sqlite, payload: unknown) => unknown;
-  return op(sqlite, message.payload);
+  return (OPS[message.op] as (payload: unknown) => unknown)(message.payload);
 }
 
 function failure(id: number, error: unknown): ReplyMessage {
@@ -51,6 +69,16 @@ function failure(id: number, error: unknown): ReplyMessage {
   return { type: 'failed', id, message: error instanceof Error ? error.message : String(error) };
 }
 
+/** Runs `work` in its own immediate transaction; the journal learns whether it committed. */
+function transact<T>(work: () => T): T {
+  try {
+    return connection.transaction(work).immediate();
+  } catch (error) {
+    journal.rolledBack();
+    throw error;
+  }
+}
+
 function flush(): void {
   scheduled = false;
   const group = queue;
@@ -58,14 +86,18 @@ function flush(): void {
   if (group.length === 0) return;
   const started = process.hrtime.bigint();
   let replies: ReplyMessage[];
+  let events = 0;
   try {
-    const values = sqlite.transaction(() => group.map(run)).immediate();
+    const values = transact(() => group.map(run));
+    events += journal.committed();
     replies = group.map((m, i) => ({ type: 'done', id: m.id, value: values[i] }));
   } catch {
     // One op failed and rolled the group back: run each alone, so that only the failing one fails.
     replies = group.map((m) => {
       try {
-        return { type: 'done', id: m.id, value: sqlite.transaction(() => run(m)).immediate() };
+        const value = transact(() => run(m));
+        events += journal.committed();
+        return { type: 'done', id: m.id, value };
       } catch (error) {
         return failure(m.id, error);
       }
@@ -75,21 +107,39 @@ function flush(): void {
     type: 'committed',
     rows: group.reduce((sum, m) => sum + m.rows, 0),
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
-  });
+    seq: journal.lastCommittedSeq,
+    events,
+  } satisfies ReplyMessage);
   for (const reply of replies) port?.postMessage(reply);
 }
 
-port.on('message', (message: OpMessage | { type: 'close' }) => {
-  if (message.type === 'close') {
-    flush();
-    sqlite.close();
-    port.close();
-    return;
-  }
-  queue.push(message);
-  if (!scheduled) {
-    scheduled = true;
-    // After the poll phase: every op whose message arrived meanwhile joins this group.
-    setImmediate(flush);
+port.on('message', (message: OpMessage | ControlMessage) => {
+  switch (message.type) {
+    case 'close':
+      flush();
+      journal.close();
+      main.close();
+      port.close();
+      return;
+    case 'applied':
+      journal.applied(message.seq);
+      return;
+    case 'truncate':
+      flush();
+      port.postMessage({
+        type: 'truncated',
+        id: message.id,
+        done: journal.truncate(),
+      } satisfies ReplyMessage);
+      return;
+    case 'op':
+      queue.push(message);
+      if (!scheduled) {
+        scheduled = true;
+        // After the poll phase: every op whose message arrived meanwhile joins this group.
+        setImmediate(flush);
+      }
   }
 });
+
+port.postMessage({ type: 'ready', state: journal.state() } satisfies ReplyMessage);

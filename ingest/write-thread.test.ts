@@ -1,23 +1,35 @@
 import fs from 'node:fs';
+import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../api/logger.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { tempDataDir } from '../test/harness.ts';
+import { journalFile } from './events/journal.ts';
 import type { AffiliateEvent } from './events/schemas.ts';
-import { eventRowBatch } from './events/store.ts';
+import { type EventRowBatch, eventRowBatch } from './events/store.ts';
 import { WriteThread } from './write-thread.ts';
 
 let dir: string;
 let storage: Storage;
 let thread: WriteThread;
 let commits: number[];
+let applied: number[];
+
+const open = (limits = {}) =>
+  new WriteThread(
+    storage.file,
+    createLogger('silent'),
+    { onCommit: (rows) => commits.push(rows), onApplied: (events) => applied.push(events) },
+    limits,
+  );
 
 beforeEach(async () => {
   dir = tempDataDir();
   storage = openSqlite(dir);
   await migrateToLatest(storage.db);
   commits = [];
-  thread = new WriteThread(storage.file, createLogger('silent'), (rows) => commits.push(rows));
+  applied = [];
+  thread = open();
 });
 afterEach(async () => {
   await thread.close();
@@ -33,12 +45,26 @@ const refund = (id: string): AffiliateEvent => ({
   amount: 5,
   currency: 'EUR',
 });
-const batch = (ids: string[], receivedAt: string | null = '2026-11-28T10:00:01.000Z') =>
-  eventRowBatch(ids.map(refund), Buffer.from('s'.repeat(32)), receivedAt as string);
+const batch = (ids: string[]) =>
+  eventRowBatch(ids.map(refund), Buffer.from('s'.repeat(32)), '2026-11-28T10:00:01.000Z');
 const stored = async () =>
   (await storage.db.selectFrom('affiliate_events').select('id').orderBy('id').execute()).map((r) => r.id);
+/** Entries waiting in the journal file, read as another process would. */
+const journalEntries = () => {
+  const journal = new SQLite(journalFile(storage.file), { readonly: true });
+  try {
+    return journal.prepare('select seq, events from journal order by seq').all() as {
+      seq: number;
+      events: number;
+    }[];
+  } finally {
+    journal.close();
+  }
+};
+const appliedSeq = async () =>
+  (await storage.db.selectFrom('event_journal_applied').select('seq').executeTakeFirstOrThrow()).seq;
 
-describe('the write thread', () => {
+describe('the write thread and the event journal', () => {
   it('groups ops posted together into one commit and answers each after it', async () => {
     const results = await Promise.all([
       thread.run(2, 'events.store', batch(['a', 'b'])),
@@ -50,19 +76,122 @@ describe('the write thread', () => {
       { accepted: 1, duplicates: 0 },
       { accepted: 0, duplicates: 1 },
     ]);
-    expect(await stored()).toEqual(['a', 'b', 'c']);
     expect(commits.reduce((sum, rows) => sum + rows, 0)).toBe(4);
     expect(commits.length).toBeLessThan(3);
+    await thread.settle();
+    expect(await stored()).toEqual(['a', 'b', 'c']);
   });
 
-  it('fails only the op that fails, leaving the rest of its group committed', async () => {
+  it('counts an id as a duplicate wherever it is: in the request, in the journal, or in the database', async () => {
+    // Hold the apply thread back (its transactions wait for this write lock) so that the first ids are
+    // still in the journal when the second request repeats them.
+    storage.sqlite.exec('begin immediate');
+    try {
+      expect((await thread.run(3, 'events.store', batch(['j1', 'j2', 'j1']))).refund).toEqual({
+        accepted: 2,
+        duplicates: 1,
+      });
+      expect(journalEntries()).toEqual([{ seq: 1, events: 2 }]);
+      expect((await thread.run(2, 'events.store', batch(['j2', 'j3']))).refund).toEqual({
+        accepted: 1,
+        duplicates: 1,
+      });
+      expect(thread.backlogEvents).toBe(3);
+    } finally {
+      storage.sqlite.exec('commit');
+    }
+    await thread.settle();
+    expect(thread.backlogEvents).toBe(0);
+    expect((await thread.run(2, 'events.store', batch(['j3', 'j4']))).refund).toEqual({
+      accepted: 1,
+      duplicates: 1,
+    });
+    await thread.settle();
+    expect(await stored()).toEqual(['j1', 'j2', 'j3', 'j4']);
+  });
+
+  it('deletes applied entries from the journal and records the last one applied', async () => {
+    await thread.run(1, 'events.store', batch(['d1']));
+    await thread.run(1, 'events.store', batch(['d2']));
+    await thread.settle();
+    expect(await appliedSeq()).toBe(2);
+    // The write thread deletes an entry once it hears it was applied.
+    await expect.poll(journalEntries).toEqual([]);
+    // A request whose events were all repeats adds no entry.
+    await thread.run(1, 'events.store', batch(['d1']));
+    expect(journalEntries()).toEqual([]);
+  });
+
+  it('applies many entries per transaction, within its limits', async () => {
+    await thread.close();
+    thread = open({ maxEvents: 5 });
+    storage.sqlite.exec('begin immediate');
+    try {
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) => thread.run(2, 'events.store', batch([`m${i}a`, `m${i}b`]))),
+      );
+    } finally {
+      storage.sqlite.exec('commit');
+    }
+    await thread.settle();
+    expect((await stored()).length).toBe(12);
+    // Entries are never split: a transaction stops after the entry that reaches the limit.
+    expect(applied).toEqual([6, 6]);
+  });
+
+  it('keeps what the apply thread has not applied across a restart, and applies it at the next start', async () => {
+    storage.sqlite.exec('begin immediate');
+    try {
+      await thread.run(2, 'events.store', batch(['r1', 'r2']));
+      await thread.run(1, 'events.store', batch(['r3']));
+      // Stop with no time to apply: the entries stay in the journal.
+      await thread.close(0);
+    } finally {
+      storage.sqlite.exec('commit');
+    }
+    expect(journalEntries()).toEqual([
+      { seq: 1, events: 2 },
+      { seq: 2, events: 1 },
+    ]);
+    expect(await stored()).toEqual([]);
+
+    thread = open();
+    await thread.start();
+    expect(thread.backlogEvents).toBeLessThanOrEqual(3);
+    // Ids waiting in the journal still count as stored.
+    expect((await thread.run(2, 'events.store', batch(['r3', 'r4']))).refund).toEqual({
+      accepted: 1,
+      duplicates: 1,
+    });
+    await thread.settle();
+    expect(await stored()).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(await appliedSeq()).toBe(3);
+  });
+
+  it('numbers new entries after the last one applied even when the journal file was lost', async () => {
+    await thread.run(1, 'events.store', batch(['l1']));
+    await thread.settle();
+    await thread.close();
+    for (const suffix of ['', '-wal', '-shm'])
+      fs.rmSync(`${journalFile(storage.file)}${suffix}`, { force: true });
+    thread = open();
+    await thread.run(1, 'events.store', batch(['l2']));
+    await thread.settle();
+    expect(await stored()).toEqual(['l1', 'l2']);
+    expect(await appliedSeq()).toBe(2);
+  });
+
+  it('refuses a malformed row before it reaches the journal, and fails only that op', async () => {
+    const broken: EventRowBatch = { types: ['refund'], values: [[null]] };
     const [good, bad] = await Promise.allSettled([
       thread.run(1, 'events.store', batch(['ok'])),
-      thread.run(2, 'events.store', batch(['x', 'y'], null)),
+      thread.run(1, 'events.store', broken),
     ]);
     expect(good.status).toBe('fulfilled');
     expect(bad.status).toBe('rejected');
+    await thread.settle();
     expect(await stored()).toEqual(['ok']);
+    await expect.poll(journalEntries).toEqual([]);
   });
 
   it('commits what it holds before it closes', async () => {
@@ -70,5 +199,13 @@ describe('the write thread', () => {
     await thread.close();
     await pending;
     expect(await stored()).toEqual(['last']);
+  });
+
+  it('truncates the journal WAL on request', async () => {
+    await thread.run(1, 'events.store', batch(['t1']));
+    await thread.settle();
+    await expect.poll(journalEntries).toEqual([]);
+    expect(await thread.truncateJournal()).toBe(true);
+    expect(fs.statSync(`${journalFile(storage.file)}-wal`).size).toBe(0);
   });
 });

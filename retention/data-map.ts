@@ -297,6 +297,15 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     age: { column: 'created_at' },
   },
   {
+    table: 'event_journal_applied',
+    category: 'operations',
+    personal: false,
+    description:
+      'The last entry of the event journal applied to affiliate_events (the journal is a file of its own, emptied as it is applied)',
+    columns: {},
+    erasure: { action: 'none', why: 'no personal data' },
+  },
+  {
     table: 'job_leases',
     category: 'operations',
     personal: false,

@@ -7,7 +7,7 @@ import { processErasureQueue, SCHEDULER_ACTOR } from './privacy-requests.ts';
 import { type PurgeOutcome, runRetention } from './purge.ts';
 import { type RetentionMetrics, retentionMetrics } from './retention-metrics.ts';
 import { type Job, JobRunner } from './scheduler.ts';
-import { makeErasurePhysical } from './subject-data.ts';
+import { type ErasureJournal, makeErasurePhysical } from './subject-data.ts';
 
 export { DATA_MAP, entryOfTable, INTERNAL_TABLE, mappedCategories } from './data-map.ts';
 export { loadRetentionPolicies, RetentionConfigError, type RetentionPolicy } from './policies.ts';
@@ -36,6 +36,8 @@ export interface RetentionOptions {
   gate: ConsentGate;
   policiesFile?: string;
   batchSize?: number;
+  /** The event journal, which erasure settles first and truncates after. */
+  journal?: ErasureJournal;
 }
 
 export function createRetention(options: RetentionOptions): Retention {
@@ -45,6 +47,8 @@ export function createRetention(options: RetentionOptions): Retention {
   const runner = new JobRunner(storage.db, { logger, metrics, clock });
   const purgeLeaseMs = 30 * 60 * 1000;
   const purge: Retention['purge'] = async (now, { dryRun, actor }) => {
+    // Acknowledged events still in the event journal count too.
+    await options.journal?.settle();
     const outcomes = await runRetention(storage.db, {
       policies,
       now,
@@ -88,6 +92,7 @@ export function createRetention(options: RetentionOptions): Retention {
             forgetSubject: (subjectId) => options.gate.forget(subjectId),
             now: clock,
             batchSize: options.batchSize,
+            journal: options.journal,
             onStore: (o) => {
               if (o.rows > 0 && o.action !== 'export')
                 metrics.erasedRows.inc({ category: o.category, action: o.action }, o.rows);

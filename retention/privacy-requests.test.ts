@@ -66,6 +66,7 @@ describe('a privacy request', () => {
       secret: ctx.deps.secret,
       logger: ctx.deps.logger,
       forgetSubject: () => {},
+      journal: ctx.deps.writer,
       now: () => now,
     });
     expect(summary).toEqual({ processed: 1, completed: 1, failed: 0 });
@@ -154,6 +155,7 @@ describe('a privacy request', () => {
       secret: ctx.deps.secret,
       logger: ctx.deps.logger,
       forgetSubject: () => {},
+      journal: ctx.deps.writer,
       now: () => now,
     };
     expect(await processErasureQueue(erasure)).toEqual({ processed: 1, completed: 0, failed: 1 });
@@ -289,6 +291,7 @@ describe('erasure by IP', () => {
       secret: ctx.deps.secret,
       logger: ctx.deps.logger,
       forgetSubject: () => {},
+      journal: ctx.deps.writer,
       now: () => now,
     });
     const left = await ctx.storage.db.selectFrom('affiliate_events').select('id').execute();

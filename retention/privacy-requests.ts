@@ -7,7 +7,12 @@ import { type Actor, appendAudit, type Database, type Storage } from '../storage
 import type { PrivacyRequestRow, PrivacyRequestStepRow } from '../storage/privacy.table.ts';
 import type { SubjectKeys } from './data-map.ts';
 import { addMonths } from './policies.ts';
-import { eraseSubjectStores, makeErasurePhysical, type StoreOutcome } from './subject-data.ts';
+import {
+  type ErasureJournal,
+  eraseSubjectStores,
+  makeErasurePhysical,
+  type StoreOutcome,
+} from './subject-data.ts';
 
 export type RequestType = PrivacyRequestRow['type'];
 export type RequestStatus = PrivacyRequestRow['status'];
@@ -380,6 +385,8 @@ export interface ErasureContext {
   batchSize?: number;
   /** Hears each store's erasure outcome (metrics). */
   onStore?: (outcome: StoreOutcome) => void;
+  /** The event journal: settled before the stores are erased, and its WAL truncated after. */
+  journal?: ErasureJournal;
 }
 
 /** The actor recorded for what the scheduler does. */
@@ -438,6 +445,9 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
     const keys = keysOfRequest(queued, ctx.secret);
     let failedStore: string | undefined;
     try {
+      // Events acknowledged before now may still wait in the event journal: apply them, then erase.
+      failedStore = 'event journal';
+      await ctx.journal?.settle();
       const outcomes = keys
         ? await eraseSubjectStores(db, keys, {
             ref: `audit:${start.id}`,
@@ -454,7 +464,7 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
         : [];
       failedStore = 'physical';
       const logsDeleted = outcomes.some((o) => o.store === 'server_logs' && o.rows > 0);
-      const physical = await makeErasurePhysical(ctx.storage, { logsDeleted });
+      const physical = await makeErasurePhysical(ctx.storage, { logsDeleted, journal: ctx.journal });
       const now = ctx.now();
       const receipt = {
         request: queued.id,

@@ -216,6 +216,8 @@ export function privacyRequestRoutes(deps: AppDeps) {
     }
     const keys = keysOfRequest(row, deps.secret);
     if (!keys) throw new ProblemError('conflict', 'the subject of this request has since been erased');
+    // Every event acknowledged before the export must be in it.
+    await deps.writer.settle();
     const policies = new Map(deps.retention.policies.map((p) => [p.category, p]));
     const outcomes: StoreOutcome[] = [];
     const actor = c.var.actor;

@@ -194,8 +194,19 @@ export async function eraseSubjectStores(
 export interface PhysicalErasure {
   /** The full-text index was merged, so no segment keeps a deleted token. */
   fullTextOptimized: boolean;
-  /** The WAL was checkpointed into the database file and truncated to zero bytes. */
+  /**
+   * The WAL was checkpointed into the database file and truncated to zero bytes, and so was the event
+   * journal's (whose applied entries were deleted as they were applied).
+   */
   walTruncated: boolean;
+}
+
+/** The event journal as erasure needs it (ingest/events/journal.ts). */
+export interface ErasureJournal {
+  /** Resolves once every acknowledged event is in the database, where erasure finds it. */
+  settle(): Promise<void>;
+  /** Rewinds the journal's WAL to empty; false when a reader kept it from finishing. */
+  truncateJournal(): Promise<boolean>;
 }
 
 /**
@@ -206,7 +217,7 @@ export interface PhysicalErasure {
  */
 export async function makeErasurePhysical(
   storage: Storage,
-  options: { logsDeleted: boolean; attempts?: number },
+  options: { logsDeleted: boolean; attempts?: number; journal?: ErasureJournal },
 ): Promise<PhysicalErasure> {
   if (options.logsDeleted) {
     await sql`insert into server_logs_fts(server_logs_fts) values ('optimize')`.execute(storage.db);
@@ -220,5 +231,6 @@ export async function makeErasurePhysical(
     const [row] = result as { busy: number; log: number; checkpointed: number }[];
     walTruncated = row !== undefined && row.busy === 0;
   }
+  if (options.journal && !(await options.journal.truncateJournal())) walTruncated = false;
   return { fullTextOptimized: options.logsDeleted, walTruncated };
 }

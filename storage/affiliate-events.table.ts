@@ -34,3 +34,9 @@ export interface AffiliateEventsTable {
 }
 
 export type AffiliateEventRow = Selectable<AffiliateEventsTable>;
+
+/** The last event journal entry applied to `affiliate_events` (one row, id 1). */
+export interface EventJournalAppliedTable {
+  id: number;
+  seq: number;
+}

@@ -1,4 +1,4 @@
-import type { AffiliateEventsTable } from './affiliate-events.table.ts';
+import type { AffiliateEventsTable, EventJournalAppliedTable } from './affiliate-events.table.ts';
 import type { AffiliateCouponsTable, AffiliatesTable } from './affiliates.table.ts';
 import type { ApiKeysTable } from './api-keys.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
@@ -21,6 +21,7 @@ export interface Database {
   affiliates: AffiliatesTable;
   affiliate_coupons: AffiliateCouponsTable;
   affiliate_events: AffiliateEventsTable;
+  event_journal_applied: EventJournalAppliedTable;
   payouts: PayoutsTable;
   server_logs: ServerLogsTable;
   faro_apps: FaroAppsTable;

@@ -51,10 +51,13 @@ export interface FraudDetectorOptions {
   logger: Logger;
   clock: () => Date;
   rulesFile?: string;
+  /** Resolves once every acknowledged affiliate event can be read (the event journal applied). */
+  settle?: () => Promise<void>;
 }
 
 export function createFraudDetector(options: FraudDetectorOptions): FraudDetector {
   const { storage, registry, clock } = options;
+  const settle = options.settle ?? (async () => {});
   const rules = loadRules(options.rulesFile);
   const datacenter = DatacenterRanges.load();
   const models = new ModelCache();
@@ -109,6 +112,7 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
     currentModel: () => models.current(storage.db),
     async scorePayout(payout) {
       const started = performance.now();
+      await settle();
       const features = await affiliatePeriodFeatures(
         storage,
         payout.affiliate_id,
@@ -123,7 +127,8 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
       scoring.observe((performance.now() - started) / 1000);
       return score;
     },
-    retrain(now, windowDays = 30) {
+    async retrain(now, windowDays = 30) {
+      await settle();
       return trainFraudModel(
         storage,
         { start: new Date(now.getTime() - windowDays * DAY), end: now },
@@ -132,6 +137,7 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
       );
     },
     async run({ start, end, retrain, now }) {
+      await settle();
       let model = await models.current(storage.db);
       let trained = false;
       if (retrain || !model) {

@@ -51,11 +51,14 @@ const refund = (id: string) => ({
 const post = (p: string, body: unknown, role: 'ingest' | 'sre' = 'ingest') =>
   ctx.app.request(p, { method: 'POST', headers: jsonHeaders(ctx, role), body: JSON.stringify(body) });
 
-const count = async (table: 'affiliate_events' | 'affiliates' | 'affiliate_coupons' | 'payouts') =>
-  Number(
+/** Rows in a table; for affiliate events, once every acknowledged event is applied from the journal. */
+const count = async (table: 'affiliate_events' | 'affiliates' | 'affiliate_coupons' | 'payouts') => {
+  if (table === 'affiliate_events') await ctx.deps.writer.settle();
+  return Number(
     (await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(ctx.storage.db)).rows[0]
       ?.n,
   );
+};
 
 beforeEach(async () => {
   ctx = await createTestContext({ ingest: { maxBatchItems: 50, maxBodyBytes: 64 * 1024 } });
@@ -70,6 +73,7 @@ describe('POST /v1/events', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 3, duplicates: 0 });
 
+    await ctx.deps.writer.settle();
     const rows = await ctx.storage.db.selectFrom('affiliate_events').selectAll().orderBy('id').execute();
     expect(rows).toHaveLength(3);
     const [c, v, r] = rows;
@@ -187,6 +191,32 @@ describe('POST /v1/events', () => {
       expect(r.headers.get('content-type')).toBe('application/problem+json');
     }
     expect(await count('affiliate_events')).toBe(60 * statuses.filter((s) => s === 202).length);
+  });
+
+  it('answers 503 with Retry-After while the journal backlog is full, and accepts again once it is applied', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ ingest: { backlogMaxEvents: 100, maxBatchItems: 1000 } });
+    const batch = (tag: string) => ({ events: Array.from({ length: 60 }, (_, i) => click(`${tag}-${i}`)) });
+    // The apply thread waits for this write lock, so what is acknowledged stays in the journal meanwhile.
+    ctx.storage.sqlite.exec('begin immediate');
+    let held = true;
+    try {
+      expect((await post('/v1/events', batch('a'))).status).toBe(202);
+      const refused = await post('/v1/events', batch('b'));
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect((await refused.json()).detail).toContain('faster than they are applied');
+      ctx.storage.sqlite.exec('commit');
+      held = false;
+    } finally {
+      if (held) ctx.storage.sqlite.exec('rollback');
+    }
+    expect(await count('affiliate_events')).toBe(60);
+    expect((await post('/v1/events', batch('b'))).status).toBe(202);
+    expect(await count('affiliate_events')).toBe(120);
+    const metrics = await (await ctx.app.request('/metrics')).text();
+    expect(metrics).toContain('vigil_ingest_refused_total{reason="backlog"} 1');
+    expect(metrics).toMatch(/vigil_ingest_applied_events_total 120/);
   });
 });
 
@@ -410,6 +440,7 @@ describe('the consent gate on /v1/events', () => {
     });
     const res = await post('/v1/events', { events: [click('d1', { subjectId: 's-1' }), conversion('d2')] });
     expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });
+    await ctx.deps.writer.settle();
     const rows = await ctx.storage.db.selectFrom('affiliate_events').select(['id', 'subject_id']).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]?.id).toBe('d2');

@@ -220,6 +220,24 @@ export function eventRowBatch(events: AffiliateEvent[], secret: Buffer, received
   return { types, values };
 }
 
+const REQUIRED_COLUMNS = new Set<keyof EventRow>(['id', 'ts', 'received_at']);
+
+/**
+ * Throws unless `values` is a whole row of `type` in insertion form with its required columns set: a row
+ * that could not be inserted must never reach the event journal, where it would stop the apply thread.
+ */
+export function checkRow(type: EventType, values: unknown): asserts values is unknown[] {
+  const columns = TYPE_COLUMNS[type];
+  if (!columns || !Array.isArray(values) || values.length !== columns.length) {
+    throw new Error(`not a row of a ${String(type)} event`);
+  }
+  columns.forEach((column, i) => {
+    if (REQUIRED_COLUMNS.has(column) && typeof values[i] !== 'string') {
+      throw new Error(`a ${type} event row without ${column}`);
+    }
+  });
+}
+
 /** Inserts the rows, skipping ids already stored (idempotency on event id). Runs on the write thread. */
 export function insertEventRows(sqlite: SQLite.Database, batch: EventRowBatch): EventCounts {
   const statements = insertStatementsFor(sqlite);

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../api/api-keys.ts';
+import { decodeBatch, journalFile, rowId } from '../../ingest/events/journal.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { type ServerProcess, startServerProcess } from '../processes.ts';
@@ -31,11 +34,25 @@ function batch(worker: number, seq: number) {
   };
 }
 
+/** Ids of the events waiting in the event journal, not yet applied to the database. */
+function journalIds(): string[] {
+  const file = journalFile(path.join(dataDir, 'vigil.sqlite'));
+  if (!fs.existsSync(file)) return [];
+  const journal = new SQLite(file);
+  try {
+    const entries = journal.prepare('select rows from journal').pluck().all() as string[];
+    return entries.flatMap((text) => decodeBatch(text).values.map(rowId));
+  } finally {
+    journal.close();
+  }
+}
+
+/** Every event stored: in the database, or committed to the event journal and not yet applied. */
 async function storedIds(): Promise<Set<string>> {
   const storage = openSqlite(dataDir);
   try {
     const rows = await sql<{ id: string }>`select id from affiliate_events`.execute(storage.db);
-    return new Set(rows.rows.map((r) => r.id));
+    return new Set([...rows.rows.map((r) => r.id), ...journalIds()]);
   } finally {
     await storage.close();
   }
@@ -108,6 +125,8 @@ describe('a server killed with SIGKILL under concurrent load', () => {
     }
     restarted.child.kill('SIGTERM');
     await restarted.exited;
+    // A graceful stop applies the journal first.
+    expect(journalIds()).toEqual([]);
     const after = await storedIds();
     const distinctSent = new Set(sent.flat());
     expect(after.size).toBe(distinctSent.size);

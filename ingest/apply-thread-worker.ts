@@ -1,0 +1,124 @@
+// The apply thread: moves event journal entries (ingest/events/journal.ts) into affiliate_events, many
+// entries per transaction, and records the last entry applied in the same transaction. Runs whenever the
+// journal holds entries it has not applied; the main thread wakes it after each group the write thread commits.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteConnection } from '../storage/database.ts';
+import { appliedSeq, decodeBatch, openJournal } from './events/journal.ts';
+import { insertEventRows } from './events/store.ts';
+
+/** Limits of one apply transaction. */
+export interface ApplyLimits {
+  /** Events at most per transaction: more share the dirty index pages better, but hold the write lock longer. */
+  maxEvents: number;
+  /** Stop adding entries to a transaction after this long (ms), however few events it holds. */
+  budgetMs: number;
+}
+
+/** Messages the main thread sends. */
+export type ApplyControl =
+  | { type: 'wake' }
+  /** Apply what the journal holds (until `deadline`, epoch ms), then stop. */
+  | { type: 'close'; deadline: number };
+
+/** What the thread reports. */
+export type ApplyReport =
+  | { type: 'applied'; seq: number; events: number; entries: number; seconds: number }
+  | { type: 'apply-failed'; message: string }
+  | { type: 'closed' };
+
+const port = parentPort;
+if (!port) throw new Error('apply-thread-worker runs only as a worker thread');
+const { file, journalFile, limits } = workerData as {
+  file: string;
+  journalFile: string;
+  limits: ApplyLimits;
+};
+const main = openSqliteConnection(file);
+const journal = openJournal(journalFile);
+const entriesAfter = journal.prepare('select seq, events, rows from journal where seq > ? order by seq');
+const recordApplied = main.prepare('update event_journal_applied set seq = ? where id = 1');
+let applied = appliedSeq(main);
+let scheduled = false;
+let closing = false;
+
+/** One transaction's worth of entries; returns the events applied. */
+function applyOnce(): number {
+  const started = process.hrtime.bigint();
+  const budget = BigInt(limits.budgetMs) * 1_000_000n;
+  let last = applied;
+  let events = 0;
+  let entries = 0;
+  main
+    .transaction(() => {
+      for (const entry of entriesAfter.iterate(applied) as Iterable<{
+        seq: number;
+        events: number;
+        rows: string;
+      }>) {
+        insertEventRows(main, decodeBatch(entry.rows));
+        last = entry.seq;
+        events += entry.events;
+        entries += 1;
+        if (events >= limits.maxEvents || process.hrtime.bigint() - started >= budget) break;
+      }
+      if (last > applied) recordApplied.run(last);
+    })
+    .immediate();
+  if (entries === 0) return 0;
+  applied = last;
+  port?.postMessage({
+    type: 'applied',
+    seq: last,
+    events,
+    entries,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  } satisfies ApplyReport);
+  return events;
+}
+
+function step(): void {
+  scheduled = false;
+  let events = 0;
+  try {
+    events = applyOnce();
+  } catch (error) {
+    // Nothing of the failed transaction was applied; the entries stay in the journal for the next try.
+    port?.postMessage({
+      type: 'apply-failed',
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies ApplyReport);
+    setTimeout(schedule, 1000).unref();
+    return;
+  }
+  // More may wait: yield to the event loop (a close or wake message) and go on.
+  if (events > 0) schedule();
+}
+
+function schedule(): void {
+  if (scheduled || closing) return;
+  scheduled = true;
+  setImmediate(step);
+}
+
+port.on('message', (message: ApplyControl) => {
+  if (message.type === 'wake') {
+    schedule();
+    return;
+  }
+  closing = true;
+  try {
+    while (Date.now() < message.deadline && applyOnce() > 0) {}
+  } catch (error) {
+    port.postMessage({
+      type: 'apply-failed',
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies ApplyReport);
+  }
+  journal.close();
+  main.close();
+  port.postMessage({ type: 'closed' } satisfies ApplyReport);
+  port.close();
+});
+
+// Entries left by an earlier run are applied at once.
+schedule();

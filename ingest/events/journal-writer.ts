@@ -1,0 +1,173 @@
+import type SQLite from 'better-sqlite3';
+import { appliedSeq, decodeBatch, encodeBatch, openJournal, rowId } from './journal.ts';
+import { checkRow, type EventCounts, type EventRowBatch } from './store.ts';
+
+/** What the journal holds when the writer opens it. */
+export interface JournalState {
+  /** The last entry applied to the database. */
+  appliedSeq: number;
+  /** The last entry in the journal (equal to `appliedSeq` when nothing waits). */
+  lastSeq: number;
+  /** Events in entries not yet applied. */
+  backlogEvents: number;
+}
+
+/**
+ * The write thread's side of the event journal (see journal.ts): decides which events are new, appends them
+ * as one entry per request inside the thread's group transaction, and deletes entries once applied.
+ *
+ * Idempotency on event id spans three places: the ids of this group (staged until its commit), the ids of
+ * entries in the journal not yet deleted, and the `affiliate_events` table (looked up, never written here).
+ * An entry's ids leave the pending set only after the apply thread reports it committed, so an id is always
+ * in at least one of them.
+ */
+export class JournalWriter {
+  readonly #journal: SQLite.Database;
+  readonly #append: SQLite.Statement;
+  readonly #stored: SQLite.Statement;
+  readonly #deleteApplied: SQLite.Statement;
+  /** Ids of entries in the journal, by entry. */
+  readonly #entries = new Map<number, string[]>();
+  readonly #pending = new Set<string>();
+  /** This group's entries, until it commits or rolls back. */
+  #staged: { seq: number; ids: string[] }[] = [];
+  readonly #stagedIds = new Set<string>();
+  #nextSeq: number;
+  #lastCommittedSeq: number;
+  #deletedThrough: number;
+
+  constructor(journalFile: string, main: SQLite.Database) {
+    this.#journal = openJournal(journalFile);
+    this.#append = this.#journal.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
+    this.#stored = main.prepare('select 1 from affiliate_events where id = ?').pluck();
+    this.#deleteApplied = this.#journal.prepare('delete from journal where seq <= ?');
+    const applied = appliedSeq(main);
+    this.#deleteApplied.run(applied);
+    this.#deletedThrough = applied;
+    let last = applied;
+    for (const row of this.#journal
+      .prepare('select seq, rows from journal order by seq')
+      .iterate() as Iterable<{
+      seq: number;
+      rows: string;
+    }>) {
+      const ids = decodeBatch(row.rows).values.map(rowId);
+      this.#entries.set(row.seq, ids);
+      for (const id of ids) this.#pending.add(id);
+      last = row.seq;
+    }
+    // Entries are numbered after the last one applied even when the journal file was lost or replaced, so a
+    // new entry is never mistaken for one already applied.
+    this.#nextSeq = last + 1;
+    this.#lastCommittedSeq = last;
+  }
+
+  state(): JournalState {
+    let backlogEvents = 0;
+    for (const ids of this.#entries.values()) backlogEvents += ids.length;
+    return { appliedSeq: this.#deletedThrough, lastSeq: this.#lastCommittedSeq, backlogEvents };
+  }
+
+  /** The connection the group transaction runs on. */
+  get connection(): SQLite.Database {
+    return this.#journal;
+  }
+
+  get lastCommittedSeq(): number {
+    return this.#lastCommittedSeq;
+  }
+
+  /**
+   * Appends a request's new events as one entry (inside the group's transaction) and counts the rest as
+   * duplicates: repeated within the request or the group, waiting in the journal, or already stored.
+   */
+  store(batch: EventRowBatch): EventCounts {
+    const counts: EventCounts = {
+      click: { accepted: 0, duplicates: 0 },
+      conversion: { accepted: 0, duplicates: 0 },
+      refund: { accepted: 0, duplicates: 0 },
+    };
+    const fresh: EventRowBatch = { types: [], values: [] };
+    const ids: string[] = [];
+    const inRequest = new Set<string>();
+    if (batch.types.length !== batch.values.length) throw new Error('a row batch with a type per row');
+    batch.types.forEach((type, i) => {
+      const values = batch.values[i];
+      checkRow(type, values);
+      const id = rowId(values);
+      if (
+        inRequest.has(id) ||
+        this.#stagedIds.has(id) ||
+        this.#pending.has(id) ||
+        this.#stored.get(id) !== undefined
+      ) {
+        counts[type].duplicates += 1;
+        return;
+      }
+      inRequest.add(id);
+      counts[type].accepted += 1;
+      fresh.types.push(type);
+      fresh.values.push(values);
+      ids.push(id);
+    });
+    if (ids.length === 0) return counts;
+    const seq = this.#nextSeq;
+    this.#append.run(seq, ids.length, encodeBatch(fresh));
+    this.#nextSeq += 1;
+    this.#staged.push({ seq, ids });
+    for (const id of ids) this.#stagedIds.add(id);
+    return counts;
+  }
+
+  /** The group committed: its entries now wait in the journal. Returns the events they hold. */
+  committed(): number {
+    let events = 0;
+    for (const { seq, ids } of this.#staged) {
+      this.#entries.set(seq, ids);
+      for (const id of ids) this.#pending.add(id);
+      this.#lastCommittedSeq = seq;
+      events += ids.length;
+    }
+    this.#staged = [];
+    this.#stagedIds.clear();
+    return events;
+  }
+
+  /** The group rolled back: nothing of it was written. */
+  rolledBack(): void {
+    this.#staged = [];
+    this.#stagedIds.clear();
+  }
+
+  /**
+   * The apply thread committed every entry through `seq`: their rows are in `affiliate_events`, so the
+   * entries are deleted (secure_delete overwrites them) and their ids leave the pending set.
+   */
+  applied(seq: number): void {
+    if (seq <= this.#deletedThrough) return;
+    this.#deleteApplied.run(seq);
+    this.#deletedThrough = seq;
+    for (const [entry, ids] of this.#entries) {
+      if (entry > seq) break;
+      for (const id of ids) this.#pending.delete(id);
+      this.#entries.delete(entry);
+    }
+  }
+
+  /**
+   * Rewinds the journal's WAL to zero bytes, so that no frame of a deleted entry outlives it (erasure). Waits
+   * for the apply thread's read to end when one is running.
+   */
+  truncate(): boolean {
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const [result] = this.#journal.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy === 0) return true;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+    return false;
+  }
+
+  close(): void {
+    this.#journal.close();
+  }
+}
