@@ -22,7 +22,16 @@ export type ApplyControl =
 
 /** What the thread reports. */
 export type ApplyReport =
-  | { type: 'applied'; seq: number; events: number; entries: number; seconds: number }
+  | {
+      type: 'applied';
+      /** The last entry applied (by this thread or, on a shared data directory, another process's). */
+      seq: number;
+      events: number;
+      entries: number;
+      seconds: number;
+      /** Events in the journal's entries after `seq`: the backlog as the journal itself tells it. */
+      remaining: number;
+    }
   | { type: 'apply-failed'; message: string }
   | { type: 'closed' };
 
@@ -36,6 +45,7 @@ const { file, journalFile, limits } = workerData as {
 const main = openSqliteConnection(file);
 const journal = openJournal(journalFile);
 const entriesAfter = journal.prepare('select seq, events, rows from journal where seq > ? order by seq');
+const remainingAfter = journal.prepare('select coalesce(sum(events), 0) from journal where seq > ?').pluck();
 const recordApplied = main.prepare('update event_journal_applied set seq = ? where id = 1');
 let applied = appliedSeq(main);
 let scheduled = false;
@@ -44,12 +54,16 @@ let closing = false;
 /** One transaction's worth of entries; returns the events applied. */
 function applyOnce(): number {
   const started = process.hrtime.bigint();
+  const before = applied;
   const budget = BigInt(limits.budgetMs) * 1_000_000n;
   let last = applied;
   let events = 0;
   let entries = 0;
   main
     .transaction(() => {
+      // Read again under the write lock: another process's apply thread may have applied entries since.
+      applied = appliedSeq(main);
+      last = applied;
       for (const entry of entriesAfter.iterate(applied) as Iterable<{
         seq: number;
         events: number;
@@ -64,16 +78,17 @@ function applyOnce(): number {
       if (last > applied) recordApplied.run(last);
     })
     .immediate();
-  if (entries === 0) return 0;
   applied = last;
+  if (applied === before) return 0;
   port?.postMessage({
     type: 'applied',
-    seq: last,
+    seq: applied,
     events,
     entries,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    remaining: remainingAfter.get(applied) as number,
   } satisfies ApplyReport);
-  return events;
+  return Math.max(events, 1);
 }
 
 function step(): void {

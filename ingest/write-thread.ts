@@ -206,7 +206,8 @@ export class WriteThread {
     }
     if (report.type !== 'applied') return;
     this.#appliedSeq = report.seq;
-    this.#backlog = Math.max(0, this.#backlog - report.events);
+    // The journal's own count: it also stays right when another process shares the data directory.
+    this.#backlog = report.remaining;
     this.#hooks.onApplied?.(report.events, report.seconds);
     this.#writer?.postMessage({ type: 'applied', seq: report.seq } satisfies ControlMessage);
     const waiting = this.#settling;

@@ -23,6 +23,8 @@ export interface JournalState {
  */
 export class JournalWriter {
   readonly #journal: SQLite.Database;
+  readonly #mainConnection: SQLite.Database;
+  readonly #lastInJournal: SQLite.Statement;
   readonly #append: SQLite.Statement;
   readonly #stored: SQLite.Statement;
   readonly #deleteApplied: SQLite.Statement;
@@ -38,6 +40,8 @@ export class JournalWriter {
 
   constructor(journalFile: string, main: SQLite.Database) {
     this.#journal = openJournal(journalFile);
+    this.#mainConnection = main;
+    this.#lastInJournal = this.#journal.prepare('select coalesce(max(seq), 0) from journal').pluck();
     this.#append = this.#journal.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
     this.#stored = main.prepare('select 1 from affiliate_events where id = ?').pluck();
     this.#deleteApplied = this.#journal.prepare('delete from journal where seq <= ?');
@@ -111,6 +115,13 @@ export class JournalWriter {
       ids.push(id);
     });
     if (ids.length === 0) return counts;
+    if (this.#staged.length === 0) {
+      // The group's first entry: another process on the same data directory may have appended (and had
+      // applied) entries since, so number after them. Read under the journal's write lock, which this
+      // transaction holds: an entry deleted before it was taken was recorded as applied before that.
+      const last = this.#lastInJournal.get() as number;
+      this.#nextSeq = Math.max(this.#nextSeq, last + 1, appliedSeq(this.#mainConnection) + 1);
+    }
     const seq = this.#nextSeq;
     this.#append.run(seq, ids.length, encodeBatch(fresh));
     this.#nextSeq += 1;
