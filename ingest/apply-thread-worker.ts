@@ -48,13 +48,14 @@ const entriesAfter = journal.prepare('select seq, events, rows from journal wher
 const remainingAfter = journal.prepare('select coalesce(sum(events), 0) from journal where seq > ?').pluck();
 const recordApplied = main.prepare('update event_journal_applied set seq = ? where id = 1');
 let applied = appliedSeq(main);
+/** The last entry reported to the main thread as applied. */
+let reported = applied;
 let scheduled = false;
 let closing = false;
 
 /** One transaction's worth of entries; returns the events applied. */
 function applyOnce(): number {
   const started = process.hrtime.bigint();
-  const before = applied;
   const budget = BigInt(limits.budgetMs) * 1_000_000n;
   let last = applied;
   let events = 0;
@@ -79,7 +80,9 @@ function applyOnce(): number {
     })
     .immediate();
   applied = last;
-  if (applied === before) return 0;
+  // Reported whenever it moved, by this thread or another process's, even after a failed attempt read it.
+  if (applied === reported) return 0;
+  reported = applied;
   port?.postMessage({
     type: 'applied',
     seq: applied,

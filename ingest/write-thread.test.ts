@@ -181,23 +181,6 @@ describe('the write thread and the event journal', () => {
     expect(await appliedSeq()).toBe(2);
   });
 
-  it('shares the journal with a second process on the same data directory without losing an entry', async () => {
-    const other = open();
-    try {
-      for (let round = 0; round < 5; round += 1) {
-        await Promise.all([
-          thread.run(1, 'events.store', batch([`p1-${round}`])),
-          other.run(1, 'events.store', batch([`p2-${round}`])),
-        ]);
-        await Promise.all([thread.settle(), other.settle()]);
-      }
-    } finally {
-      await other.close();
-    }
-    await thread.settle();
-    expect((await stored()).length).toBe(10);
-  });
-
   it('refuses a malformed row before it reaches the journal, and fails only that op', async () => {
     const broken: EventRowBatch = { types: ['refund'], values: [[null]] };
     const [good, bad] = await Promise.allSettled([
