@@ -64,6 +64,19 @@ const journalEntries = () => {
 const appliedSeq = async () =>
   (await storage.db.selectFrom('event_journal_applied').select('seq').executeTakeFirstOrThrow()).seq;
 
+/**
+ * Runs `work` while this test holds the database's write lock: the apply thread's transactions wait for it,
+ * so what is acknowledged meanwhile stays in the journal.
+ */
+async function withApplyHeld<T>(work: () => Promise<T>): Promise<T> {
+  storage.sqlite.exec('begin immediate');
+  try {
+    return await work();
+  } finally {
+    storage.sqlite.exec('commit');
+  }
+}
+
 describe('the write thread and the event journal', () => {
   it('groups ops posted together into one commit and answers each after it', async () => {
     const results = await Promise.all([
@@ -83,10 +96,8 @@ describe('the write thread and the event journal', () => {
   });
 
   it('counts an id as a duplicate wherever it is: in the request, in the journal, or in the database', async () => {
-    // Hold the apply thread back (its transactions wait for this write lock) so that the first ids are
-    // still in the journal when the second request repeats them.
-    storage.sqlite.exec('begin immediate');
-    try {
+    // The first ids are still in the journal when the second request repeats them.
+    await withApplyHeld(async () => {
       expect((await thread.run(3, 'events.store', batch(['j1', 'j2', 'j1']))).refund).toEqual({
         accepted: 2,
         duplicates: 1,
@@ -97,9 +108,7 @@ describe('the write thread and the event journal', () => {
         duplicates: 1,
       });
       expect(thread.backlogEvents).toBe(3);
-    } finally {
-      storage.sqlite.exec('commit');
-    }
+    });
     await thread.settle();
     expect(thread.backlogEvents).toBe(0);
     expect((await thread.run(2, 'events.store', batch(['j3', 'j4']))).refund).toEqual({
@@ -125,14 +134,11 @@ describe('the write thread and the event journal', () => {
   it('applies many entries per transaction, within its limits', async () => {
     await thread.close();
     thread = open({ maxEvents: 5 });
-    storage.sqlite.exec('begin immediate');
-    try {
+    await withApplyHeld(async () => {
       await Promise.all(
         Array.from({ length: 6 }, (_, i) => thread.run(2, 'events.store', batch([`m${i}a`, `m${i}b`]))),
       );
-    } finally {
-      storage.sqlite.exec('commit');
-    }
+    });
     await thread.settle();
     expect((await stored()).length).toBe(12);
     // Entries are never split: a transaction stops after the entry that reaches the limit.
@@ -140,15 +146,12 @@ describe('the write thread and the event journal', () => {
   });
 
   it('keeps what the apply thread has not applied across a restart, and applies it at the next start', async () => {
-    storage.sqlite.exec('begin immediate');
-    try {
+    await withApplyHeld(async () => {
       await thread.run(2, 'events.store', batch(['r1', 'r2']));
       await thread.run(1, 'events.store', batch(['r3']));
       // Stop with no time to apply: the entries stay in the journal.
       await thread.close(0);
-    } finally {
-      storage.sqlite.exec('commit');
-    }
+    });
     expect(journalEntries()).toEqual([
       { seq: 1, events: 2 },
       { seq: 2, events: 1 },

@@ -41,6 +41,16 @@ async function file(type: 'access' | 'erasure' = 'erasure', subjectId = 'subj-1'
   return created.body;
 }
 
+/** What the erasure queue runs with in the server, on this test's context and clock. */
+const erasureContext = () => ({
+  storage: ctx.storage,
+  secret: ctx.deps.secret,
+  logger: ctx.deps.logger,
+  forgetSubject: () => {},
+  journal: ctx.deps.writer,
+  now: () => now,
+});
+
 describe('a privacy request', () => {
   it('is filed pending, due one calendar month after receipt, with identifiers kept only as hashes', async () => {
     const request = await file();
@@ -61,14 +71,7 @@ describe('a privacy request', () => {
   it('goes pending → approved → in_processing → complete, each step audited', async () => {
     const { id } = await file();
     expect((await post(`/v1/privacy-requests/${id}/approve`)).body.status).toBe('approved');
-    const summary = await processErasureQueue({
-      storage: ctx.storage,
-      secret: ctx.deps.secret,
-      logger: ctx.deps.logger,
-      forgetSubject: () => {},
-      journal: ctx.deps.writer,
-      now: () => now,
-    });
+    const summary = await processErasureQueue(erasureContext());
     expect(summary).toEqual({ processed: 1, completed: 1, failed: 0 });
     const { body } = await get(`/v1/privacy-requests/${id}`);
     expect(body.request).toMatchObject({ status: 'complete', subjectId: null, attempts: 1 });
@@ -150,14 +153,7 @@ describe('a privacy request', () => {
         ],
       }),
     });
-    const erasure = {
-      storage: ctx.storage,
-      secret: ctx.deps.secret,
-      logger: ctx.deps.logger,
-      forgetSubject: () => {},
-      journal: ctx.deps.writer,
-      now: () => now,
-    };
+    const erasure = erasureContext();
     expect(await processErasureQueue(erasure)).toEqual({ processed: 1, completed: 0, failed: 1 });
     const failed = await get(`/v1/privacy-requests/${id}`);
     expect(failed.body.request).toMatchObject({
@@ -286,14 +282,7 @@ describe('erasure by IP', () => {
       identifiers: { ip: '198.51.100.7' },
     });
     await post(`/v1/privacy-requests/${created.body.id}/approve`);
-    await processErasureQueue({
-      storage: ctx.storage,
-      secret: ctx.deps.secret,
-      logger: ctx.deps.logger,
-      forgetSubject: () => {},
-      journal: ctx.deps.writer,
-      now: () => now,
-    });
+    await processErasureQueue(erasureContext());
     const left = await ctx.storage.db.selectFrom('affiliate_events').select('id').execute();
     expect(left.map((r) => r.id)).toEqual(['neighbour']);
   });
