@@ -60,6 +60,21 @@ describe('hashIdentifier', () => {
     );
   });
 
+  it('equals HMAC-SHA256 for any secret (shorter or longer than a block) and any value', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 200 }),
+        fc.string({ unit: 'grapheme', maxLength: 1500 }),
+        (key, value) => {
+          const keyBuffer = Buffer.from(key);
+          const expected = createHmac('sha256', keyBuffer).update(`ip:${value.trim()}`).digest('hex');
+          expect(hashIdentifier(keyBuffer, 'ip', value)).toBe(expected.slice(0, 32));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('is stable, keyed, separated by kind, and not the input', () => {
     const a = hashIdentifier(secret, 'ip', '203.0.113.7');
     expect(a).toMatch(/^[0-9a-f]{32}$/);

@@ -1,4 +1,5 @@
-import type { EventCounts, EventRowBatch } from './events/store.ts';
+import type { EncodedBatch } from './events/journal.ts';
+import type { EventCounts } from './events/store.ts';
 
 /**
  * The writes the write thread can run, by name, with their structured-cloneable payload and result. Each
@@ -6,7 +7,7 @@ import type { EventCounts, EventRowBatch } from './events/store.ts';
  */
 export interface WriteOps {
   /** Appends a request's new events to the event journal; counts the new and the repeated. */
-  'events.store': { payload: EventRowBatch; result: EventCounts };
+  'events.store': { payload: EncodedBatch; result: EventCounts };
 }
 
 export type WriteOpName = keyof WriteOps;

@@ -4,9 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../api/logger.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { tempDataDir } from '../test/harness.ts';
-import { journalFile } from './events/journal.ts';
+import { type EncodedBatch, encodeForJournal, journalFile } from './events/journal.ts';
 import type { AffiliateEvent } from './events/schemas.ts';
-import { type EventRowBatch, eventRowBatch } from './events/store.ts';
+import { eventRowBatch } from './events/store.ts';
 import { WriteThread } from './write-thread.ts';
 
 let dir: string;
@@ -46,7 +46,7 @@ const refund = (id: string): AffiliateEvent => ({
   currency: 'EUR',
 });
 const batch = (ids: string[]) =>
-  eventRowBatch(ids.map(refund), Buffer.from('s'.repeat(32)), '2026-11-28T10:00:01.000Z');
+  encodeForJournal(eventRowBatch(ids.map(refund), Buffer.from('s'.repeat(32)), '2026-11-28T10:00:01.000Z'));
 const stored = async () =>
   (await storage.db.selectFrom('affiliate_events').select('id').orderBy('id').execute()).map((r) => r.id);
 /** Entries waiting in the journal file, read as another process would. */
@@ -185,7 +185,11 @@ describe('the write thread and the event journal', () => {
   });
 
   it('refuses a malformed row before it reaches the journal, and fails only that op', async () => {
-    const broken: EventRowBatch = { types: ['refund'], values: [[null]] };
+    // A row that could not be inserted never becomes entry text...
+    expect(() => encodeForJournal({ types: ['refund'], values: [[null]] })).toThrow(/row of a refund event/);
+    expect(() => encodeForJournal({ types: ['refund', 'click'], values: [[]] })).toThrow(/type per row/);
+    // ...and the write thread refuses a batch not in the encoded shape.
+    const broken: EncodedBatch = { types: ['refund'], ids: ['x', 'y'], text: '{}' };
     const [good, bad] = await Promise.allSettled([
       thread.run(1, 'events.store', batch(['ok'])),
       thread.run(1, 'events.store', broken),
@@ -195,6 +199,16 @@ describe('the write thread and the event journal', () => {
     await thread.settle();
     expect(await stored()).toEqual(['ok']);
     await expect.poll(journalEntries).toEqual([]);
+  });
+
+  it('appends only the new rows of a request that repeats events', async () => {
+    await thread.run(1, 'events.store', batch(['p1']));
+    expect((await thread.run(3, 'events.store', batch(['p1', 'p2', 'p2']))).refund).toEqual({
+      accepted: 1,
+      duplicates: 2,
+    });
+    await thread.settle();
+    expect(await stored()).toEqual(['p1', 'p2']);
   });
 
   it('commits what it holds before it closes', async () => {

@@ -75,18 +75,24 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Page cache of a connection unless it asks for another (SQLite's own default is 2 MiB). */
+export const DEFAULT_CACHE_MIB = 64;
+
 /**
  * Opens one connection to a SQLite file with Vigil's settings. WAL lets readers run beside the writer; FULL
  * makes every acknowledged commit survive a crash; secure_delete overwrites freed pages so erased data does not
- * linger in the file; the busy timeout makes a second writer (the CLI, the write thread) wait, not fail.
+ * linger in the file; the busy timeout makes a second writer (the CLI, the write thread) wait, not fail. The
+ * page cache is an upper bound, filled only as pages are read: SQLite's 2 MiB default is smaller than one
+ * large transaction's dirty index pages, which it would then write out and read back before the commit.
  */
-export function openSqliteConnection(file: string): SQLite.Database {
+export function openSqliteConnection(file: string, options: { cacheMiB?: number } = {}): SQLite.Database {
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('secure_delete = ON');
+  sqlite.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? DEFAULT_CACHE_MIB)}`);
   return sqlite;
 }
 

@@ -205,7 +205,7 @@ describe('POST /v1/events', () => {
       const refused = await post('/v1/events', batch('b'));
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
-      expect((await refused.json()).detail).toContain('faster than they are applied');
+      expect(((await refused.json()) as { detail: string }).detail).toContain('faster than they are applied');
       ctx.storage.sqlite.exec('commit');
       held = false;
     } finally {

@@ -1,6 +1,36 @@
 import type SQLite from 'better-sqlite3';
-import { appliedSeq, decodeBatch, encodeBatch, openJournal, rowId } from './journal.ts';
-import { checkRow, type EventCounts, type EventRowBatch } from './store.ts';
+import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, openJournal, rowId } from './journal.ts';
+import type { EventCounts, EventRowBatch } from './store.ts';
+
+type EventType = EventRowBatch['types'][number];
+const EVENT_TYPES = new Set<unknown>(['click', 'conversion', 'refund'] satisfies EventType[]);
+
+/**
+ * Throws unless the batch has the shape `encodeForJournal` gives (which checked every row): a type and a
+ * non-empty id per row, and the rows' text.
+ */
+function checkEncoded(batch: EncodedBatch): void {
+  const { types, ids, text } = batch ?? {};
+  if (
+    !Array.isArray(types) ||
+    !Array.isArray(ids) ||
+    types.length !== ids.length ||
+    typeof text !== 'string' ||
+    !types.every((type) => EVENT_TYPES.has(type)) ||
+    !ids.every((id) => typeof id === 'string' && id.length > 0)
+  ) {
+    throw new Error('not an encoded batch of event rows');
+  }
+}
+
+/** The entry text of the rows at `keep` only. */
+function only(batch: EncodedBatch, keep: number[]): string {
+  const { types, values } = decodeBatch(batch.text);
+  return encodeBatch({
+    types: keep.map((i) => types[i] as EventType),
+    values: keep.map((i) => values[i] as unknown[]),
+  });
+}
 
 /** What the journal holds when the writer opens it. */
 export interface JournalState {
@@ -83,22 +113,21 @@ export class JournalWriter {
 
   /**
    * Appends a request's new events as one entry (inside the group's transaction) and counts the rest as
-   * duplicates: repeated within the request or the group, waiting in the journal, or already stored.
+   * duplicates: repeated within the request or the group, waiting in the journal, or already stored. When
+   * none repeats (the usual case) the request's text is appended as it came.
    */
-  store(batch: EventRowBatch): EventCounts {
+  store(batch: EncodedBatch): EventCounts {
     const counts: EventCounts = {
       click: { accepted: 0, duplicates: 0 },
       conversion: { accepted: 0, duplicates: 0 },
       refund: { accepted: 0, duplicates: 0 },
     };
-    const fresh: EventRowBatch = { types: [], values: [] };
+    checkEncoded(batch);
+    const fresh: number[] = [];
     const ids: string[] = [];
     const inRequest = new Set<string>();
-    if (batch.types.length !== batch.values.length) throw new Error('a row batch with a type per row');
-    batch.types.forEach((type, i) => {
-      const values = batch.values[i];
-      checkRow(type, values);
-      const id = rowId(values);
+    batch.ids.forEach((id, i) => {
+      const type = batch.types[i] as EventType;
       if (
         inRequest.has(id) ||
         this.#stagedIds.has(id) ||
@@ -110,8 +139,7 @@ export class JournalWriter {
       }
       inRequest.add(id);
       counts[type].accepted += 1;
-      fresh.types.push(type);
-      fresh.values.push(values);
+      fresh.push(i);
       ids.push(id);
     });
     if (ids.length === 0) return counts;
@@ -123,7 +151,7 @@ export class JournalWriter {
       this.#nextSeq = Math.max(this.#nextSeq, last + 1, appliedSeq(this.#mainConnection) + 1);
     }
     const seq = this.#nextSeq;
-    this.#append.run(seq, ids.length, encodeBatch(fresh));
+    this.#append.run(seq, ids.length, fresh.length === batch.ids.length ? batch.text : only(batch, fresh));
     this.#nextSeq += 1;
     this.#staged.push({ seq, ids });
     for (const id of ids) this.#stagedIds.add(id);

@@ -15,6 +15,7 @@ import { type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts'
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import { hashIdentifier } from '../identifiers.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
+import { encodeForJournal } from './journal.ts';
 import {
   type Affiliate,
   AffiliateBodySchema,
@@ -252,7 +253,7 @@ export function affiliateRoutes(deps: AppDeps) {
     const counts = await deps.writer.submitOp(
       events.length,
       'events.store',
-      eventRowBatch(events, deps.secret, now.toISOString()),
+      encodeForJournal(eventRowBatch(events, deps.secret, now.toISOString())),
     );
     let accepted = 0;
     let duplicates = 0;

@@ -461,7 +461,13 @@ describe('arbitrary input to POST /v1/logs', () => {
     const batches = fc
       .tuple(fc.array(valid, { maxLength: 12 }), fc.option(fc.tuple(fc.nat(), nearlyValid), { freq: 2 }))
       .map(([items, bad]) =>
-        bad === null ? items : items.toSpliced(bad[0] % (items.length + 1), 0, bad[1]),
+        bad === null
+          ? items
+          : [
+              ...items.slice(0, bad[0] % (items.length + 1)),
+              bad[1],
+              ...items.slice(bad[0] % (items.length + 1)),
+            ],
       );
     const anyType = fc.constantFrom(
       'application/x-ndjson',
