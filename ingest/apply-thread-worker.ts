@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteConnection } from '../storage/database.ts';
+import { type LockWanted, openSqliteConnection } from '../storage/database.ts';
 import { appliedSeq, decodeBatch, openJournal } from './events/journal.ts';
 import { insertEventRows } from './events/store.ts';
 
@@ -35,6 +35,8 @@ export type ApplyReport =
       remaining: number;
     }
   | { type: 'apply-failed'; message: string }
+  /** A periodic checkpoint of the database's WAL failed (the next one tries again). */
+  | { type: 'checkpoint-failed'; message: string }
   | { type: 'closed' };
 
 /**
@@ -45,11 +47,15 @@ const APPLY_NICE = 10;
 
 const port = parentPort;
 if (!port) throw new Error('apply-thread-worker runs only as a worker thread');
-const { file, journalFile, limits } = workerData as {
+const { file, journalFile, limits, lockWanted } = workerData as {
   file: string;
   journalFile: string;
   limits: ApplyLimits;
+  /** Main-thread writers waiting for the database's write lock (storage/database.ts `beginImmediate`). */
+  lockWanted: LockWanted;
 };
+/** A main-thread writer waits for the write lock: end the transaction now, start none until it has it. */
+const lockIsWanted = () => Atomics.load(lockWanted, 0) > 0;
 lowerPriority(APPLY_NICE);
 // Its transactions dirty pages of every index of affiliate_events: a cache that holds them all lets each page
 // be written once, at the commit, however many rows of the transaction touch it.
@@ -99,7 +105,9 @@ function applyOnce(): number {
         last = entry.seq;
         events += entry.events;
         entries += 1;
-        if (events >= limits.maxEvents || process.hrtime.bigint() - started >= budget) break;
+        if (events >= limits.maxEvents || process.hrtime.bigint() - started >= budget || lockIsWanted()) {
+          break;
+        }
       }
       if (last > applied) recordApplied.run(last);
     })
@@ -121,6 +129,12 @@ function applyOnce(): number {
 
 function step(): void {
   scheduled = false;
+  if (closing) return;
+  if (lockIsWanted()) {
+    scheduled = true;
+    setTimeout(step, 2);
+    return;
+  }
   let events = 0;
   try {
     events = applyOnce();
@@ -162,6 +176,25 @@ port.on('message', (message: ApplyControl) => {
   port.postMessage({ type: 'closed' } satisfies ApplyReport);
   port.close();
 });
+
+/**
+ * The main thread's connection does not checkpoint (storage/database.ts), so that its commits never copy the
+ * WAL into the database while requests wait. This thread's own commits checkpoint as SQLite does by default;
+ * between them, what the main thread wrote is checkpointed here once a second. A passive checkpoint takes no
+ * lock that writers or readers wait for, and costs nothing when there is nothing to copy.
+ */
+const CHECKPOINT_EVERY_MS = 1000;
+setInterval(() => {
+  if (closing) return;
+  try {
+    main.pragma('wal_checkpoint(PASSIVE)');
+  } catch (error) {
+    port.postMessage({
+      type: 'checkpoint-failed',
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies ApplyReport);
+  }
+}, CHECKPOINT_EVERY_MS).unref();
 
 // Entries left by an earlier run are applied at once.
 schedule();

@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../api/logger.ts';
 import { ProblemError } from '../api/problem.ts';
+import { writeTransaction } from '../storage/database.ts';
 import type { Storage } from '../storage/index.ts';
 import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
 import { WriteThread } from './write-thread.ts';
@@ -108,7 +109,7 @@ export class BatchWriter {
       help: 'Apply transactions of the event journal that failed and were rolled back (each is retried).',
       registers: [registry],
     });
-    this.#thread = new WriteThread(storage.file, logger, {
+    this.#thread = new WriteThread(storage, logger, {
       onCommit: (rows, seconds) => {
         this.#batchRows.observe(rows);
         this.#commitSeconds.observe(seconds);
@@ -252,7 +253,7 @@ export class BatchWriter {
     // Kysely's connection lock keeps this transaction from interleaving with one of Kysely's own.
     await this.#storage.db.connection().execute(async () => {
       const started = process.hrtime.bigint();
-      this.#commit(group);
+      await this.#commit(group);
       this.#commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     });
     this.#queuedRows -= rows;
@@ -260,11 +261,12 @@ export class BatchWriter {
     this.#batchRows.observe(rows);
   }
 
-  #commit(group: Pending[]): void {
-    const sqlite = this.#storage.sqlite;
+  async #commit(group: Pending[]): Promise<void> {
+    const { sqlite, lockWanted } = this.#storage;
+    const transact = <T>(work: () => T) => writeTransaction(sqlite, lockWanted, work);
     let results: unknown[];
     try {
-      results = sqlite.transaction(() => group.map((p) => p.work(sqlite))).immediate();
+      results = await transact(() => group.map((p) => p.work(sqlite)));
     } catch (error) {
       if (group.length === 1) {
         group[0]?.reject(error);
@@ -276,7 +278,7 @@ export class BatchWriter {
       });
       for (const p of group) {
         try {
-          p.resolve(sqlite.transaction(() => p.work(sqlite)).immediate());
+          p.resolve(await transact(() => p.work(sqlite)));
         } catch (single) {
           p.reject(single);
         }

@@ -17,7 +17,7 @@ let applied: number[];
 
 const open = (limits = {}) =>
   new WriteThread(
-    storage.file,
+    storage,
     createLogger('silent'),
     { onCommit: (rows) => commits.push(rows), onApplied: (events) => applied.push(events) },
     limits,

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../api/logger.ts';
 import { ProblemError } from '../api/problem.ts';
+import type { LockWanted } from '../storage/database.ts';
+import type { Storage } from '../storage/index.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';
 import { journalFile } from './events/journal.ts';
 import type { JournalState } from './events/journal-writer.ts';
@@ -41,6 +43,7 @@ const BOOT = new URL('./write-thread-boot.mjs', import.meta.url);
  */
 export class WriteThread {
   readonly #file: string;
+  readonly #lockWanted: LockWanted;
   readonly #logger: Logger;
   readonly #hooks: WritePathHooks;
   readonly #limits: ApplyLimits;
@@ -56,8 +59,15 @@ export class WriteThread {
   #backlog = 0;
   #settling: { seq: number; resolve(): void }[] = [];
 
-  constructor(file: string, logger: Logger, hooks: WritePathHooks = {}, limits: Partial<ApplyLimits> = {}) {
-    this.#file = file;
+  /** `storage`: the database file, and the counter of its main-thread writers waiting for the write lock. */
+  constructor(
+    storage: Pick<Storage, 'file' | 'lockWanted'>,
+    logger: Logger,
+    hooks: WritePathHooks = {},
+    limits: Partial<ApplyLimits> = {},
+  ) {
+    this.#file = storage.file;
+    this.#lockWanted = storage.lockWanted;
     this.#logger = logger;
     this.#hooks = hooks;
     this.#limits = { ...DEFAULT_APPLY_LIMITS, ...limits };
@@ -183,6 +193,7 @@ export class WriteThread {
         file: this.#file,
         journalFile: journalFile(this.#file),
         limits: this.#limits,
+        lockWanted: this.#lockWanted,
       },
     });
     worker.on('message', (message: ApplyReport) => this.#applied(message));
@@ -202,6 +213,10 @@ export class WriteThread {
     if (report.type === 'apply-failed') {
       this.#logger.error('applying the event journal failed; retrying', { error: report.message });
       this.#hooks.onApplyFailed?.();
+      return;
+    }
+    if (report.type === 'checkpoint-failed') {
+      this.#logger.warn('checkpointing the database WAL failed', { error: report.message });
       return;
     }
     if (report.type !== 'applied') return;

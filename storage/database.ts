@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
-  CompiledQuery,
+  type CompiledQuery,
   type DatabaseConnection,
   type Driver,
   Kysely,
+  type QueryResult,
   type SqliteDatabase,
   SqliteDialect,
   SqliteDriver,
@@ -23,11 +24,83 @@ export interface Storage {
    * never interleaves with a Kysely transaction.
    */
   sqlite: SQLite.Database;
+  /**
+   * How many of this process's main-thread writers are waiting for the write lock. The event journal's apply
+   * thread reads it and ends its transaction early, and starts no new one, while any wait.
+   */
+  lockWanted: LockWanted;
   /** Closes the pool and the file; safe to call twice. */
   close(): Promise<void>;
 }
 
 const STATEMENT_CACHE_SIZE = 512;
+
+/** A counter shared between threads (one Int32 in a SharedArrayBuffer). */
+export type LockWanted = Int32Array;
+
+export function createLockWanted(): LockWanted {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+/** How long a main-thread writer waits for the write lock before it fails with SQLITE_BUSY. */
+export const LOCK_WAIT_MS = 5000;
+
+function isBusy(error: unknown): boolean {
+  return error instanceof SQLite.SqliteError && error.code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * BEGIN IMMEDIATE without blocking the event loop. A plain BEGIN IMMEDIATE waits for the write lock inside
+ * SQLite's busy handler, which on the main thread stalls every request for as long as another thread holds
+ * the lock (the event journal's apply thread holds it for a transaction of up to 250 ms). Here each attempt
+ * does not wait (busy timeout 0 for that statement alone); between attempts the event loop runs, and
+ * `wanted` tells the apply thread to yield. Fails with the SQLITE_BUSY error after `LOCK_WAIT_MS`.
+ */
+export async function beginImmediate(sqlite: SQLite.Database, wanted: LockWanted): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let waiting = false;
+  try {
+    for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
+      const timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
+      sqlite.pragma('busy_timeout = 0');
+      try {
+        sqlite.exec('begin immediate');
+        return;
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) throw error;
+      } finally {
+        sqlite.pragma(`busy_timeout = ${timeout}`);
+      }
+      if (!waiting) {
+        waiting = true;
+        Atomics.add(wanted, 0, 1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  } finally {
+    if (waiting) Atomics.sub(wanted, 0, 1);
+  }
+}
+
+/**
+ * Runs synchronous `work` in a write transaction on the main connection, taking the lock with
+ * `beginImmediate`: committed when it returns, rolled back when it throws.
+ */
+export async function writeTransaction<T>(
+  sqlite: SQLite.Database,
+  wanted: LockWanted,
+  work: () => T,
+): Promise<T> {
+  await beginImmediate(sqlite, wanted);
+  try {
+    const result = work();
+    sqlite.exec('commit');
+    return result;
+  } catch (error) {
+    if (sqlite.inTransaction) sqlite.exec('rollback');
+    throw error;
+  }
+}
 
 /**
  * Hands Kysely prepared statements from a bounded LRU cache keyed by SQL text: Kysely prepares every query
@@ -56,22 +129,62 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 }
 
 /**
- * Starts every transaction with BEGIN IMMEDIATE: it takes the write lock up front (waiting up to the busy
- * timeout), so a transaction that reads and then writes — the audit chain reads its last hash — cannot be
+ * Starts every transaction with BEGIN IMMEDIATE: it takes the write lock up front (waiting for it without
+ * blocking the event loop, see `beginImmediate`), so a transaction that reads and then writes — the audit chain reads its last hash — cannot be
  * overtaken by another process (the CLI, a second replica) between its read and its write.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  constructor(
+    database: SqliteDatabase,
+    private readonly sqlite: SQLite.Database,
+    private readonly wanted: LockWanted,
+  ) {
+    super({ database });
+  }
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    return {
+      executeQuery: (query) => this.#execute(connection, query),
+      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+    };
+  }
+  override async beginTransaction(_connection: DatabaseConnection): Promise<void> {
+    // The driver's connection lock is held: nothing else of Kysely's runs on the connection meanwhile.
+    await beginImmediate(this.sqlite, this.wanted);
+  }
+
+  /** A write outside a transaction runs in one of its own, so that it too waits for the lock asynchronously. */
+  async #execute<R>(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.sqlite.inTransaction || !isWrite(query)) return connection.executeQuery<R>(query);
+    await beginImmediate(this.sqlite, this.wanted);
+    try {
+      const result = await connection.executeQuery<R>(query);
+      this.sqlite.exec('commit');
+      return result;
+    } catch (error) {
+      if (this.sqlite.inTransaction) this.sqlite.exec('rollback');
+      throw error;
+    }
   }
 }
 
+const WRITE_KINDS = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);
+const WRITE_SQL = /^\s*(?:insert|update|delete|replace)\b/i;
+
+function isWrite(query: CompiledQuery): boolean {
+  return WRITE_KINDS.has(query.query.kind) || (query.query.kind === 'RawNode' && WRITE_SQL.test(query.sql));
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqlite: SqliteDatabase) {
-    super({ database: sqlite });
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly sqlite: SQLite.Database,
+    private readonly wanted: LockWanted,
+  ) {
+    super({ database });
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: this.sqlite });
+    return new ImmediateSqliteDriver(this.database, this.sqlite, this.wanted);
   }
 }
 
@@ -106,12 +219,21 @@ export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage 
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = sqliteFile(dataDir, fileName);
   const sqlite = openSqliteConnection(file);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(withStatementCache(sqlite)) });
+  // This connection serves requests on the main thread, and a checkpoint runs in the connection whose commit
+  // set it off: copying the WAL (mostly the apply thread's large transactions) into the database there would
+  // stall every request meanwhile. The apply thread checkpoints instead (ingest/apply-thread-worker.ts);
+  // closing the last connection to the file checkpoints what is left.
+  sqlite.pragma('wal_autocheckpoint = 0');
+  const lockWanted = createLockWanted();
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect(withStatementCache(sqlite), sqlite, lockWanted),
+  });
   let closed = false;
   return {
     db,
     file,
     sqlite,
+    lockWanted,
     async close() {
       if (closed) return;
       closed = true;
