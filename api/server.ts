@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { startScheduler } from '../retention/index.ts';
-import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+import { DataDirInUseError, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { listApiKeys } from './api-keys.ts';
 import { createApp } from './app.ts';
 import { ConfigFileError } from './config-file.ts';
@@ -53,7 +53,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });
   // Starts the event write path; the apply thread applies what an earlier run left in the event journal.
-  await deps.writer.start();
+  // Fails when another Vigil process holds the data directory.
+  try {
+    await deps.writer.start();
+  } catch (error) {
+    await deps.writer.close();
+    await storage.close();
+    throw error;
+  }
   const app = createApp(deps);
   const scheduler = startScheduler(deps.retention.runner, [
     ...deps.retention.jobs(config.schedules),
@@ -125,7 +132,11 @@ async function main(): Promise<void> {
   } catch (error) {
     // A bad consent vocabulary, gate policy or retention policy is a configuration error too: stop with its message.
     // Every config file in the repo (consent, retention, fraud rules) throws a ConfigFileError.
-    if (error instanceof ConfigError || error instanceof ConfigFileError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof ConfigFileError ||
+      error instanceof DataDirInUseError
+    ) {
       process.stderr.write(`vigil: ${error.message}\n`);
       process.exit(2);
     }

@@ -24,15 +24,16 @@ await storage.db.transaction().execute(async (trx) => {
   for (let i = 0; i < 100; i += 1) await appendAudit(trx, actor, { action: 'bench', target: `t:${i}` }, now);
 });
 
-const vigil = createApp(
-  createDeps({
-    storage,
-    secret: Buffer.from('b'.repeat(32)),
-    registry: createRegistry({ processMetrics: true }),
-    logger: createLogger('warn'),
-    ingest: { maxBatchItems: 1000 },
-  }),
-);
+const deps = createDeps({
+  storage,
+  secret: Buffer.from('b'.repeat(32)),
+  registry: createRegistry({ processMetrics: true }),
+  logger: createLogger('warn'),
+  ingest: { maxBatchItems: 1000 },
+});
+// As the server does at boot: the event write path's threads are up before the first request.
+await deps.writer.start();
+const vigil = createApp(deps);
 
 // The baselines: Hono with no middleware. GET answers the same document from memory; POST only parses the
 // body as JSON and answers with the item count — no validation, no storage.

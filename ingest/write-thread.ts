@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../api/logger.ts';
 import { ProblemError } from '../api/problem.ts';
-import type { LockWanted } from '../storage/database.ts';
+import { claimDataDir, DataDirInUseError, type LockWanted } from '../storage/database.ts';
 import type { Storage } from '../storage/index.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';
 import { journalFile } from './events/journal.ts';
@@ -48,6 +48,8 @@ export class WriteThread {
   readonly #hooks: WritePathHooks;
   readonly #limits: ApplyLimits;
   #writer: Worker | undefined;
+  /** Releases this process's claim on the data directory; set while the threads may run. */
+  #release: (() => void) | undefined;
   #ready: Promise<void> | undefined;
   #applier: Worker | undefined;
   #closing = false;
@@ -78,14 +80,23 @@ export class WriteThread {
     return this.#backlog;
   }
 
-  /** Starts both threads (the apply thread at once applies what an earlier run left in the journal). */
-  start(): Promise<void> {
+  /**
+   * Starts both threads (the apply thread at once applies what an earlier run left in the journal). Rejects
+   * with DataDirInUseError when another process holds the data directory.
+   */
+  async start(): Promise<void> {
     this.#ensureWriter();
-    return this.#ready as Promise<void>;
+    await this.#ready;
   }
 
   run<K extends WriteOpName>(rows: number, op: K, payload: WriteOpPayload<K>): Promise<WriteOpResult<K>> {
-    const worker = this.#ensureWriter();
+    let worker: Worker;
+    try {
+      worker = this.#ensureWriter();
+    } catch (error) {
+      if (!(error instanceof DataDirInUseError)) throw error;
+      return Promise.reject(new ProblemError('unavailable', error.message));
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -118,7 +129,10 @@ export class WriteThread {
   async close(drainMs = 10_000): Promise<void> {
     this.#closing = true;
     const writer = this.#writer;
-    if (!writer) return;
+    if (!writer) {
+      this.#releaseDataDir();
+      return;
+    }
     // The write thread commits what it holds at once (ops are answered in order, so a truncation request
     // answered means every op before it is committed), then stays up while the apply thread drains, to
     // delete the entries it applies.
@@ -132,10 +146,17 @@ export class WriteThread {
     const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
     writer.postMessage({ type: 'close' } satisfies ControlMessage);
     await exited;
+    this.#releaseDataDir();
+  }
+
+  #releaseDataDir(): void {
+    this.#release?.();
+    this.#release = undefined;
   }
 
   #ensureWriter(): Worker {
     if (this.#writer) return this.#writer;
+    this.#release ??= claimDataDir(this.#file);
     this.#closing = false;
     // The boot file registers tsx in the new thread, which then loads the TypeScript sources as this one does.
     const worker = new Worker(BOOT, {

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../test/harness.ts';
-import { writeTransaction } from './database.ts';
+import { claimDataDir, DataDirInUseError, writeTransaction } from './database.ts';
 import { migrateToLatest, openSqlite, type Storage } from './index.ts';
 
 let dir: string;
@@ -99,5 +100,44 @@ describe('main-thread writes', () => {
       storage.db.transaction().execute((trx) => sql`insert into scratch (id, n) values (1, 1)`.execute(trx)),
     ).rejects.toThrow(/UNIQUE/);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('the claim on a data directory', () => {
+  it('is held by one claimant at a time, and free again once released', () => {
+    const release = claimDataDir(storage.file);
+    expect(() => claimDataDir(storage.file)).toThrow(DataDirInUseError);
+    release();
+    release();
+    claimDataDir(storage.file)();
+  });
+
+  it('is refused while another process holds it, and free once that process is gone', async () => {
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { claimDataDir } = await import(${JSON.stringify(new URL('./database.ts', import.meta.url).href)});
+         claimDataDir(${JSON.stringify(storage.file)});
+         console.log('held');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+      });
+      expect(() => claimDataDir(storage.file)).toThrow(/another Vigil process is using the data directory/);
+    } finally {
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    claimDataDir(storage.file)();
   });
 });

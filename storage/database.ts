@@ -209,6 +209,36 @@ export function openSqliteConnection(file: string, options: { cacheMiB?: number 
   return sqlite;
 }
 
+/** Another process holds the data directory (see `claimDataDir`). */
+export class DataDirInUseError extends Error {}
+
+/**
+ * Claims the data directory of a database file for this process until the returned function is called: an
+ * exclusive lock on `vigil.lock` beside it (a SQLite file held in an open EXCLUSIVE transaction, never
+ * committed), which the OS drops when the process ends however it ends. Throws DataDirInUseError when another
+ * process (or another claim in this one) holds it: the event journal has one writer and one applier per
+ * data directory, and a second pair would wait on entries the first applies.
+ */
+export function claimDataDir(databaseFile: string): () => void {
+  const file = path.join(path.dirname(databaseFile), 'vigil.lock');
+  const lock = new SQLite(file);
+  try {
+    lock.pragma('busy_timeout = 0');
+    lock.exec('begin exclusive');
+  } catch (error) {
+    lock.close();
+    if (!isBusy(error)) throw error;
+    throw new DataDirInUseError(
+      `another Vigil process is using the data directory ${path.dirname(databaseFile)}; run one per directory`,
+    );
+  }
+  return () => {
+    if (!lock.open) return;
+    lock.exec('rollback');
+    lock.close();
+  };
+}
+
 /** The SQLite file Vigil keeps in a data directory. */
 export function sqliteFile(dataDir: string, fileName = 'vigil.sqlite'): string {
   return path.join(dataDir, fileName);

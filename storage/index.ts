@@ -12,6 +12,6 @@ export {
   redactionIsRecorded,
   verifyAuditChain,
 } from './audit-trail.ts';
-export { openSqlite, type Storage } from './database.ts';
+export { DataDirInUseError, openSqlite, type Storage } from './database.ts';
 export { MigrationError, migrateToLatest, pendingMigrations } from './migrate.ts';
 export type { Database } from './schema.ts';

@@ -112,6 +112,10 @@ describe('a server killed with SIGKILL under concurrent load', () => {
     // The senders retry everything after a restart: each event is then stored exactly once.
     const restarted = await startServerProcess({ VIGIL_DATA_DIR: dataDir });
     children.push(restarted);
+    // A second server on the same data directory refuses to start (the event journal has one writer).
+    await expect(startServerProcess({ VIGIL_DATA_DIR: dataDir })).rejects.toThrow(
+      /exited with 2[\s\S]*another Vigil process is using the data directory/,
+    );
     let duplicates = 0;
     for (const batchIds of sent) {
       const [worker, seq] = (batchIds[0] ?? '').match(/\d+/g)?.map(Number) ?? [0, 0];
