@@ -52,7 +52,7 @@ function isBusy(error: unknown): boolean {
 /**
  * BEGIN IMMEDIATE without blocking the event loop. A plain BEGIN IMMEDIATE waits for the write lock inside
  * SQLite's busy handler, which on the main thread stalls every request for as long as another thread holds
- * the lock (the event journal's apply thread holds it for a transaction of up to 250 ms). Here each attempt
+ * the lock (the event journal's apply thread holds it for a transaction of up to a second). Here each attempt
  * does not wait (busy timeout 0 for that statement alone); between attempts the event loop runs, and
  * `wanted` tells the apply thread to yield. Fails with the SQLITE_BUSY error after `LOCK_WAIT_MS`.
  */
