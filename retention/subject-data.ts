@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { hashIdentifier } from '../ingest/identifiers.ts';
+import { withoutBusyWait } from '../storage/database.ts';
 import type { Database, Storage } from '../storage/index.ts';
 import { changeInBatches, setClause } from './batches.ts';
 import { DATA_MAP, type DataMapEntry, type SubjectKeys } from './data-map.ts';
@@ -223,13 +224,22 @@ export async function makeErasurePhysical(
     await sql`insert into server_logs_fts(server_logs_fts) values ('optimize')`.execute(storage.db);
   }
   let walTruncated = false;
-  for (let attempt = 0; attempt < (options.attempts ?? 50) && !walTruncated; attempt += 1) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    const result = await storage.db
-      .connection()
-      .execute(async () => storage.sqlite.pragma('wal_checkpoint(TRUNCATE)'));
-    const [row] = result as { busy: number; log: number; checkpointed: number }[];
-    walTruncated = row !== undefined && row.busy === 0;
+  // Each attempt returns at once when the apply thread (or a reader) is in the way, never waiting on the
+  // event loop; meanwhile the apply thread is asked to yield, as for a main-thread write.
+  Atomics.add(storage.lockWanted, 0, 1);
+  try {
+    for (let attempt = 0; attempt < (options.attempts ?? 50) && !walTruncated; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      const result = await storage.db
+        .connection()
+        .execute(async () =>
+          withoutBusyWait(storage.sqlite, () => storage.sqlite.pragma('wal_checkpoint(TRUNCATE)')),
+        );
+      const [row] = result as { busy: number; log: number; checkpointed: number }[];
+      walTruncated = row !== undefined && row.busy === 0;
+    }
+  } finally {
+    Atomics.sub(storage.lockWanted, 0, 1);
   }
   if (options.journal && !(await options.journal.truncateJournal())) walTruncated = false;
   return { fullTextOptimized: options.logsDeleted, walTruncated };

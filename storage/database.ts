@@ -50,6 +50,20 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
+ * Runs `work` with the connection's busy timeout at 0: where it would wait for a lock, SQLite answers
+ * SQLITE_BUSY (or, for a checkpoint, its busy flag) at once. The timeout is restored before returning.
+ */
+export function withoutBusyWait<T>(sqlite: SQLite.Database, work: () => T): T {
+  const timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
+  sqlite.pragma('busy_timeout = 0');
+  try {
+    return work();
+  } finally {
+    sqlite.pragma(`busy_timeout = ${timeout}`);
+  }
+}
+
+/**
  * BEGIN IMMEDIATE without blocking the event loop. A plain BEGIN IMMEDIATE waits for the write lock inside
  * SQLite's busy handler, which on the main thread stalls every request for as long as another thread holds
  * the lock (the event journal's apply thread holds it for a transaction of up to a second). Here each attempt
@@ -61,15 +75,11 @@ export async function beginImmediate(sqlite: SQLite.Database, wanted: LockWanted
   let waiting = false;
   try {
     for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
-      const timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
-      sqlite.pragma('busy_timeout = 0');
       try {
-        sqlite.exec('begin immediate');
+        withoutBusyWait(sqlite, () => sqlite.exec('begin immediate'));
         return;
       } catch (error) {
         if (!isBusy(error) || Date.now() >= deadline) throw error;
-      } finally {
-        sqlite.pragma(`busy_timeout = ${timeout}`);
       }
       if (!waiting) {
         waiting = true;
