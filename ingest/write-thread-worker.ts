@@ -88,7 +88,11 @@ function flush(): void {
   let replies: ReplyMessage[];
   let events = 0;
   try {
-    const values = transact(() => group.map(run));
+    const values = transact(() => {
+      const results = group.map(run);
+      journal.deleteApplied(DELETE_PER_COMMIT);
+      return results;
+    });
     events += journal.committed();
     replies = group.map((m, i) => ({ type: 'done', id: m.id, value: values[i] }));
   } catch {
@@ -113,19 +117,48 @@ function flush(): void {
   for (const reply of replies) port?.postMessage(reply);
 }
 
+/** Applied entries deleted per group commit, or per step when no requests arrive. */
+const DELETE_PER_COMMIT = 32;
+let deletionScheduled = false;
+let closed = false;
+
+/** Deletes applied entries a few at a time while no group commit does. */
+function scheduleDeletion(): void {
+  if (closed || deletionScheduled || !journal.deletionsPending) return;
+  deletionScheduled = true;
+  setTimeout(() => {
+    deletionScheduled = false;
+    if (closed) return;
+    try {
+      transact(() => journal.deleteApplied(DELETE_PER_COMMIT));
+      journal.committed();
+    } catch {
+      // The journal is busy or failing; the entries stay, and the next step or group commit tries again.
+    }
+    scheduleDeletion();
+  }, 10);
+}
+
 port.on('message', (message: OpMessage | ControlMessage) => {
   switch (message.type) {
     case 'close':
       flush();
+      transact(() => journal.deleteApplied());
+      journal.committed();
+      closed = true;
       journal.close();
       main.close();
       port.close();
       return;
     case 'applied':
       journal.applied(message.seq);
+      scheduleDeletion();
       return;
     case 'truncate':
       flush();
+      // Erasure: every applied entry goes before the WAL is rewound.
+      transact(() => journal.deleteApplied());
+      journal.committed();
       port.postMessage({
         type: 'truncated',
         id: message.id,

@@ -131,6 +131,22 @@ describe('the write thread and the event journal', () => {
     expect(journalEntries()).toEqual([]);
   });
 
+  it('deletes many applied entries a few at a time, also when no more requests come', async () => {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => thread.run(1, 'events.store', batch([`many${i}`]))),
+    );
+    await thread.settle();
+    await expect.poll(journalEntries, { timeout: 5000 }).toEqual([]);
+    expect(await stored()).toHaveLength(100);
+    // A graceful stop deletes what is applied at once.
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => thread.run(1, 'events.store', batch([`more${i}`]))),
+    );
+    await thread.close();
+    expect(journalEntries()).toEqual([]);
+    expect(await stored()).toHaveLength(200);
+  });
+
   it('applies many entries per transaction, within its limits', async () => {
     await thread.close();
     thread = open({ maxEvents: 5 });

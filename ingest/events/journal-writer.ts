@@ -58,6 +58,7 @@ export class JournalWriter {
   readonly #append: SQLite.Statement;
   readonly #stored: SQLite.Statement;
   readonly #deleteApplied: SQLite.Statement;
+  readonly #deleteRange: SQLite.Statement;
   /** Ids of entries in the journal, by entry. */
   readonly #entries = new Map<number, string[]>();
   readonly #pending = new Set<string>();
@@ -66,7 +67,12 @@ export class JournalWriter {
   readonly #stagedIds = new Set<string>();
   #nextSeq: number;
   #lastCommittedSeq: number;
+  /** The last entry the apply thread reported applied. */
+  #appliedThrough: number;
+  /** The last entry deleted from the journal file (entries are deleted a few at a time after they apply). */
   #deletedThrough: number;
+  /** The last entry this transaction deletes, until it commits or rolls back. */
+  #deletingThrough: number;
 
   constructor(journalFile: string, main: SQLite.Database) {
     this.#journal = openJournal(journalFile);
@@ -75,9 +81,12 @@ export class JournalWriter {
     this.#append = this.#journal.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
     this.#stored = main.prepare('select 1 from affiliate_events where id = ?').pluck();
     this.#deleteApplied = this.#journal.prepare('delete from journal where seq <= ?');
+    this.#deleteRange = this.#journal.prepare('delete from journal where seq > ? and seq <= ?');
     const applied = appliedSeq(main);
     this.#deleteApplied.run(applied);
+    this.#appliedThrough = applied;
     this.#deletedThrough = applied;
+    this.#deletingThrough = applied;
     let last = applied;
     for (const row of this.#journal
       .prepare('select seq, rows from journal order by seq')
@@ -99,7 +108,7 @@ export class JournalWriter {
   state(): JournalState {
     let backlogEvents = 0;
     for (const ids of this.#entries.values()) backlogEvents += ids.length;
-    return { appliedSeq: this.#deletedThrough, lastSeq: this.#lastCommittedSeq, backlogEvents };
+    return { appliedSeq: this.#appliedThrough, lastSeq: this.#lastCommittedSeq, backlogEvents };
   }
 
   /** The connection the group transaction runs on. */
@@ -158,7 +167,10 @@ export class JournalWriter {
     return counts;
   }
 
-  /** The group committed: its entries now wait in the journal. Returns the events they hold. */
+  /**
+   * The transaction committed: its group's entries now wait in the journal, and the applied entries it
+   * deleted are gone. Returns the events its group's entries hold.
+   */
   committed(): number {
     let events = 0;
     for (const { seq, ids } of this.#staged) {
@@ -169,28 +181,47 @@ export class JournalWriter {
     }
     this.#staged = [];
     this.#stagedIds.clear();
+    this.#deletedThrough = this.#deletingThrough;
     return events;
   }
 
-  /** The group rolled back: nothing of it was written. */
+  /** The transaction rolled back: nothing of it was written or deleted. */
   rolledBack(): void {
     this.#staged = [];
     this.#stagedIds.clear();
+    this.#deletingThrough = this.#deletedThrough;
   }
 
   /**
-   * The apply thread committed every entry through `seq`: their rows are in `affiliate_events`, so the
-   * entries are deleted (secure_delete overwrites them) and their ids leave the pending set.
+   * The apply thread committed every entry through `seq`: their rows are in `affiliate_events`, so their ids
+   * leave the pending set. The entries themselves are deleted later, a few at a time (`deleteApplied`).
    */
   applied(seq: number): void {
-    if (seq <= this.#deletedThrough) return;
-    this.#deleteApplied.run(seq);
-    this.#deletedThrough = seq;
+    if (seq <= this.#appliedThrough) return;
+    this.#appliedThrough = seq;
     for (const [entry, ids] of this.#entries) {
       if (entry > seq) break;
       for (const id of ids) this.#pending.delete(id);
       this.#entries.delete(entry);
     }
+  }
+
+  /** Whether applied entries wait to be deleted. */
+  get deletionsPending(): boolean {
+    return this.#deletedThrough < this.#appliedThrough;
+  }
+
+  /**
+   * Deletes up to `maxEntries` applied entries (secure_delete overwrites them) inside the transaction, which
+   * then reports `committed()` or `rolledBack()`.
+   * Deleting a second's worth of applied entries at once took 20–70 ms, during which no request was
+   * acknowledged; a few per group commit cost little and share the group's fsync.
+   */
+  deleteApplied(maxEntries = Number.POSITIVE_INFINITY): void {
+    if (!this.deletionsPending) return;
+    const through = Math.min(this.#appliedThrough, this.#deletedThrough + maxEntries);
+    this.#deleteRange.run(this.#deletedThrough, through);
+    this.#deletingThrough = through;
   }
 
   /**
