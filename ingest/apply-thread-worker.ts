@@ -62,6 +62,7 @@ lowerPriority(APPLY_NICE);
 const main = openSqliteConnection(file, { cacheMiB: 256 });
 const journal = openJournal(journalFile);
 const entriesAfter = journal.prepare('select seq, events, rows from journal where seq > ? order by seq');
+const anyAfter = journal.prepare('select 1 from journal where seq > ? limit 1').pluck();
 const remainingAfter = journal.prepare('select coalesce(sum(events), 0) from journal where seq > ?').pluck();
 const recordApplied = main.prepare('update event_journal_applied set seq = ? where id = 1');
 let applied = appliedSeq(main);
@@ -86,6 +87,8 @@ function lowerPriority(nice: number): void {
 
 /** One transaction's worth of entries; returns the events applied. */
 function applyOnce(): number {
+  // Nothing to apply: take no write lock (another process, such as the CLI, may hold it for a while).
+  if (anyAfter.get(applied) === undefined) return 0;
   const started = process.hrtime.bigint();
   const budget = BigInt(limits.budgetMs) * 1_000_000n;
   let last = applied;
