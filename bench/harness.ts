@@ -48,6 +48,12 @@ export interface Measurement {
   requestsPerSecond: number;
   /** Requests answered in all. */
   requests: number;
+  /** Requests answered 2xx: for a write route, what was acknowledged (a 503 under overload is not). */
+  ok: number;
+  /** `requestsPerSecond` counting 2xx answers only. */
+  okPerSecond: number;
+  /** Answers 503 (with `Retry-After`): refused under overload, as designed; also counted in `failures`. */
+  refused: number;
   p50: number;
   p99: number;
   failures: number;
@@ -83,6 +89,12 @@ export async function measure(
     name,
     requestsPerSecond: result.requests.average,
     requests: result.requests.total,
+    ok: result.requests.total - result.non2xx,
+    refused: result.statusCodeStats?.['503']?.count ?? 0,
+    okPerSecond:
+      result.requests.total === 0
+        ? 0
+        : (result.requests.average * (result.requests.total - result.non2xx)) / result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.errors + result.non2xx,
