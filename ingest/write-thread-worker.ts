@@ -122,6 +122,12 @@ const DELETE_PER_COMMIT = 32;
 let deletionScheduled = false;
 let closed = false;
 
+/** Deletes applied entries (at most `maxEntries`) in a transaction of their own. */
+function deleteApplied(maxEntries?: number): void {
+  transact(() => journal.deleteApplied(maxEntries));
+  journal.committed();
+}
+
 /** Deletes applied entries a few at a time while no group commit does. */
 function scheduleDeletion(): void {
   if (closed || deletionScheduled || !journal.deletionsPending) return;
@@ -130,8 +136,7 @@ function scheduleDeletion(): void {
     deletionScheduled = false;
     if (closed) return;
     try {
-      transact(() => journal.deleteApplied(DELETE_PER_COMMIT));
-      journal.committed();
+      deleteApplied(DELETE_PER_COMMIT);
     } catch {
       // The journal is busy or failing; the entries stay, and the next step or group commit tries again.
     }
@@ -143,8 +148,7 @@ port.on('message', (message: OpMessage | ControlMessage) => {
   switch (message.type) {
     case 'close':
       flush();
-      transact(() => journal.deleteApplied());
-      journal.committed();
+      deleteApplied();
       closed = true;
       journal.close();
       main.close();
@@ -157,8 +161,7 @@ port.on('message', (message: OpMessage | ControlMessage) => {
     case 'truncate':
       flush();
       // Erasure: every applied entry goes before the WAL is rewound.
-      transact(() => journal.deleteApplied());
-      journal.committed();
+      deleteApplied();
       port.postMessage({
         type: 'truncated',
         id: message.id,

@@ -47,6 +47,9 @@ const refund = (id: string): AffiliateEvent => ({
 });
 const batch = (ids: string[]) =>
   encodeForJournal(eventRowBatch(ids.map(refund), Buffer.from('s'.repeat(32)), '2026-11-28T10:00:01.000Z'));
+/** Stores refunds with these ids; what the write thread counted of them. */
+const storeRefunds = async (ids: string[]) =>
+  (await thread.run(ids.length, 'events.store', batch(ids))).refund;
 const stored = async () =>
   (await storage.db.selectFrom('affiliate_events').select('id').orderBy('id').execute()).map((r) => r.id);
 /** Entries waiting in the journal file, read as another process would. */
@@ -98,23 +101,14 @@ describe('the write thread and the event journal', () => {
   it('counts an id as a duplicate wherever it is: in the request, in the journal, or in the database', async () => {
     // The first ids are still in the journal when the second request repeats them.
     await withApplyHeld(async () => {
-      expect((await thread.run(3, 'events.store', batch(['j1', 'j2', 'j1']))).refund).toEqual({
-        accepted: 2,
-        duplicates: 1,
-      });
+      expect(await storeRefunds(['j1', 'j2', 'j1'])).toEqual({ accepted: 2, duplicates: 1 });
       expect(journalEntries()).toEqual([{ seq: 1, events: 2 }]);
-      expect((await thread.run(2, 'events.store', batch(['j2', 'j3']))).refund).toEqual({
-        accepted: 1,
-        duplicates: 1,
-      });
+      expect(await storeRefunds(['j2', 'j3'])).toEqual({ accepted: 1, duplicates: 1 });
       expect(thread.backlogEvents).toBe(3);
     });
     await thread.settle();
     expect(thread.backlogEvents).toBe(0);
-    expect((await thread.run(2, 'events.store', batch(['j3', 'j4']))).refund).toEqual({
-      accepted: 1,
-      duplicates: 1,
-    });
+    expect(await storeRefunds(['j3', 'j4'])).toEqual({ accepted: 1, duplicates: 1 });
     await thread.settle();
     expect(await stored()).toEqual(['j1', 'j2', 'j3', 'j4']);
   });
@@ -178,10 +172,7 @@ describe('the write thread and the event journal', () => {
     await thread.start();
     expect(thread.backlogEvents).toBeLessThanOrEqual(3);
     // Ids waiting in the journal still count as stored.
-    expect((await thread.run(2, 'events.store', batch(['r3', 'r4']))).refund).toEqual({
-      accepted: 1,
-      duplicates: 1,
-    });
+    expect(await storeRefunds(['r3', 'r4'])).toEqual({ accepted: 1, duplicates: 1 });
     await thread.settle();
     expect(await stored()).toEqual(['r1', 'r2', 'r3', 'r4']);
     expect(await appliedSeq()).toBe(3);
@@ -219,10 +210,7 @@ describe('the write thread and the event journal', () => {
 
   it('appends only the new rows of a request that repeats events', async () => {
     await thread.run(1, 'events.store', batch(['p1']));
-    expect((await thread.run(3, 'events.store', batch(['p1', 'p2', 'p2']))).refund).toEqual({
-      accepted: 1,
-      duplicates: 2,
-    });
+    expect(await storeRefunds(['p1', 'p2', 'p2'])).toEqual({ accepted: 1, duplicates: 2 });
     await thread.settle();
     expect(await stored()).toEqual(['p1', 'p2']);
   });

@@ -42,24 +42,37 @@ export function createLockWanted(): LockWanted {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-/** How long a main-thread writer waits for the write lock before it fails with SQLITE_BUSY. */
-export const LOCK_WAIT_MS = 5000;
+/** Every connection's busy timeout (`openSqliteConnection`). */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** How long a main-thread writer waits for the write lock before it fails with SQLITE_BUSY: as long as SQLite would. */
+export const LOCK_WAIT_MS = BUSY_TIMEOUT_MS;
 
 function isBusy(error: unknown): boolean {
   return error instanceof SQLite.SqliteError && error.code.startsWith('SQLITE_BUSY');
 }
 
+/** Prepared once per connection: `sqlite.pragma()` compiles its statement on every call. */
+const busyTimeoutStatements = new WeakMap<SQLite.Database, { off: SQLite.Statement; on: SQLite.Statement }>();
+
 /**
  * Runs `work` with the connection's busy timeout at 0: where it would wait for a lock, SQLite answers
- * SQLITE_BUSY (or, for a checkpoint, its busy flag) at once. The timeout is restored before returning.
+ * SQLITE_BUSY (or, for a checkpoint, its busy flag) at once. The usual timeout is restored before returning.
  */
 export function withoutBusyWait<T>(sqlite: SQLite.Database, work: () => T): T {
-  const timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
-  sqlite.pragma('busy_timeout = 0');
+  let statements = busyTimeoutStatements.get(sqlite);
+  if (!statements) {
+    statements = {
+      off: sqlite.prepare('pragma busy_timeout = 0'),
+      on: sqlite.prepare(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`),
+    };
+    busyTimeoutStatements.set(sqlite, statements);
+  }
+  statements.off.get();
   try {
     return work();
   } finally {
-    sqlite.pragma(`busy_timeout = ${timeout}`);
+    statements.on.get();
   }
 }
 
@@ -93,17 +106,17 @@ export async function beginImmediate(sqlite: SQLite.Database, wanted: LockWanted
 }
 
 /**
- * Runs synchronous `work` in a write transaction on the main connection, taking the lock with
- * `beginImmediate`: committed when it returns, rolled back when it throws.
+ * Runs `work` in a write transaction on the main connection, taking the lock with `beginImmediate`:
+ * committed when it returns (or resolves), rolled back when it throws (or rejects).
  */
 export async function writeTransaction<T>(
   sqlite: SQLite.Database,
   wanted: LockWanted,
-  work: () => T,
+  work: () => T | Promise<T>,
 ): Promise<T> {
   await beginImmediate(sqlite, wanted);
   try {
-    const result = work();
+    const result = await work();
     sqlite.exec('commit');
     return result;
   } catch (error) {
@@ -166,15 +179,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
   /** A write outside a transaction runs in one of its own, so that it too waits for the lock asynchronously. */
   async #execute<R>(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<R>> {
     if (this.sqlite.inTransaction || !isWrite(query)) return connection.executeQuery<R>(query);
-    await beginImmediate(this.sqlite, this.wanted);
-    try {
-      const result = await connection.executeQuery<R>(query);
-      this.sqlite.exec('commit');
-      return result;
-    } catch (error) {
-      if (this.sqlite.inTransaction) this.sqlite.exec('rollback');
-      throw error;
-    }
+    return writeTransaction(this.sqlite, this.wanted, () => connection.executeQuery<R>(query));
   }
 }
 
@@ -213,7 +218,7 @@ export function openSqliteConnection(file: string, options: { cacheMiB?: number 
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? DEFAULT_CACHE_MIB)}`);
   return sqlite;

@@ -1,9 +1,8 @@
 import type SQLite from 'better-sqlite3';
 import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, openJournal, rowId } from './journal.ts';
-import type { EventCounts, EventRowBatch } from './store.ts';
+import { type EventCounts, type EventRowBatch, isEventType } from './store.ts';
 
 type EventType = EventRowBatch['types'][number];
-const EVENT_TYPES = new Set<unknown>(['click', 'conversion', 'refund'] satisfies EventType[]);
 
 /**
  * Throws unless the batch has the shape `encodeForJournal` gives (which checked every row): a type and a
@@ -16,7 +15,7 @@ function checkEncoded(batch: EncodedBatch): void {
     !Array.isArray(ids) ||
     types.length !== ids.length ||
     typeof text !== 'string' ||
-    !types.every((type) => EVENT_TYPES.has(type)) ||
+    !types.every(isEventType) ||
     !ids.every((id) => typeof id === 'string' && id.length > 0)
   ) {
     throw new Error('not an encoded batch of event rows');
@@ -57,7 +56,6 @@ export class JournalWriter {
   readonly #lastInJournal: SQLite.Statement;
   readonly #append: SQLite.Statement;
   readonly #stored: SQLite.Statement;
-  readonly #deleteApplied: SQLite.Statement;
   readonly #deleteRange: SQLite.Statement;
   /** Ids of entries in the journal, by entry. */
   readonly #entries = new Map<number, string[]>();
@@ -80,10 +78,9 @@ export class JournalWriter {
     this.#lastInJournal = this.#journal.prepare('select coalesce(max(seq), 0) from journal').pluck();
     this.#append = this.#journal.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
     this.#stored = main.prepare('select 1 from affiliate_events where id = ?').pluck();
-    this.#deleteApplied = this.#journal.prepare('delete from journal where seq <= ?');
     this.#deleteRange = this.#journal.prepare('delete from journal where seq > ? and seq <= ?');
     const applied = appliedSeq(main);
-    this.#deleteApplied.run(applied);
+    this.#deleteRange.run(0, applied);
     this.#appliedThrough = applied;
     this.#deletedThrough = applied;
     this.#deletingThrough = applied;

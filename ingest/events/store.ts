@@ -220,6 +220,11 @@ export function eventRowBatch(events: AffiliateEvent[], secret: Buffer, received
   return { types, values };
 }
 
+/** Whether `type` is a type of event with rows (see `ROWS`). */
+export function isEventType(type: unknown): type is EventType {
+  return typeof type === 'string' && Object.hasOwn(TYPE_COLUMNS, type);
+}
+
 const REQUIRED_COLUMNS = new Set<keyof EventRow>(['id', 'ts', 'received_at']);
 
 /**
