@@ -75,6 +75,32 @@ describe('hashIdentifier', () => {
     );
   });
 
+  it('equals HMAC-SHA256 for values around one block (ASCII or not, 0 to 70 bytes with the prefix)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 100 }),
+        fc.oneof(
+          fc.string({ maxLength: 70 }),
+          fc.string({ unit: 'binary', maxLength: 30 }),
+          fc.ipV4(),
+          fc.ipV6(),
+        ),
+        (key, value) => {
+          const keyBuffer = Buffer.from(key);
+          const expected = createHmac('sha256', keyBuffer).update(`ip:${value.trim()}`).digest('hex');
+          expect(hashIdentifier(keyBuffer, 'ip', value)).toBe(expected.slice(0, 32));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // Each length across the one-block boundary (55 bytes with the prefix) once.
+    for (let length = 40; length <= 70; length += 1) {
+      const value = 'x'.repeat(length);
+      const expected = createHmac('sha256', secret).update(`ip:${value}`).digest('hex').slice(0, 32);
+      expect(hashIdentifier(secret, 'ip', value)).toBe(expected);
+    }
+  });
+
   it('is stable, keyed, separated by kind, and not the input', () => {
     const a = hashIdentifier(secret, 'ip', '203.0.113.7');
     expect(a).toMatch(/^[0-9a-f]{32}$/);

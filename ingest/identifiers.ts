@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { ONE_BLOCK_MESSAGE_BYTES, SHA256_IV, Sha256Block } from './sha256-block.ts';
 
 /** The kinds of identifier hashed; the kind is part of the hash, so equal strings of two kinds differ. */
 export type IdentifierKind = 'ip' | 'email' | 'device' | 'account' | 'subject';
@@ -11,21 +12,39 @@ export type IdentifierKind = 'ip' | 'email' | 'device' | 'account' | 'subject';
  */
 export function hashIdentifier(secret: Buffer, kind: IdentifierKind, value: string): string {
   const normalised = kind === 'email' ? value.trim().toLowerCase() : value.trim();
-  return hmacFor(secret).hex(`${kind}:${normalised}`).slice(0, 32);
+  return hmacFor(secret).hex128(`${kind}:${normalised}`);
 }
 
 const BLOCK = 64;
 const SHA256_BYTES = 32;
 /** Messages up to this many bytes are hashed in place; longer ones get a buffer of their own. */
 const INLINE_MESSAGE_BYTES = 1024;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+function wordHex(word: number): string {
+  return (
+    (HEX[word >>> 24] as string) +
+    (HEX[(word >>> 16) & 0xff] as string) +
+    (HEX[(word >>> 8) & 0xff] as string) +
+    (HEX[word & 0xff] as string)
+  );
+}
 
 /**
- * HMAC-SHA256 (RFC 2104) as two one-shot hashes over key pads prepared once per secret. It runs on every
- * ingested event (each IP is hashed), where building an Hmac object per call costs about twice as much.
+ * HMAC-SHA256 (RFC 2104) with the key's pads prepared once per secret. It runs on every ingested event (each
+ * IP is hashed). A message that fits one SHA-256 block (an IP with its prefix does) costs two compressions
+ * from the pads' precomputed states, about half the time of two one-shot `crypto.hash` calls, which is how
+ * longer messages are hashed. Both give HMAC-SHA256 exactly (checked against `createHmac` in the tests).
  */
 class Hmac {
   readonly #inner = Buffer.alloc(BLOCK + INLINE_MESSAGE_BYTES);
   readonly #outer = Buffer.alloc(BLOCK + SHA256_BYTES);
+  /** The hash states after the inner and the outer pad block. */
+  readonly #innerState = new Int32Array(8);
+  readonly #outerState = new Int32Array(8);
+  readonly #block = new Sha256Block();
+  readonly #lastBlock = Buffer.alloc(BLOCK);
+  readonly #digest = new Int32Array(8);
 
   constructor(secret: Buffer) {
     const key = Buffer.alloc(BLOCK);
@@ -34,9 +53,40 @@ class Hmac {
       this.#inner[i] = (key[i] as number) ^ 0x36;
       this.#outer[i] = (key[i] as number) ^ 0x5c;
     }
+    this.#block.load(this.#inner);
+    this.#block.compress(SHA256_IV, this.#innerState);
+    this.#block.load(this.#outer);
+    this.#block.compress(SHA256_IV, this.#outerState);
   }
 
-  hex(message: string): string {
+  /** The first 128 bits of HMAC-SHA256(key, message), in hex. */
+  hex128(message: string): string {
+    if (message.length > ONE_BLOCK_MESSAGE_BYTES) return this.#hexLong(message).slice(0, 32);
+    const length = Buffer.byteLength(message);
+    if (length > ONE_BLOCK_MESSAGE_BYTES) return this.#hexLong(message).slice(0, 32);
+    // Inner hash: the message, padded, after the inner pad block (64 bytes already hashed).
+    const last = this.#lastBlock;
+    last.fill(0);
+    last.write(message, 0, 'utf8');
+    last[length] = 0x80;
+    last.writeUInt16BE((BLOCK + length) * 8, BLOCK - 2);
+    const block = this.#block;
+    block.load(last);
+    block.compress(this.#innerState, this.#digest);
+    // Outer hash: the inner digest, padded, after the outer pad block (64 + 32 bytes in all).
+    const words = block.words;
+    words.set(this.#digest);
+    words[8] = 0x80000000 | 0;
+    words.fill(0, 9, 15);
+    words[15] = (BLOCK + SHA256_BYTES) * 8;
+    block.compress(this.#outerState, this.#digest);
+    const d = this.#digest;
+    return (
+      wordHex(d[0] as number) + wordHex(d[1] as number) + wordHex(d[2] as number) + wordHex(d[3] as number)
+    );
+  }
+
+  #hexLong(message: string): string {
     const length = Buffer.byteLength(message);
     const inner =
       length <= INLINE_MESSAGE_BYTES

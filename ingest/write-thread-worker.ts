@@ -26,18 +26,24 @@ export type ControlMessage =
   /** Truncate the journal's WAL (erasure); answered with `truncated`. */
   | { type: 'truncate'; id: number };
 
-/** What the thread answers. */
-export type ReplyMessage =
-  | { type: 'ready'; state: JournalState }
+/** The answer to one op. */
+export type OpReply =
   | { type: 'done'; id: number; value: unknown }
   | {
       type: 'failed';
       id: number;
       problem?: { code: ProblemError['code']; detail?: string; options: ProblemError['options'] };
       message: string;
-    }
-  /** A group committed: `events` new events in entries through `seq`. */
-  | { type: 'committed'; rows: number; seconds: number; seq: number; events: number }
+    };
+
+/** What the thread answers. */
+export type ReplyMessage =
+  | { type: 'ready'; state: JournalState }
+  /**
+   * A group committed (`events` new events in entries through `seq`), with the answer to each of its ops: one
+   * message per group, not one per op.
+   */
+  | { type: 'committed'; rows: number; seconds: number; seq: number; events: number; replies: OpReply[] }
   | { type: 'truncated'; id: number; done: boolean };
 
 const port = parentPort;
@@ -57,7 +63,7 @@ function run(message: OpMessage): unknown {
   return (OPS[message.op] as (payload: unknown) => unknown)(message.payload);
 }
 
-function failure(id: number, error: unknown): ReplyMessage {
+function failure(id: number, error: unknown): OpReply {
   if (error instanceof ProblemError) {
     return {
       type: 'failed',
@@ -85,7 +91,7 @@ function flush(): void {
   queue = [];
   if (group.length === 0) return;
   const started = process.hrtime.bigint();
-  let replies: ReplyMessage[];
+  let replies: OpReply[];
   let events = 0;
   try {
     const values = transact(() => {
@@ -113,8 +119,8 @@ function flush(): void {
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     seq: journal.lastCommittedSeq,
     events,
+    replies,
   } satisfies ReplyMessage);
-  for (const reply of replies) port?.postMessage(reply);
 }
 
 /** Applied entries deleted per group commit, or per step when no requests arrive. */

@@ -7,7 +7,7 @@ import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-work
 import { journalFile } from './events/journal.ts';
 import type { JournalState } from './events/journal-writer.ts';
 import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
-import type { ControlMessage, OpMessage, ReplyMessage } from './write-thread-worker.ts';
+import type { ControlMessage, OpMessage, OpReply, ReplyMessage } from './write-thread-worker.ts';
 
 interface Waiting {
   resolve(value: unknown): void;
@@ -264,6 +264,7 @@ export class WriteThread {
         this.#backlog += message.events;
         this.#hooks.onCommit?.(message.rows, message.seconds);
         if (message.events > 0) this.#applier?.postMessage({ type: 'wake' } satisfies ApplyControl);
+        for (const reply of message.replies) this.#answer(reply);
         return;
       case 'truncated':
         this.#truncations.get(message.id)?.(message.done);
@@ -272,12 +273,15 @@ export class WriteThread {
       case 'ready':
         return;
     }
-    const waiting = this.#waiting.get(message.id);
+  }
+
+  #answer(reply: OpReply): void {
+    const waiting = this.#waiting.get(reply.id);
     if (!waiting) return;
-    this.#waiting.delete(message.id);
-    if (message.type === 'done') waiting.resolve(message.value);
-    else if (message.problem)
-      waiting.reject(new ProblemError(message.problem.code, message.problem.detail, message.problem.options));
-    else waiting.reject(new Error(message.message));
+    this.#waiting.delete(reply.id);
+    if (reply.type === 'done') waiting.resolve(reply.value);
+    else if (reply.problem)
+      waiting.reject(new ProblemError(reply.problem.code, reply.problem.detail, reply.problem.options));
+    else waiting.reject(new Error(reply.message));
   }
 }
