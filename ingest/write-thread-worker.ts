@@ -184,4 +184,21 @@ port.on('message', (message: OpMessage | ControlMessage) => {
   }
 });
 
+/** Ids of the table added to the id filter per step; a step takes a few ms, between group commits. */
+const ID_FILTER_STEP = 5000;
+
+/** Fills the journal writer's id filter from the table, a step per turn of the event loop. */
+function fillIdFilter(): void {
+  if (closed) return;
+  try {
+    if (journal.extendIdFilter(ID_FILTER_STEP)) return;
+  } catch {
+    // Every id is looked up meanwhile; try again in a second.
+    setTimeout(fillIdFilter, 1000).unref();
+    return;
+  }
+  setImmediate(fillIdFilter);
+}
+
 port.postMessage({ type: 'ready', state: journal.state() } satisfies ReplyMessage);
+setImmediate(fillIdFilter);

@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import { IdFilter } from './id-filter.ts';
 import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, openJournal, rowId } from './journal.ts';
 import { type EventCounts, type EventRowBatch, isEventType } from './store.ts';
 
@@ -48,7 +49,10 @@ export interface JournalState {
  * Idempotency on event id spans three places: the ids of this group (staged until its commit), the ids of
  * entries in the journal not yet deleted, and the `affiliate_events` table (looked up, never written here).
  * An entry's ids leave the pending set only after the apply thread reports it committed, so an id is always
- * in at least one of them.
+ * in at least one of them. A filter of every id in the table (`IdFilter`) spares the lookup for ids it
+ * rules out, which is nearly every id: it is filled from the table a step at a time after the thread starts
+ * (`extendIdFilter`; until then every id is looked up) and with each id this writer appends. Only the apply
+ * thread inserts into the table, and only ids this writer appended or found in the journal at its start.
  */
 export class JournalWriter {
   readonly #journal: SQLite.Database;
@@ -57,6 +61,10 @@ export class JournalWriter {
   readonly #append: SQLite.Statement;
   readonly #stored: SQLite.Statement;
   readonly #deleteRange: SQLite.Statement;
+  readonly #idsAfter: SQLite.Statement;
+  readonly #ids: IdFilter;
+  /** The last id the filter was filled up to, in id order; undefined once it holds every id in the table. */
+  #scannedThrough: string | undefined = '';
   /** Ids of entries in the journal, by entry. */
   readonly #entries = new Map<number, string[]>();
   readonly #pending = new Set<string>();
@@ -79,6 +87,10 @@ export class JournalWriter {
     this.#append = this.#journal.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
     this.#stored = main.prepare('select 1 from affiliate_events where id = ?').pluck();
     this.#deleteRange = this.#journal.prepare('delete from journal where seq > ? and seq <= ?');
+    this.#idsAfter = main.prepare('select id from affiliate_events where id > ? order by id limit ?').pluck();
+    // Planned for the table's rows (its largest rowid bounds them) and as many again to come.
+    const rows = main.prepare('select coalesce(max(rowid), 0) from affiliate_events').pluck().get() as number;
+    this.#ids = new IdFilter(2 * rows + 1_000_000);
     const applied = appliedSeq(main);
     this.#deleteRange.run(0, applied);
     this.#appliedThrough = applied;
@@ -93,7 +105,10 @@ export class JournalWriter {
     }>) {
       const ids = decodeBatch(row.rows).values.map(rowId);
       this.#entries.set(row.seq, ids);
-      for (const id of ids) this.#pending.add(id);
+      for (const id of ids) {
+        this.#pending.add(id);
+        this.#ids.add(id);
+      }
       last = row.seq;
     }
     // Entries are numbered after the last one applied even when the journal file was lost or replaced, so a
@@ -134,12 +149,7 @@ export class JournalWriter {
     const inRequest = new Set<string>();
     batch.ids.forEach((id, i) => {
       const type = batch.types[i] as EventType;
-      if (
-        inRequest.has(id) ||
-        this.#stagedIds.has(id) ||
-        this.#pending.has(id) ||
-        this.#stored.get(id) !== undefined
-      ) {
+      if (inRequest.has(id) || this.#stagedIds.has(id) || this.#pending.has(id) || this.#isStored(id)) {
         counts[type].duplicates += 1;
         return;
       }
@@ -160,8 +170,36 @@ export class JournalWriter {
     this.#append.run(seq, ids.length, fresh.length === batch.ids.length ? batch.text : only(batch, fresh));
     this.#nextSeq += 1;
     this.#staged.push({ seq, ids });
-    for (const id of ids) this.#stagedIds.add(id);
+    for (const id of ids) {
+      this.#stagedIds.add(id);
+      // Added before the commit: a rollback leaves it in the filter, which costs a lookup, never a mistake.
+      this.#ids.add(id);
+    }
     return counts;
+  }
+
+  /** Whether `affiliate_events` holds the id; looked up unless the filled filter rules it out. */
+  #isStored(id: string): boolean {
+    if (this.#scannedThrough === undefined && !this.#ids.mightContain(id)) return false;
+    return this.#stored.get(id) !== undefined;
+  }
+
+  /** Whether the id filter holds every id in the table yet. */
+  get idFilterFilled(): boolean {
+    return this.#scannedThrough === undefined;
+  }
+
+  /**
+   * Adds the next `maxIds` ids of the table, in id order, to the filter; true once it holds them all. Ids
+   * that the apply thread inserts meanwhile below the point reached were appended by this writer or found in
+   * the journal, so they are in the filter already.
+   */
+  extendIdFilter(maxIds: number): boolean {
+    if (this.#scannedThrough === undefined) return true;
+    const ids = this.#idsAfter.all(this.#scannedThrough, maxIds) as string[];
+    for (const id of ids) this.#ids.add(id);
+    this.#scannedThrough = ids.length < maxIds ? undefined : ids.at(-1);
+    return this.#scannedThrough === undefined;
   }
 
   /**

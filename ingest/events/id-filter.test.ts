@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
+import { tempDataDir } from '../../test/harness.ts';
+import { IdFilter } from './id-filter.ts';
+import { encodeForJournal, journalFile } from './journal.ts';
+import { JournalWriter } from './journal-writer.ts';
+import type { AffiliateEvent } from './schemas.ts';
+import { eventRowBatch, insertEventRows } from './store.ts';
+
+describe('IdFilter', () => {
+  it('never rules out an id it was given', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 80 }), { maxLength: 300 }), (ids) => {
+        const filter = new IdFilter(ids.length);
+        for (const id of ids) filter.add(id);
+        expect(ids.every((id) => filter.mightContain(id))).toBe(true);
+      }),
+    );
+  });
+
+  it('rules out nearly every other id at its planned size, and grows with the plan up to 128 MiB', () => {
+    const planned = 200_000;
+    const filter = new IdFilter(planned);
+    for (let i = 0; i < planned; i += 1) filter.add(randomUUID());
+    let falsePositives = 0;
+    for (let i = 0; i < 100_000; i += 1) if (filter.mightContain(randomUUID())) falsePositives += 1;
+    // About 0.1% expected at 16 bits per id and 6 probes.
+    expect(falsePositives).toBeLessThan(500);
+    expect(new IdFilter(0).bytes).toBe(1 << 20);
+    expect(new IdFilter(10_000_000).bytes).toBe(32 << 20);
+    expect(new IdFilter(1e12).bytes).toBe(128 << 20);
+  });
+});
+
+describe("the journal writer's duplicate check with the id filter", () => {
+  let dir: string;
+  let storage: Storage;
+  let writer: JournalWriter | undefined;
+  const secret = Buffer.from('s'.repeat(32));
+  const refund = (id: string): AffiliateEvent => ({
+    id,
+    type: 'refund',
+    ts: '2026-11-28T10:00:00.000Z',
+    orderId: 'o-1',
+    amount: 5,
+    currency: 'EUR',
+  });
+  const rows = (ids: string[]) => eventRowBatch(ids.map(refund), secret, '2026-11-28T10:00:01.000Z');
+  /** Stores the ids through the writer, as the write thread does; what it counted. */
+  const store = (w: JournalWriter, ids: string[]) => {
+    const counts = w.connection.transaction(() => w.store(encodeForJournal(rows(ids))))();
+    w.committed();
+    return counts.refund;
+  };
+
+  beforeEach(async () => {
+    dir = tempDataDir();
+    storage = openSqlite(dir);
+    await migrateToLatest(storage.db);
+    // Events already in the table, as an earlier run's apply thread left them.
+    storage.sqlite.transaction(() =>
+      insertEventRows(storage.sqlite, rows(Array.from({ length: 23 }, (_, i) => `old-${i}`))),
+    )();
+  });
+  afterEach(async () => {
+    writer?.close();
+    writer = undefined;
+    await storage.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds ids already in the table before the filter is filled, while it fills, and after', () => {
+    writer = new JournalWriter(journalFile(storage.file), storage.sqlite);
+    expect(writer.idFilterFilled).toBe(false);
+    expect(store(writer, ['old-3', 'new-1'])).toEqual({ accepted: 1, duplicates: 1 });
+    // Five ids per step: the table's 23 ids take five steps.
+    const steps: boolean[] = [];
+    while (!writer.extendIdFilter(5)) {
+      steps.push(false);
+      expect(store(writer, [`old-${steps.length * 4}`])).toEqual({ accepted: 0, duplicates: 1 });
+    }
+    expect(steps.length).toBe(4);
+    expect(writer.idFilterFilled).toBe(true);
+    const old = Array.from({ length: 23 }, (_, i) => `old-${i}`);
+    expect(store(writer, [...old, 'new-2'])).toEqual({ accepted: 1, duplicates: 23 });
+    // Appended by this writer (waiting in the journal): a duplicate too.
+    expect(store(writer, ['new-1', 'new-2', 'new-3'])).toEqual({ accepted: 1, duplicates: 2 });
+  });
+
+  it('still finds an id the apply thread moved into the table after the filter was filled', () => {
+    writer = new JournalWriter(journalFile(storage.file), storage.sqlite);
+    while (!writer.extendIdFilter(1000)) {}
+    expect(store(writer, ['moved'])).toEqual({ accepted: 1, duplicates: 0 });
+    // Applied, and its entry deleted: the id is now only in the table.
+    storage.sqlite.transaction(() => insertEventRows(storage.sqlite, rows(['moved'])))();
+    writer.applied(1);
+    writer.connection.transaction(() => writer?.deleteApplied())();
+    writer.committed();
+    expect(store(writer, ['moved'])).toEqual({ accepted: 0, duplicates: 1 });
+  });
+});
