@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashIdentifier, truncateIp } from './identifiers.ts';
+import { hashIdentifier, ipv4Network, truncateIp } from './identifiers.ts';
 
 const secret = Buffer.from('k'.repeat(32));
 
@@ -42,6 +43,25 @@ describe('truncateIp', () => {
       fc.property(fc.ipV6(), (ip) => {
         expect(truncateIp(ip)).toMatch(/^([0-9a-f]{1,4}:){2}[0-9a-f]{1,4}::\/48$|^\d+\.\d+\.\d+\.0\/24$/);
       }),
+    );
+  });
+});
+
+describe('ipv4Network', () => {
+  it('accepts exactly what isIPv4 accepts, and gives its first three parts', () => {
+    const ipLike = fc
+      .array(fc.oneof(fc.nat(300).map(String), fc.constantFrom('', '00', '01', '007', '1a', ' 1', '-1')), {
+        minLength: 2,
+        maxLength: 5,
+      })
+      .map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV4Extended(), ipLike, fc.string({ maxLength: 20 })), (value) => {
+        const network = ipv4Network(value);
+        expect(network !== undefined).toBe(isIPv4(value));
+        if (network !== undefined) expect(network).toBe(`${value.split('.').slice(0, 3).join('.')}.0/24`);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

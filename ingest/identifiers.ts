@@ -136,10 +136,8 @@ export function expandIPv6(ip: string): number[] | undefined {
  */
 export function truncateIp(ip: string): string | undefined {
   const value = ip.trim();
-  if (isIPv4(value)) {
-    const [a, b, c] = value.split('.');
-    return `${a}.${b}.${c}.0/24`;
-  }
+  const v4 = ipv4Network(value);
+  if (v4 !== undefined) return v4;
   if (!isIPv6(value)) return undefined;
   const groups = expandIPv6(value.split('%')[0] ?? value);
   if (!groups) return undefined;
@@ -152,4 +150,37 @@ export function truncateIp(ip: string): string | undefined {
     .slice(0, 3)
     .map((g) => g.toString(16))
     .join(':')}::/48`;
+}
+
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/**
+ * The /24 of a dotted-quad IPv4 address (`203.0.113.0/24`), or undefined for anything else: four decimal parts
+ * of 0–255 without leading zeros, as `isIPv4` accepts them (tested against it). One scan of the string; it
+ * runs for every ingested event.
+ */
+export function ipv4Network(ip: string): string | undefined {
+  if (ip.length < 7 || ip.length > 15) return undefined;
+  let dots = 0;
+  let lastDot = -1;
+  let partStart = 0;
+  let part = 0;
+  for (let i = 0; i <= ip.length; i += 1) {
+    const code = i < ip.length ? ip.charCodeAt(i) : DOT;
+    if (code === DOT) {
+      const digits = i - partStart;
+      if (digits === 0 || part > 255 || (digits > 1 && ip.charCodeAt(partStart) === ZERO)) return undefined;
+      if (i < ip.length) {
+        dots += 1;
+        lastDot = i;
+      }
+      partStart = i + 1;
+      part = 0;
+    } else if (code >= ZERO && code <= NINE && i - partStart < 3) {
+      part = part * 10 + (code - ZERO);
+    } else return undefined;
+  }
+  return dots === 3 ? `${ip.slice(0, lastDot)}.0/24` : undefined;
 }
