@@ -14,11 +14,18 @@ export interface ApplyLimits {
   maxEvents: number;
   /** Stop adding entries to a transaction after this long (ms), however few events it holds. */
   budgetMs: number;
+  /**
+   * Start a transaction once this many events wait, or once the first of fewer has waited `maxDelayMs`;
+   * sooner when asked (`wake` with `now`, as `settle` does).
+   */
+  minEvents: number;
+  maxDelayMs: number;
 }
 
 /** Messages the main thread sends. */
 export type ApplyControl =
-  | { type: 'wake' }
+  /** Entries were appended; with `now`, apply what waits without waiting for a fuller transaction. */
+  | { type: 'wake'; now?: boolean }
   /** Apply what the journal holds (until `deadline`, epoch ms), then stop. */
   | { type: 'close'; deadline: number };
 
@@ -69,6 +76,12 @@ let applied = appliedSeq(main);
 /** The last entry reported to the main thread as applied. */
 let reported = applied;
 let scheduled = false;
+/** The pending step's timer while a small backlog waits for more events (or its delay). */
+let timer: NodeJS.Timeout | undefined;
+/** Apply what waits without waiting for a fuller transaction, until the journal holds nothing more. */
+let now = true;
+/** When the events now waiting began to wait, as far as this thread saw. */
+let waitingSince: number | undefined;
 let closing = false;
 
 /**
@@ -130,14 +143,40 @@ function applyOnce(): number {
   return Math.max(events, 1);
 }
 
+/** How often a small backlog is looked at again while it waits for more events. */
+const BATCH_CHECK_MS = 50;
+
+/**
+ * Whether a transaction is due: enough events wait, the first of them has waited long enough, or `now`.
+ * Otherwise schedules the next look (and a wake message finds the step already scheduled).
+ */
+function transactionIsDue(): boolean {
+  if (now) return true;
+  const waiting = remainingAfter.get(applied) as number;
+  if (waiting === 0) {
+    waitingSince = undefined;
+    return false;
+  }
+  if (waiting >= limits.minEvents) return true;
+  waitingSince ??= Date.now();
+  const left = waitingSince + limits.maxDelayMs - Date.now();
+  if (left <= 0) return true;
+  scheduled = true;
+  timer = setTimeout(step, Math.min(left, BATCH_CHECK_MS));
+  return false;
+}
+
 function step(): void {
   scheduled = false;
+  timer = undefined;
   if (closing) return;
   if (lockIsWanted()) {
     scheduled = true;
-    setTimeout(step, 2);
+    timer = setTimeout(step, 2);
     return;
   }
+  if (!transactionIsDue()) return;
+  waitingSince = undefined;
   let events = 0;
   try {
     events = applyOnce();
@@ -152,6 +191,7 @@ function step(): void {
   }
   // More may wait: yield to the event loop (a close or wake message) and go on.
   if (events > 0) schedule();
+  else now = false;
 }
 
 function schedule(): void {
@@ -162,6 +202,15 @@ function schedule(): void {
 
 port.on('message', (message: ApplyControl) => {
   if (message.type === 'wake') {
+    if (message.now) {
+      now = true;
+      // A small backlog's pending look is brought forward.
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+        scheduled = false;
+      }
+    }
     schedule();
     return;
   }

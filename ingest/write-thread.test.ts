@@ -155,6 +155,29 @@ describe('the write thread and the event journal', () => {
     expect(applied).toEqual([6, 6]);
   });
 
+  it('waits for a fuller transaction while few events wait, up to its delay; settle and a full one go at once', async () => {
+    await thread.close();
+    thread = open({ minEvents: 100, maxDelayMs: 400 });
+    await thread.start();
+    await storeRefunds(['w1', 'w2']);
+    const acknowledged = Date.now();
+    // Two events wait for more, then for the delay, and are applied without anyone asking.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await stored()).toEqual([]);
+    await expect.poll(stored, { timeout: 5000 }).toEqual(['w1', 'w2']);
+    expect(Date.now() - acknowledged).toBeGreaterThanOrEqual(300);
+
+    await thread.close();
+    thread = open({ minEvents: 100, maxDelayMs: 60_000 });
+    await storeRefunds(['s1']);
+    await thread.settle();
+    expect(await stored()).toContain('s1');
+    // A full transaction's worth does not wait for the delay.
+    const full = Array.from({ length: 100 }, (_, i) => `f${i}`);
+    await storeRefunds(full);
+    await expect.poll(async () => (await stored()).length, { timeout: 5000 }).toBe(103);
+  });
+
   it('keeps what the apply thread has not applied across a restart, and applies it at the next start', async () => {
     await withApplyHeld(async () => {
       await thread.run(2, 'events.store', batch(['r1', 'r2']));
