@@ -231,8 +231,11 @@ export async function run(options: { seconds: number }): Promise<void> {
       ),
     );
     // Latency away from saturation: with 32 connections in a closed loop, latency is mostly queueing
-    // (connections / throughput), so the route is also measured open-loop at a steady half of its maximum.
-    const steadyRate = Math.max(1, Math.round(vigil.okPerSecond / 2));
+    // (connections / throughput), so the route is also measured open-loop at a steady half of the rate it
+    // sustains (acknowledged, then applied). Half of the closed loop's burst rate would sit near the sustained
+    // rate itself, where the backlog grows for as long as the load lasts.
+    const sustainedRequests = vigil.ok / (options.seconds + apply.drainSeconds);
+    const steadyRate = Math.max(1, Math.round(sustainedRequests / 2));
     const steady = await paced(`Vigil at a steady ${steadyRate} req/s (open loop)`, {
       url: vigilUrl,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${target.keys.ingest}` },

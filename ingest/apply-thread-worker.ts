@@ -41,6 +41,8 @@ export type ApplyReport =
       /** Events in the journal's entries after `seq`: the backlog as the journal itself tells it. */
       remaining: number;
     }
+  /** The thread is up; entries appended from now on wait for a full transaction (or its delay). */
+  | { type: 'started' }
   | { type: 'apply-failed'; message: string }
   /** A periodic checkpoint of the database's WAL failed (the next one tries again). */
   | { type: 'checkpoint-failed'; message: string }
@@ -79,7 +81,7 @@ let scheduled = false;
 /** The pending step's timer while a small backlog waits for more events (or its delay). */
 let timer: NodeJS.Timeout | undefined;
 /** Apply what waits without waiting for a fuller transaction, until the journal holds nothing more. */
-let now = true;
+let now = false;
 /** When the events now waiting began to wait, as far as this thread saw. */
 let waitingSince: number | undefined;
 let closing = false;
@@ -249,4 +251,6 @@ setInterval(() => {
 }, CHECKPOINT_EVERY_MS).unref();
 
 // Entries left by an earlier run are applied at once.
+now = anyAfter.get(applied) !== undefined;
+port.postMessage({ type: 'started' } satisfies ApplyReport);
 schedule();

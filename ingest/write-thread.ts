@@ -65,6 +65,8 @@ export class WriteThread {
   #release: (() => void) | undefined;
   #ready: Promise<void> | undefined;
   #applier: Worker | undefined;
+  /** Settles once the apply thread is up (or gone). */
+  #applierStarted: Promise<void> = Promise.resolve();
   #closing = false;
   #nextId = 1;
   readonly #waiting = new Map<number, Waiting>();
@@ -100,6 +102,7 @@ export class WriteThread {
   async start(): Promise<void> {
     this.#ensureWriter();
     await this.#ready;
+    await this.#applierStarted;
   }
 
   run<K extends WriteOpName>(rows: number, op: K, payload: WriteOpPayload<K>): Promise<WriteOpResult<K>> {
@@ -231,7 +234,13 @@ export class WriteThread {
         lockWanted: this.#lockWanted,
       },
     });
-    worker.on('message', (message: ApplyReport) => this.#applied(message));
+    this.#applierStarted = new Promise<void>((resolve) => {
+      worker.on('message', (message: ApplyReport) => {
+        if (message.type === 'started') resolve();
+        else this.#applied(message);
+      });
+      worker.once('exit', () => resolve());
+    });
     worker.on('error', (error) => this.#logger.error('apply thread failed', { error }));
     worker.on('exit', (code) => {
       this.#applier = undefined;
