@@ -11,10 +11,15 @@ import { sql } from 'kysely';
 import { createLogger } from '../api/logger.ts';
 import { hashIdentifier } from '../ingest/identifiers.ts';
 import { createPrivacyRequest, processErasureQueue } from '../retention/privacy-requests.ts';
+import { eventKey, eventKeyOf } from '../storage/event-key.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { type Measurement, measure, startTarget } from './harness.ts';
 
 const SECRET = Buffer.from('b'.repeat(32));
+/** The integer keys the write path stores with each event (storage/event-key.ts), worked out in SQL here. */
+const KEYS = ', id_key, click_key, order_key, subject_key, ip_key';
+const KEY_VALUES =
+  ', vigil_event_key(id), vigil_event_key(click_id), vigil_event_key(order_id), vigil_event_key(subject_id), vigil_event_key(ip_hash)';
 const SUBJECT = 'bench-subject-424242';
 const SUBJECT_IP = '198.51.100.42';
 
@@ -34,17 +39,17 @@ async function seedEvents(
     await sql`
       with recursive n(i) as (select ${start} union all select i + 1 from n where i + 1 < ${end})
       insert into affiliate_events (id, type, ts, affiliate_id, campaign_id, click_id, order_id, subject_id,
-        amount, currency, ip_hash, ip_prefix, user_agent, country, received_at)
-      select ${idPrefix} || printf('%09d', i),
+        amount, currency, ip_hash, ip_prefix, user_agent, country, received_at${sql.raw(KEYS)})
+      select *${sql.raw(KEY_VALUES)} from (select ${idPrefix} || printf('%09d', i) as id,
         case when i % 5 = 4 then 'conversion' else 'click' end,
-        ${receivedAt}, 'aff-' || (i % 10000), 'bf', 'c-' || i,
-        case when i % 5 = 4 then 'o-' || i end,
-        case when i % 5 = 4 then 'sub-' || (i % 200000) end,
+        ${receivedAt}, 'aff-' || (i % 10000), 'bf', 'c-' || i as click_id,
+        case when i % 5 = 4 then 'o-' || i end as order_id,
+        case when i % 5 = 4 then 'sub-' || (i % 200000) end as subject_id,
         case when i % 5 = 4 then 49.99 end, case when i % 5 = 4 then 'EUR' end,
-        lower(hex(randomblob(16))), '203.0.' || (i % 250) || '.0/24',
+        lower(hex(randomblob(16))) as ip_hash, '203.0.' || (i % 250) || '.0/24',
         'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36', 'DE',
         ${receivedAt}
-      from n`.execute(storage.db);
+      from n)`.execute(storage.db);
   }
 }
 
@@ -63,9 +68,12 @@ async function eraseAmongMany(events: number): Promise<void> {
     // The subject: a few conversions and clicks of its own, and one anonymous click from its IP.
     const ipHash = hashIdentifier(SECRET, 'ip', SUBJECT_IP);
     for (let i = 0; i < 12; i += 1) {
-      await sql`insert into affiliate_events (id, type, ts, affiliate_id, subject_id, ip_hash, ip_prefix, received_at)
-        values (${`subject-${i}`}, 'click', '2026-11-02T00:00:00Z', 'aff-1', ${i === 11 ? null : SUBJECT}, ${ipHash},
-          '198.51.100.0/24', '2026-11-02T00:00:00Z')`.execute(storage.db);
+      const subject = i === 11 ? null : SUBJECT;
+      await sql`insert into affiliate_events (id, type, ts, affiliate_id, subject_id, ip_hash, ip_prefix, received_at,
+          id_key, subject_key, ip_key)
+        values (${`subject-${i}`}, 'click', '2026-11-02T00:00:00Z', 'aff-1', ${subject}, ${ipHash},
+          '198.51.100.0/24', '2026-11-02T00:00:00Z', ${eventKey(`subject-${i}`)}, ${eventKeyOf(subject)},
+          ${eventKey(ipHash)})`.execute(storage.db);
     }
     storage.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     const size = fs.statSync(storage.file).size;
@@ -75,8 +83,10 @@ async function eraseAmongMany(events: number): Promise<void> {
 
     const lookup = await timed(
       async () =>
-        (await sql`select * from affiliate_events where subject_id = ${SUBJECT}`.execute(storage.db)).rows
-          .length,
+        (
+          await sql`select * from affiliate_events
+            where subject_key = ${eventKey(SUBJECT)} and subject_id = ${SUBJECT}`.execute(storage.db)
+        ).rows.length,
     );
     const scan = await timed(
       async () =>

@@ -36,18 +36,23 @@ export async function run(): Promise<void> {
     );
     // Clicks spread over the period (skewed: the top hundred affiliates get half), one in fifty converting some minutes later.
     await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${sql.lit(CLICKS)})
-      insert into affiliate_events (id, type, ts, affiliate_id, click_id, ip_hash, ip_prefix, user_agent, country, received_at)
-      select 'k' || i, 'click', strftime('%Y-%m-%dT%H:%M:%fZ', ${START.toISOString()}, '+' || (i % 2592000) || ' seconds'),
-        'aff-' || (case when i % 2 = 0 then i % 100 else (i / 2) % ${sql.lit(AFFILIATES)} end), 'c' || i, lower(hex(randomblob(16))),
-        (80 + i % 100) || '.' || (i % 251) || '.' || (i % 7) || '.0/24',
+      insert into affiliate_events (id, type, ts, affiliate_id, click_id, ip_hash, ip_prefix, user_agent, country, received_at,
+        id_key, click_key, ip_key)
+      select *, vigil_event_key(id), vigil_event_key(click_id), vigil_event_key(ip_hash) from (
+      select 'k' || i as id, 'click', strftime('%Y-%m-%dT%H:%M:%fZ', ${START.toISOString()}, '+' || (i % 2592000) || ' seconds'),
+        'aff-' || (case when i % 2 = 0 then i % 100 else (i / 2) % ${sql.lit(AFFILIATES)} end), 'c' || i as click_id,
+        lower(hex(randomblob(16))) as ip_hash, (80 + i % 100) || '.' || (i % 251) || '.' || (i % 7) || '.0/24',
         'Mozilla/5.0 UA-' || (i % 40), 'DE', '2026-10-31'
-      from n`.execute(storage.db);
+      from n)`.execute(storage.db);
     await sql`insert into affiliate_events (id, type, ts, affiliate_id, click_id, order_id, subject_id, amount, currency,
-        coupon_code, ip_hash, ip_prefix, user_agent, country, new_customer, received_at)
-      select 'v' || substr(id, 2), 'conversion', strftime('%Y-%m-%dT%H:%M:%fZ', ts, '+' || (abs(random()) % 3600) || ' seconds'),
-        affiliate_id, click_id, 'o' || substr(id, 2), 's' || substr(id, 2), 49.5, 'EUR',
+        coupon_code, ip_hash, ip_prefix, user_agent, country, new_customer, received_at,
+        id_key, click_key, order_key, subject_key, ip_key)
+      select *, vigil_event_key(v_id), vigil_event_key(click_id), vigil_event_key(v_order), vigil_event_key(v_subject),
+        vigil_event_key(ip_hash) from (
+      select 'v' || substr(id, 2) as v_id, 'conversion', strftime('%Y-%m-%dT%H:%M:%fZ', ts, '+' || (abs(random()) % 3600) || ' seconds'),
+        affiliate_id, click_id, 'o' || substr(id, 2) as v_order, 's' || substr(id, 2) as v_subject, 49.5, 'EUR',
         case when abs(random()) % 3 = 0 then 'C' || substr(affiliate_id, 5) end, ip_hash, ip_prefix, user_agent, 'DE', 1, received_at
-      from affiliate_events where type = 'click' and cast(substr(id, 2) as integer) % 50 = 0`.execute(
+      from affiliate_events where type = 'click' and cast(substr(id, 2) as integer) % 50 = 0)`.execute(
       storage.db,
     );
     storage.sqlite.pragma('wal_checkpoint(TRUNCATE)');

@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { eventKey } from '../storage/event-key.ts';
 
 /**
  * What identifies one data subject across the stores: the id the marketplace uses, the pseudonym ingestion puts
@@ -93,12 +94,16 @@ export const DATA_MAP: readonly DataMapEntry[] = [
       ip_prefix: 'the IP network (/24, /48)',
       user_agent: 'browser user agent',
     },
+    // Identifiers are indexed by their integer keys (storage/event-key.ts), so each is found by key and text.
     find: (k) =>
       anyOf(
-        sql<boolean>`subject_id in (${k.subjectId}, ${k.subjectPseudonym})`,
+        sql<boolean>`(subject_key in (${eventKey(k.subjectId)}, ${eventKey(k.subjectPseudonym)})
+          and subject_id in (${k.subjectId}, ${k.subjectPseudonym}))`,
         // By IP only where no other subject is named: a shared address does not make another person's
         // events this subject's.
-        k.ipHash === undefined ? undefined : sql<boolean>`(ip_hash = ${k.ipHash} and subject_id is null)`,
+        k.ipHash === undefined
+          ? undefined
+          : sql<boolean>`(ip_key = ${eventKey(k.ipHash)} and ip_hash = ${k.ipHash} and subject_id is null)`,
       ),
     erasure: { action: 'delete' },
     age: { column: 'received_at', arrivalOrdered: true },

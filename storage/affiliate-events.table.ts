@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 
 /**
- * Clicks, conversions and refunds in one table, keyed by the sender's event id (idempotency). IPs are kept
+ * Clicks, conversions and refunds in one table, one row per sender's event id (idempotency). IPs are kept
  * only as a keyed hash and a /24 or /48 prefix; the referrer only as its host; the landing URL as its path
  * and UTM parameters.
  */
@@ -31,6 +31,12 @@ export interface AffiliateEventsTable {
   new_customer: number | null;
   reason: string | null;
   received_at: string;
+  /** Integer keys of the identifiers, which the indexes hold (storage/event-key.ts). */
+  id_key: number;
+  click_key: number | null;
+  order_key: number | null;
+  subject_key: number | null;
+  ip_key: number | null;
 }
 
 export type AffiliateEventRow = Selectable<AffiliateEventsTable>;

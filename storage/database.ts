@@ -11,6 +11,7 @@ import {
   SqliteDialect,
   SqliteDriver,
 } from 'kysely';
+import { registerEventKey } from './event-key.ts';
 import type { Database } from './schema.ts';
 
 /** The app's database handle together with the engine underneath, for the few things Kysely cannot say. */
@@ -221,6 +222,7 @@ export function openSqliteConnection(file: string, options: { cacheMiB?: number 
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? DEFAULT_CACHE_MIB)}`);
+  registerEventKey(sqlite);
   return sqlite;
 }
 

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.ts';
 import { createDeps } from '../api/deps.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { openSqlite, type Storage } from './database.ts';
+import { eventKey } from './event-key.ts';
 import { migrateToLatest, pendingMigrations } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 
@@ -55,6 +56,53 @@ describe('migrations', () => {
     expect(applied).toEqual(Object.keys(MIGRATIONS).sort());
     expect(await tables()).toEqual(expect.arrayContaining(['api_keys', 'audit_log']));
     expect(await pendingMigrations(storage.db)).toEqual([]);
+  });
+
+  it('key the events already stored: rowids kept, each identifier with its key, and back down again', async () => {
+    const migrator = new Migrator({ db: storage.db, provider: { getMigrations: async () => MIGRATIONS } });
+    expect((await migrator.migrateTo('2026-11-29-1100-event-journal')).error).toBeUndefined();
+    const insert = storage.sqlite.prepare(
+      `insert into affiliate_events (rowid, id, type, ts, click_id, order_id, subject_id, ip_hash, received_at)
+       values (?, ?, ?, 't', ?, ?, ?, ?, 'r')`,
+    );
+    insert.run(7, 'e-1', 'click', 'c-1', null, null, 'h-1');
+    insert.run(9, 'e-2', 'conversion', 'c-1', 'o-2', 's-2', 'h-2');
+    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    const rows = storage.sqlite
+      .prepare(
+        `select rowid, id, id_key, click_key, order_key, subject_key, ip_key from affiliate_events order by rowid`,
+      )
+      .all();
+    expect(rows).toEqual([
+      {
+        rowid: 7,
+        id: 'e-1',
+        id_key: eventKey('e-1'),
+        click_key: eventKey('c-1'),
+        order_key: null,
+        subject_key: null,
+        ip_key: eventKey('h-1'),
+      },
+      {
+        rowid: 9,
+        id: 'e-2',
+        id_key: eventKey('e-2'),
+        click_key: eventKey('c-1'),
+        order_key: eventKey('o-2'),
+        subject_key: eventKey('s-2'),
+        ip_key: eventKey('h-2'),
+      },
+    ]);
+    // The events write path finds them by key and text.
+    const found = storage.sqlite
+      .prepare('select id from affiliate_events where id_key = ? and id = ?')
+      .pluck();
+    expect(found.get(eventKey('e-2'), 'e-2')).toBe('e-2');
+    expect((await migrator.migrateTo('2026-11-29-1100-event-journal')).error).toBeUndefined();
+    expect(storage.sqlite.prepare('select rowid, id from affiliate_events order by rowid').all()).toEqual([
+      { rowid: 7, id: 'e-1' },
+      { rowid: 9, id: 'e-2' },
+    ]);
   });
 
   it('are idempotent: a second run applies nothing', async () => {

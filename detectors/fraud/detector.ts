@@ -181,8 +181,8 @@ export function loadPeriodEvents(
            .map((c) => `v.${c}`)
            .join(', ')}
            from affiliate_events k cross join affiliate_events v
-           where k.affiliate_id = ? and k.ts >= ? and k.ts < ? and k.type = 'click' and k.click_id is not null
-             and v.click_id = k.click_id and v.click_id is not null
+           where k.affiliate_id = ? and k.ts >= ? and k.ts < ? and k.type = 'click' and k.click_key is not null
+             and v.click_key = k.click_key and v.click_id = k.click_id
              and v.type = 'conversion' and +v.affiliate_id is null and +v.ts >= ? and +v.ts < ?`,
       )
       .all(one, start, end, codes, start, end, one, lookback, end, start, end) as Row[];
@@ -202,11 +202,13 @@ export function loadPeriodEvents(
   const byClickId = sqlite
     .prepare(
       `select ${CLICK_COLUMNS} from affiliate_events
-       where click_id in (select value from json_each(?)) and type = 'click'`,
+       where click_key in (select vigil_event_key(value) from json_each(?))
+         and click_id in (select value from json_each(?)) and type = 'click'`,
     )
     .raw();
   for (const batch of chunks(missing, 5000)) {
-    for (const r of byClickId.all(JSON.stringify(batch)) as unknown[][]) {
+    const ids = JSON.stringify(batch);
+    for (const r of byClickId.all(ids, ids) as unknown[][]) {
       const click = toClick(r);
       if (click.clickId) clicksById.set(click.clickId, click);
     }
@@ -220,23 +222,28 @@ export function loadPeriodEvents(
   const refunds: RefundEvent[] = [];
   const refundsOf = sqlite.prepare(
     `select order_id, amount from affiliate_events
-     where order_id in (select value from json_each(?)) and type = 'refund'`,
+     where order_key in (select vigil_event_key(value) from json_each(?))
+       and order_id in (select value from json_each(?)) and type = 'refund'`,
   );
   for (const batch of chunks(
     conversions.map((c) => c.orderId),
     5000,
   )) {
-    for (const r of refundsOf.all(JSON.stringify(batch)) as Row[]) {
+    const orders = JSON.stringify(batch);
+    for (const r of refundsOf.all(orders, orders) as Row[]) {
       refunds.push({ orderId: r.order_id as string, amount: r.amount as number });
     }
   }
 
   const ownIpHashes = new Map<string, Set<string>>();
   const ipsOf = sqlite
-    .prepare('select distinct ip_hash from affiliate_events where subject_id = ? and ip_hash is not null')
+    .prepare(
+      `select distinct ip_hash from affiliate_events
+       where subject_key = vigil_event_key(?) and subject_id = ? and ip_hash is not null`,
+    )
     .pluck();
   for (const a of affiliates.values()) {
-    if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId) as string[]));
+    if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId, a.subjectId) as string[]));
   }
 
   const history =

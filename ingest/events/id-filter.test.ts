@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventKey } from '../../storage/event-key.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
 import { tempDataDir } from '../../test/harness.ts';
 import { IdFilter } from './id-filter.ts';
@@ -11,12 +12,19 @@ import type { AffiliateEvent } from './schemas.ts';
 import { eventRowBatch, insertEventRows } from './store.ts';
 
 describe('IdFilter', () => {
-  it('never rules out an id it was given', () => {
+  it('never rules out a key it was given', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 80 }), { maxLength: 300 }), (ids) => {
         const filter = new IdFilter(ids.length);
-        for (const id of ids) filter.add(id);
-        expect(ids.every((id) => filter.mightContain(id))).toBe(true);
+        for (const id of ids) filter.add(eventKey(id));
+        expect(ids.every((id) => filter.mightContain(eventKey(id)))).toBe(true);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.maxSafeNat(), { maxLength: 300 }), (keys) => {
+        const filter = new IdFilter(keys.length);
+        for (const key of keys) filter.add(key);
+        expect(keys.every((key) => filter.mightContain(key))).toBe(true);
       }),
     );
   });
@@ -24,9 +32,9 @@ describe('IdFilter', () => {
   it('rules out nearly every other id at its planned size, and grows with the plan up to 128 MiB', () => {
     const planned = 200_000;
     const filter = new IdFilter(planned);
-    for (let i = 0; i < planned; i += 1) filter.add(randomUUID());
+    for (let i = 0; i < planned; i += 1) filter.add(eventKey(randomUUID()));
     let falsePositives = 0;
-    for (let i = 0; i < 100_000; i += 1) if (filter.mightContain(randomUUID())) falsePositives += 1;
+    for (let i = 0; i < 100_000; i += 1) if (filter.mightContain(eventKey(randomUUID()))) falsePositives += 1;
     // About 0.1% expected at 16 bits per id and 6 probes.
     expect(falsePositives).toBeLessThan(500);
     expect(new IdFilter(0).bytes).toBe(1 << 20);

@@ -1,6 +1,6 @@
 /**
- * A Bloom filter of event ids: `mightContain` is false only for an id never added, so an id it rules out
- * needs no lookup in `affiliate_events`. The write thread checks every event's id for idempotency; with
+ * A Bloom filter of event ids, by their integer keys (storage/event-key.ts): `mightContain` is false only for
+ * a key never added, so an id it rules out needs no lookup in `affiliate_events`. The write thread checks every event's id for idempotency; with
  * random ids each lookup is a B-tree descent (~2 µs, more as the table grows), and nearly every id is new.
  * A false positive (about 1 in 1,000 at the planned size) only costs that lookup. Ids deleted from the
  * table (retention, erasure) stay in the filter until the next start, which costs the same and no more.
@@ -30,16 +30,16 @@ export class IdFilter {
     return this.#words.byteLength;
   }
 
-  add(id: string): void {
-    hash(id);
+  add(key: number): void {
+    probes(key);
     for (let i = 0, bit = first; i < PROBES; i += 1, bit = (bit + step) | 0) {
       const at = bit & this.#mask;
       this.#words[at >>> 5] = (this.#words[at >>> 5] as number) | (1 << (at & 31));
     }
   }
 
-  mightContain(id: string): boolean {
-    hash(id);
+  mightContain(key: number): boolean {
+    probes(key);
     for (let i = 0, bit = first; i < PROBES; i += 1, bit = (bit + step) | 0) {
       const at = bit & this.#mask;
       if (((this.#words[at >>> 5] as number) & (1 << (at & 31))) === 0) return false;
@@ -48,26 +48,19 @@ export class IdFilter {
   }
 }
 
-/** The last id's probes, set by `hash`: bit i is `first + i·step`. */
+/** The last key's probes, set by `probes`: bit i is `first + i·step`. */
 let first = 0;
 let step = 0;
 
 /**
- * Two 32-bit hashes of the string's UTF-16 code units (FNV-1a and a multiply-xorshift, each finished with
- * murmur3's avalanche), for double hashing. Not keyed: the ids are the sender's own, not personal data.
+ * Probes for double hashing from a key: a key is already a hash (two 32-bit string hashes, 32 and 21 of their
+ * bits), so its high 32 bits are the first probe and its low 21, mixed, the step.
  */
-function hash(id: string): void {
-  let a = 0x811c9dc5 | 0;
-  let b = 0x9747b28c | 0;
-  for (let i = 0; i < id.length; i += 1) {
-    const unit = id.charCodeAt(i);
-    a = Math.imul(a ^ unit, 0x01000193);
-    b = Math.imul(b ^ unit, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  first = avalanche(a);
+function probes(key: number): void {
+  const high = Math.floor(key / 2 ** 21);
+  first = high | 0;
   // An odd step visits distinct bits.
-  step = avalanche(b) | 1;
+  step = avalanche((key - high * 2 ** 21) ^ high) | 1;
 }
 
 function avalanche(h: number): number {

@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import { eventKey } from '../../storage/event-key.ts';
 import { IdFilter } from './id-filter.ts';
 import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, openJournal, rowId } from './journal.ts';
 import { type EventCounts, type EventRowBatch, isEventType } from './store.ts';
@@ -61,10 +62,10 @@ export class JournalWriter {
   readonly #append: SQLite.Statement;
   readonly #stored: SQLite.Statement;
   readonly #deleteRange: SQLite.Statement;
-  readonly #idsAfter: SQLite.Statement;
+  readonly #keysAfter: SQLite.Statement;
   readonly #ids: IdFilter;
-  /** The last id the filter was filled up to, in id order; undefined once it holds every id in the table. */
-  #scannedThrough: string | undefined = '';
+  /** The last key the filter was filled up to, in key order; undefined once it holds every id in the table. */
+  #scannedThrough: number | undefined = -1;
   /** Ids of entries in the journal, by entry. */
   readonly #entries = new Map<number, string[]>();
   readonly #pending = new Set<string>();
@@ -85,9 +86,11 @@ export class JournalWriter {
     this.#mainConnection = main;
     this.#lastInJournal = this.#journal.prepare('select coalesce(max(seq), 0) from journal').pluck();
     this.#append = this.#journal.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
-    this.#stored = main.prepare('select 1 from affiliate_events where id = ?').pluck();
+    this.#stored = main.prepare('select 1 from affiliate_events where id_key = ? and id = ?').pluck();
     this.#deleteRange = this.#journal.prepare('delete from journal where seq > ? and seq <= ?');
-    this.#idsAfter = main.prepare('select id from affiliate_events where id > ? order by id limit ?').pluck();
+    this.#keysAfter = main
+      .prepare('select id_key from affiliate_events where id_key > ? order by id_key limit ?')
+      .pluck();
     // Planned for the table's rows (its largest rowid bounds them) and as many again to come.
     const rows = main.prepare('select coalesce(max(rowid), 0) from affiliate_events').pluck().get() as number;
     this.#ids = new IdFilter(2 * rows + 1_000_000);
@@ -107,7 +110,7 @@ export class JournalWriter {
       this.#entries.set(row.seq, ids);
       for (const id of ids) {
         this.#pending.add(id);
-        this.#ids.add(id);
+        this.#ids.add(eventKey(id));
       }
       last = row.seq;
     }
@@ -173,15 +176,16 @@ export class JournalWriter {
     for (const id of ids) {
       this.#stagedIds.add(id);
       // Added before the commit: a rollback leaves it in the filter, which costs a lookup, never a mistake.
-      this.#ids.add(id);
+      this.#ids.add(eventKey(id));
     }
     return counts;
   }
 
   /** Whether `affiliate_events` holds the id; looked up unless the filled filter rules it out. */
   #isStored(id: string): boolean {
-    if (this.#scannedThrough === undefined && !this.#ids.mightContain(id)) return false;
-    return this.#stored.get(id) !== undefined;
+    const key = eventKey(id);
+    if (this.#scannedThrough === undefined && !this.#ids.mightContain(key)) return false;
+    return this.#stored.get(key, id) !== undefined;
   }
 
   /** Whether the id filter holds every id in the table yet. */
@@ -190,15 +194,15 @@ export class JournalWriter {
   }
 
   /**
-   * Adds the next `maxIds` ids of the table, in id order, to the filter; true once it holds them all. Ids
+   * Adds the next `maxIds` ids of the table, in key order, to the filter; true once it holds them all. Ids
    * that the apply thread inserts meanwhile below the point reached were appended by this writer or found in
    * the journal, so they are in the filter already.
    */
   extendIdFilter(maxIds: number): boolean {
     if (this.#scannedThrough === undefined) return true;
-    const ids = this.#idsAfter.all(this.#scannedThrough, maxIds) as string[];
-    for (const id of ids) this.#ids.add(id);
-    this.#scannedThrough = ids.length < maxIds ? undefined : ids.at(-1);
+    const keys = this.#keysAfter.all(this.#scannedThrough, maxIds) as number[];
+    for (const key of keys) this.#ids.add(key);
+    this.#scannedThrough = keys.length < maxIds ? undefined : keys.at(-1);
     return this.#scannedThrough === undefined;
   }
 
