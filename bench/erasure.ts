@@ -25,7 +25,9 @@ const SUBJECT_IP = '198.51.100.42';
 
 /**
  * Fills affiliate_events with `count` rows in SQL (fast, realistic shape): one in five is a conversion with a
- * subject (200,000 subjects), every row has an IP hash and prefix; rows received at `receivedAt`.
+ * subject (200,000 subjects), every row has an IP hash and prefix; rows received at `receivedAt`. Event, click
+ * and order ids are random, as the marketplace's are: ids in order would keep every index's pages in order too,
+ * and make the purge's deletions look cheaper than they are.
  */
 async function seedEvents(
   storage: Storage,
@@ -40,10 +42,10 @@ async function seedEvents(
       with recursive n(i) as (select ${start} union all select i + 1 from n where i + 1 < ${end})
       insert into affiliate_events (id, type, ts, affiliate_id, campaign_id, click_id, order_id, subject_id,
         amount, currency, ip_hash, ip_prefix, user_agent, country, received_at${sql.raw(KEYS)})
-      select *${sql.raw(KEY_VALUES)} from (select ${idPrefix} || printf('%09d', i) as id,
+      select *${sql.raw(KEY_VALUES)} from (select ${idPrefix} || lower(hex(randomblob(12))) as id,
         case when i % 5 = 4 then 'conversion' else 'click' end,
-        ${receivedAt}, 'aff-' || (i % 10000), 'bf', 'c-' || i as click_id,
-        case when i % 5 = 4 then 'o-' || i end as order_id,
+        ${receivedAt}, 'aff-' || (i % 10000), 'bf', 'c-' || lower(hex(randomblob(12))) as click_id,
+        case when i % 5 = 4 then 'o-' || lower(hex(randomblob(12))) end as order_id,
         case when i % 5 = 4 then 'sub-' || (i % 200000) end as subject_id,
         case when i % 5 = 4 then 49.99 end, case when i % 5 = 4 then 'EUR' end,
         lower(hex(randomblob(16))) as ip_hash, '203.0.' || (i % 250) || '.0/24',
