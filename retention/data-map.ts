@@ -93,6 +93,8 @@ export const DATA_MAP: readonly DataMapEntry[] = [
       ip_hash: 'keyed hash of the IP address',
       ip_prefix: 'the IP network (/24, /48)',
       user_agent: 'browser user agent',
+      subject_key: 'integer key of subject_id, which its index holds (deleted with the row)',
+      ip_key: 'integer key of ip_hash, which its index holds (deleted with the row)',
     },
     // Identifiers are indexed by their integer keys (storage/event-key.ts), so each is found by key and text.
     find: (k) =>
