@@ -27,7 +27,8 @@ export function eventKeyOf(value: unknown): number | null {
   return typeof value === 'string' ? eventKey(value) : null;
 }
 
-function avalanche(h: number): number {
+/** murmur3's 32-bit finaliser: every input bit flips about half the output bits. */
+export function avalanche(h: number): number {
   let x = h ^ (h >>> 16);
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;

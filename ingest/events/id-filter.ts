@@ -1,7 +1,10 @@
+import { avalanche } from '../../storage/event-key.ts';
+
 /**
  * A Bloom filter of event ids, by their integer keys (storage/event-key.ts): `mightContain` is false only for
- * a key never added, so an id it rules out needs no lookup in `affiliate_events`. The write thread checks every event's id for idempotency; with
- * random ids each lookup is a B-tree descent (~2 µs, more as the table grows), and nearly every id is new.
+ * a key never added, so an id it rules out needs no lookup in `affiliate_events`. The write thread checks
+ * every event's id for idempotency; with random ids each lookup is a B-tree descent (~2 µs, more as the table
+ * grows), and nearly every id is new.
  * A false positive (about 1 in 1,000 at the planned size) only costs that lookup. Ids deleted from the
  * table (retention, erasure) stay in the filter until the next start, which costs the same and no more.
  */
@@ -61,12 +64,4 @@ function probes(key: number): void {
   first = high | 0;
   // An odd step visits distinct bits.
   step = avalanche((key - high * 2 ** 21) ^ high) | 1;
-}
-
-function avalanche(h: number): number {
-  let x = h ^ (h >>> 16);
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  return x ^ (x >>> 16);
 }
