@@ -98,6 +98,17 @@ describe("the journal writer's duplicate check with the id filter", () => {
     expect(store(writer, ['new-1', 'new-2', 'new-3'])).toEqual({ accepted: 1, duplicates: 2 });
   });
 
+  it('never inserts an id twice when applying, even an entry the write thread should have refused', () => {
+    const again = rows(['old-1', 'fresh', 'fresh']);
+    const counts = storage.sqlite.transaction(() => insertEventRows(storage.sqlite, again))();
+    expect(counts.refund).toEqual({ accepted: 1, duplicates: 2 });
+    const ids = storage.sqlite
+      .prepare(`select id from affiliate_events where id in ('old-1', 'fresh') order by id`)
+      .pluck()
+      .all();
+    expect(ids).toEqual(['fresh', 'old-1']);
+  });
+
   it('still finds an id the apply thread moved into the table after the filter was filled', () => {
     writer = new JournalWriter(journalFile(storage.file), storage.sqlite);
     while (!writer.extendIdFilter(1000)) {}
