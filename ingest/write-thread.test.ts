@@ -3,10 +3,8 @@ import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../api/logger.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
-import { tempDataDir } from '../test/harness.ts';
+import { refundRows, tempDataDir } from '../test/harness.ts';
 import { type EncodedBatch, encodeForJournal, journalFile } from './events/journal.ts';
-import type { AffiliateEvent } from './events/schemas.ts';
-import { eventRowBatch } from './events/store.ts';
 import { WriteThread } from './write-thread.ts';
 
 let dir: string;
@@ -37,16 +35,7 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const refund = (id: string): AffiliateEvent => ({
-  id,
-  type: 'refund',
-  ts: '2026-11-28T10:00:00.000Z',
-  orderId: 'o-1',
-  amount: 5,
-  currency: 'EUR',
-});
-const batch = (ids: string[]) =>
-  encodeForJournal(eventRowBatch(ids.map(refund), Buffer.from('s'.repeat(32)), '2026-11-28T10:00:01.000Z'));
+const batch = (ids: string[]) => encodeForJournal(refundRows(ids));
 /** Stores refunds with these ids; what the write thread counted of them. */
 const storeRefunds = async (ids: string[]) =>
   (await thread.run(ids.length, 'events.store', batch(ids))).refund;

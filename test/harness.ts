@@ -8,7 +8,24 @@ import { createDeps } from '../api/deps.ts';
 import type { IngestConfig } from '../api/env.ts';
 import { createRegistry } from '../api/metrics.ts';
 import { ROLES, type Role } from '../api/roles.ts';
+import type { AffiliateEvent } from '../ingest/events/schemas.ts';
+import { type EventRowBatch, eventRowBatch } from '../ingest/events/store.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+
+/** Refunds with these ids as rows in insertion form (one fixed order, amount and time), for the write path. */
+export function refundRows(ids: string[]): EventRowBatch {
+  const refunds = ids.map(
+    (id): AffiliateEvent => ({
+      id,
+      type: 'refund',
+      ts: '2026-11-28T10:00:00.000Z',
+      orderId: 'o-1',
+      amount: 5,
+      currency: 'EUR',
+    }),
+  );
+  return eventRowBatch(refunds, Buffer.from('s'.repeat(32)), '2026-11-28T10:00:01.000Z');
+}
 
 /** A fresh data directory under the system temp dir. */
 export function tempDataDir(): string {

@@ -4,12 +4,11 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventKey } from '../../storage/event-key.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
-import { tempDataDir } from '../../test/harness.ts';
+import { refundRows, tempDataDir } from '../../test/harness.ts';
 import { IdFilter } from './id-filter.ts';
 import { encodeForJournal, journalFile } from './journal.ts';
 import { JournalWriter } from './journal-writer.ts';
-import type { AffiliateEvent } from './schemas.ts';
-import { eventRowBatch, insertEventRows } from './store.ts';
+import { insertEventRows } from './store.ts';
 
 describe('IdFilter', () => {
   it('never rules out a key it was given', () => {
@@ -47,16 +46,7 @@ describe("the journal writer's duplicate check with the id filter", () => {
   let dir: string;
   let storage: Storage;
   let writer: JournalWriter | undefined;
-  const secret = Buffer.from('s'.repeat(32));
-  const refund = (id: string): AffiliateEvent => ({
-    id,
-    type: 'refund',
-    ts: '2026-11-28T10:00:00.000Z',
-    orderId: 'o-1',
-    amount: 5,
-    currency: 'EUR',
-  });
-  const rows = (ids: string[]) => eventRowBatch(ids.map(refund), secret, '2026-11-28T10:00:01.000Z');
+  const rows = refundRows;
   /** Stores the ids through the writer, as the write thread does; what it counted. */
   const store = (w: JournalWriter, ids: string[]) => {
     const counts = w.connection.transaction(() => w.store(encodeForJournal(rows(ids))))();

@@ -149,10 +149,12 @@ export class JournalWriter {
     checkEncoded(batch);
     const fresh: number[] = [];
     const ids: string[] = [];
+    const keys: number[] = [];
     const inRequest = new Set<string>();
     batch.ids.forEach((id, i) => {
       const type = batch.types[i] as EventType;
-      if (inRequest.has(id) || this.#stagedIds.has(id) || this.#pending.has(id) || this.#isStored(id)) {
+      const key = eventKey(id);
+      if (inRequest.has(id) || this.#stagedIds.has(id) || this.#pending.has(id) || this.#isStored(id, key)) {
         counts[type].duplicates += 1;
         return;
       }
@@ -160,6 +162,7 @@ export class JournalWriter {
       counts[type].accepted += 1;
       fresh.push(i);
       ids.push(id);
+      keys.push(key);
     });
     if (ids.length === 0) return counts;
     if (this.#staged.length === 0) {
@@ -173,17 +176,14 @@ export class JournalWriter {
     this.#append.run(seq, ids.length, fresh.length === batch.ids.length ? batch.text : only(batch, fresh));
     this.#nextSeq += 1;
     this.#staged.push({ seq, ids });
-    for (const id of ids) {
-      this.#stagedIds.add(id);
-      // Added before the commit: a rollback leaves it in the filter, which costs a lookup, never a mistake.
-      this.#ids.add(eventKey(id));
-    }
+    for (const id of ids) this.#stagedIds.add(id);
+    // Added before the commit: a rollback leaves them in the filter, which costs a lookup, never a mistake.
+    for (const key of keys) this.#ids.add(key);
     return counts;
   }
 
-  /** Whether `affiliate_events` holds the id; looked up unless the filled filter rules it out. */
-  #isStored(id: string): boolean {
-    const key = eventKey(id);
+  /** Whether `affiliate_events` holds the id (`key`: its event key); looked up unless the filter rules it out. */
+  #isStored(id: string, key: number): boolean {
     if (this.#scannedThrough === undefined && !this.#ids.mightContain(key)) return false;
     return this.#stored.get(key, id) !== undefined;
   }

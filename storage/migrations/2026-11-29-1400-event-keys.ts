@@ -13,8 +13,12 @@ const DEFINITIONS = `type text not null, ts text not null, affiliate_id text, ca
   user_agent text, referrer_host text, landing_path text, utm_source text, utm_medium text, utm_campaign text,
   utm_term text, utm_content text, country text, new_customer integer, reason text, received_at text not null`;
 
-/** Indexes every version of the table keeps. */
-async function commonIndexes(db: AnyDb): Promise<void> {
+/**
+ * The table's indexes: by affiliate and time, by coupon, and by each identifier column. Those are partial, as
+ * the lookups by click, order and subject only ever want rows that have one; the IP's holds only rows that
+ * name no subject (erasure finds a subject's anonymous events by IP).
+ */
+async function createIndexes(db: AnyDb, identifiers: string[], ip: string): Promise<void> {
   await db.schema
     .createIndex('affiliate_events_affiliate_ts')
     .on('affiliate_events')
@@ -26,6 +30,33 @@ async function commonIndexes(db: AnyDb): Promise<void> {
     .columns(['coupon_code', 'ts'])
     .where(sql.ref('coupon_code'), 'is not', null)
     .execute();
+  for (const column of identifiers) {
+    await db.schema
+      .createIndex(`affiliate_events_${column}`)
+      .on('affiliate_events')
+      .column(column)
+      .where(sql.ref(column), 'is not', null)
+      .execute();
+  }
+  await db.schema
+    .createIndex(`affiliate_events_${ip}`)
+    .on('affiliate_events')
+    .column(ip)
+    .where(sql.ref('subject_id'), 'is', null)
+    .execute();
+}
+
+/** Replaces affiliate_events by a table of `definitions` filled, rowids kept, by `select` from the old one. */
+async function rebuild(db: AnyDb, definitions: string, columns: string, select: string): Promise<void> {
+  await sql.raw(`create table affiliate_events_rebuilt (${definitions})`).execute(db);
+  await sql
+    .raw(
+      `insert into affiliate_events_rebuilt (rowid, ${columns})
+       select rowid, ${select} from affiliate_events order by rowid`,
+    )
+    .execute(db);
+  await db.schema.dropTable('affiliate_events').execute();
+  await sql`alter table affiliate_events_rebuilt rename to affiliate_events`.execute(db);
 }
 
 /**
@@ -37,65 +68,20 @@ async function commonIndexes(db: AnyDb): Promise<void> {
  * computed by `vigil_event_key`, which every Vigil connection registers.
  */
 export async function up(db: AnyDb): Promise<void> {
-  await sql
-    .raw(
-      `create table affiliate_events_keyed (id text not null, ${DEFINITIONS},
-         id_key integer not null, click_key integer, order_key integer, subject_key integer, ip_key integer)`,
-    )
-    .execute(db);
-  await sql
-    .raw(
-      `insert into affiliate_events_keyed (rowid, id, ${COLUMNS}, id_key, click_key, order_key, subject_key, ip_key)
-       select rowid, id, ${COLUMNS}, vigil_event_key(id), vigil_event_key(click_id), vigil_event_key(order_id),
-         vigil_event_key(subject_id), vigil_event_key(ip_hash)
-       from affiliate_events order by rowid`,
-    )
-    .execute(db);
-  await db.schema.dropTable('affiliate_events').execute();
-  await sql`alter table affiliate_events_keyed rename to affiliate_events`.execute(db);
+  const keys = 'id_key, click_key, order_key, subject_key, ip_key';
+  await rebuild(
+    db,
+    `id text not null, ${DEFINITIONS}, id_key integer not null, click_key integer, order_key integer,
+       subject_key integer, ip_key integer`,
+    `id, ${COLUMNS}, ${keys}`,
+    `id, ${COLUMNS}, vigil_event_key(id), vigil_event_key(click_id), vigil_event_key(order_id),
+       vigil_event_key(subject_id), vigil_event_key(ip_hash)`,
+  );
   await db.schema.createIndex('affiliate_events_id_key').on('affiliate_events').column('id_key').execute();
-  await commonIndexes(db);
-  // Partial, as before: the lookups by click, order and subject only ever want rows that have one; erasure
-  // finds anonymous events by IP where no subject is named.
-  for (const name of ['click', 'order', 'subject']) {
-    await db.schema
-      .createIndex(`affiliate_events_${name}_key`)
-      .on('affiliate_events')
-      .column(`${name}_key`)
-      .where(sql.ref(`${name}_key`), 'is not', null)
-      .execute();
-  }
-  await db.schema
-    .createIndex('affiliate_events_ip_key')
-    .on('affiliate_events')
-    .column('ip_key')
-    .where(sql.ref('subject_id'), 'is', null)
-    .execute();
+  await createIndexes(db, ['click_key', 'order_key', 'subject_key'], 'ip_key');
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  await sql.raw(`create table affiliate_events_text (id text primary key, ${DEFINITIONS})`).execute(db);
-  await sql
-    .raw(
-      `insert into affiliate_events_text (rowid, id, ${COLUMNS})
-       select rowid, id, ${COLUMNS} from affiliate_events order by rowid`,
-    )
-    .execute(db);
-  await db.schema.dropTable('affiliate_events').execute();
-  await sql`alter table affiliate_events_text rename to affiliate_events`.execute(db);
-  await commonIndexes(db);
-  for (const column of ['order_id', 'click_id', 'subject_id']) {
-    await db.schema
-      .createIndex(`affiliate_events_${column}`)
-      .on('affiliate_events')
-      .column(column)
-      .where(sql.ref(column), 'is not', null)
-      .execute();
-  }
-  await db.schema
-    .createIndex('affiliate_events_ip_hash')
-    .on('affiliate_events')
-    .column('ip_hash')
-    .where(sql.ref('subject_id'), 'is', null)
-    .execute();
+  await rebuild(db, `id text primary key, ${DEFINITIONS}`, `id, ${COLUMNS}`, `id, ${COLUMNS}`);
+  await createIndexes(db, ['order_id', 'click_id', 'subject_id'], 'ip_hash');
 }
