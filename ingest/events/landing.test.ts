@@ -35,8 +35,19 @@ describe('landing URL reduction', () => {
       fc.property(
         fc.webUrl(),
         fc.array(fc.tuple(fc.constantFrom(...UTM, 'ref', 'utm_x'), param), { maxLength: 6 }),
-        (base, pairs) => {
-          const query = new URLSearchParams(pairs).toString();
+        fc.boolean(),
+        (base, pairs, encodedFirst) => {
+          // Keys as a browser may send them too: with a letter percent-encoded (`utm%5Fsource`, `%75tm_term`).
+          const encoded = pairs.map(([key, value], i) => {
+            const at = i % (key.length + 1);
+            const escaped =
+              at < key.length
+                ? `${key.slice(0, at)}%${key.charCodeAt(at).toString(16)}${key.slice(at + 1)}`
+                : key;
+            return `${escaped}=${encodeURIComponent(value)}`;
+          });
+          const plain = new URLSearchParams(pairs).toString();
+          const query = (encodedFirst ? [...encoded, plain] : [plain, ...encoded]).filter(Boolean).join('&');
           const url = `${base.split(/[?#]/)[0]}${query ? `?${query}` : ''}`;
           const parsed = new URL(url);
           const fields = landing(url);

@@ -25,6 +25,8 @@ const NO_LANDING: LandingFields = {
 };
 
 const UTM_KEYS = new Set(['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content']);
+const U = 0x75;
+const PERCENT = 0x25;
 
 /** A query-string component decoded as a form value (`+` is a space); malformed escapes stay as sent. */
 function decodeComponent(raw: string): string {
@@ -54,15 +56,31 @@ export function landing(url: string | undefined): LandingFields {
   let pathStart = url.indexOf('/', authority + 2);
   if (pathStart < 0 || pathStart > pathEnd) pathStart = pathEnd;
   const fields: LandingFields = {
-    ...NO_LANDING,
     landing_path: url.slice(pathStart, pathEnd).slice(0, 1000) || '/',
+    utm_source: null,
+    utm_medium: null,
+    utm_campaign: null,
+    utm_term: null,
+    utm_content: null,
   };
-  if (query < 0) return fields;
-  for (const pair of url.slice(query + 1, end).split('&')) {
-    const eq = pair.indexOf('=');
-    const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
-    if (!UTM_KEYS.has(key) || fields[key as keyof LandingFields] !== null) continue;
-    fields[key as keyof LandingFields] = decodeComponent(eq < 0 ? '' : pair.slice(eq + 1)).slice(0, 200);
+  // Pair by pair, without splitting the query: a pair whose key cannot decode to a UTM key (it starts with
+  // neither `u` nor an escape) is skipped unread, as most of a campaign link's other parameters are.
+  for (let at = query < 0 ? end : query + 1; at < end; ) {
+    let next = url.indexOf('&', at);
+    if (next < 0 || next > end) next = end;
+    const first = url.charCodeAt(at);
+    if (first === U || first === PERCENT) {
+      let eq = url.indexOf('=', at);
+      if (eq < 0 || eq > next) eq = next;
+      const key = decodeComponent(url.slice(at, eq));
+      if (UTM_KEYS.has(key) && fields[key as keyof LandingFields] === null) {
+        fields[key as keyof LandingFields] = decodeComponent(url.slice(Math.min(eq + 1, next), next)).slice(
+          0,
+          200,
+        );
+      }
+    }
+    at = next + 1;
   }
   return fields;
 }
