@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LockWanted, openSqliteConnection } from '../storage/database.ts';
-import { appliedSeq, decodeBatch, openJournal } from './events/journal.ts';
+import { appliedSeq, decodeBatch } from './events/journal.ts';
+import { SegmentReader } from './events/segment-log.ts';
 import { insertEventRows } from './events/store.ts';
 
 /** Limits of one apply transaction. */
@@ -24,8 +25,11 @@ export interface ApplyLimits {
 
 /** Messages the main thread sends. */
 export type ApplyControl =
-  /** Entries were appended; with `now`, apply what waits without waiting for a fuller transaction. */
-  | { type: 'wake'; now?: boolean }
+  /**
+   * Entries were committed, through `committedSeq` when given; with `now`, apply what waits without waiting
+   * for a fuller transaction.
+   */
+  | { type: 'wake'; now?: boolean; committedSeq?: number }
   /** Apply what the journal holds (until `deadline`, epoch ms), then stop. */
   | { type: 'close'; deadline: number };
 
@@ -56,9 +60,11 @@ const APPLY_NICE = 10;
 
 const port = parentPort;
 if (!port) throw new Error('apply-thread-worker runs only as a worker thread');
-const { file, journalFile, limits, lockWanted } = workerData as {
+const { file, journalDir, committedSeq, limits, lockWanted } = workerData as {
   file: string;
-  journalFile: string;
+  journalDir: string;
+  /** The last journal entry committed when the thread started; `wake` messages carry later ones. */
+  committedSeq: number;
   limits: ApplyLimits;
   /** Main-thread writers waiting for the database's write lock (storage/database.ts `beginImmediate`). */
   lockWanted: LockWanted;
@@ -69,10 +75,11 @@ lowerPriority(APPLY_NICE);
 // Its transactions dirty pages of every index of affiliate_events: a cache that holds them all lets each page
 // be written once, at the commit, however many rows of the transaction touch it.
 const main = openSqliteConnection(file, { cacheMiB: 256 });
-const journal = openJournal(journalFile);
-const entriesAfter = journal.prepare('select seq, events, rows from journal where seq > ? order by seq');
-const anyAfter = journal.prepare('select 1 from journal where seq > ? limit 1').pluck();
-const remainingAfter = journal.prepare('select coalesce(sum(events), 0) from journal where seq > ?').pluck();
+const journal = new SegmentReader(journalDir);
+/** The last entry the write thread committed, as far as this thread was told: entries after it may be half written. */
+let committed = committedSeq;
+const anyAfter = (seq: number) => journal.hasAfter(seq, committed);
+const remainingAfter = (seq: number) => journal.eventsAfter(seq, committed);
 const recordApplied = main.prepare('update event_journal_applied set seq = ? where id = 1');
 let applied = appliedSeq(main);
 /** The last entry reported to the main thread as applied. */
@@ -103,7 +110,7 @@ function lowerPriority(nice: number): void {
 /** One transaction's worth of entries; returns the events applied. */
 function applyOnce(): number {
   // Nothing to apply: take no write lock (another process, such as the CLI, may hold it for a while).
-  if (anyAfter.get(applied) === undefined) return 0;
+  if (!anyAfter(applied)) return 0;
   const started = process.hrtime.bigint();
   const budget = BigInt(limits.budgetMs) * 1_000_000n;
   let last = applied;
@@ -114,12 +121,8 @@ function applyOnce(): number {
       // Read again under the write lock: another process's apply thread may have applied entries since.
       applied = appliedSeq(main);
       last = applied;
-      for (const entry of entriesAfter.iterate(applied) as Iterable<{
-        seq: number;
-        events: number;
-        rows: string;
-      }>) {
-        insertEventRows(main, decodeBatch(entry.rows));
+      for (const entry of journal.records(applied, committed)) {
+        insertEventRows(main, decodeBatch(entry.text));
         last = entry.seq;
         events += entry.events;
         entries += 1;
@@ -140,7 +143,7 @@ function applyOnce(): number {
     events,
     entries,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    remaining: remainingAfter.get(applied) as number,
+    remaining: remainingAfter(applied),
   } satisfies ApplyReport);
   return Math.max(events, 1);
 }
@@ -154,7 +157,7 @@ const BATCH_CHECK_MS = 50;
  */
 function transactionIsDue(): boolean {
   if (now) return true;
-  const waiting = remainingAfter.get(applied) as number;
+  const waiting = remainingAfter(applied);
   if (waiting === 0) {
     waitingSince = undefined;
     return false;
@@ -204,6 +207,7 @@ function schedule(): void {
 
 port.on('message', (message: ApplyControl) => {
   if (message.type === 'wake') {
+    if (message.committedSeq !== undefined) committed = Math.max(committed, message.committedSeq);
     if (message.now) {
       now = true;
       // A small backlog's pending look is brought forward.
@@ -225,7 +229,6 @@ port.on('message', (message: ApplyControl) => {
       message: error instanceof Error ? error.message : String(error),
     } satisfies ApplyReport);
   }
-  journal.close();
   main.close();
   port.postMessage({ type: 'closed' } satisfies ApplyReport);
   port.close();
@@ -251,6 +254,6 @@ setInterval(() => {
 }, CHECKPOINT_EVERY_MS).unref();
 
 // Entries left by an earlier run are applied at once.
-now = anyAfter.get(applied) !== undefined;
+now = anyAfter(applied);
 port.postMessage({ type: 'started' } satisfies ApplyReport);
 schedule();

@@ -144,7 +144,7 @@ export class BatchWriter {
     return this.#thread.settle();
   }
 
-  /** Rewinds the event journal's WAL to empty (erasure); false when a reader kept it from finishing. */
+  /** Deletes every event journal segment that holds an applied entry (erasure); false when one had to stay. */
   truncateJournal(): Promise<boolean> {
     return this.#thread.truncateJournal();
   }

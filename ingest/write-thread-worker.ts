@@ -1,6 +1,6 @@
 // The write thread: appends accepted affiliate events to the event journal (ingest/events/journal.ts),
-// grouping every op that arrived within one turn of its event loop into one transaction (group commit). Each
-// op's answer is posted back only after that transaction has committed. It reads the database only to find
+// grouping every op that arrived within one turn of its event loop into one durable write (group commit). Each
+// op's answer is posted back only after that write is durable. It reads the database only to find
 // ids already stored; the apply thread moves journal entries into the database.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ProblemError } from '../api/problem.ts';
@@ -23,7 +23,7 @@ export type ControlMessage =
   | { type: 'close' }
   /** The apply thread committed every entry through `seq`. */
   | { type: 'applied'; seq: number }
-  /** Truncate the journal's WAL (erasure); answered with `truncated`. */
+  /** Delete every journal segment with an applied entry (erasure); answered with `truncated`. */
   | { type: 'truncate'; id: number };
 
 /** The answer to one op. */
@@ -48,10 +48,9 @@ export type ReplyMessage =
 
 const port = parentPort;
 if (!port) throw new Error('write-thread-worker runs only as a worker thread');
-const { file, journalFile } = workerData as { file: string; journalFile: string };
+const { file, journalDir } = workerData as { file: string; journalDir: string };
 const main = openSqliteConnection(file);
-const journal = new JournalWriter(journalFile, main);
-const connection = journal.connection;
+const journal = new JournalWriter(journalDir, main, file);
 let queue: OpMessage[] = [];
 let scheduled = false;
 
@@ -75,10 +74,11 @@ function failure(id: number, error: unknown): OpReply {
   return { type: 'failed', id, message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Runs `work` in its own immediate transaction; the journal learns whether it committed. */
-function transact<T>(work: () => T): T {
+/** Runs `work`, then commits what it staged in the journal; nothing of it is kept if either fails. */
+function transact<T>(work: () => T): { value: T; events: number } {
   try {
-    return connection.transaction(work).immediate();
+    const value = work();
+    return { value, events: journal.commit() };
   } catch (error) {
     journal.rolledBack();
     throw error;
@@ -94,20 +94,16 @@ function flush(): void {
   let replies: OpReply[];
   let events = 0;
   try {
-    const values = transact(() => {
-      const results = group.map(run);
-      journal.deleteApplied(DELETE_PER_COMMIT);
-      return results;
-    });
-    events += journal.committed();
-    replies = group.map((m, i) => ({ type: 'done', id: m.id, value: values[i] }));
+    const committed = transact(() => group.map(run));
+    events += committed.events;
+    replies = group.map((m, i) => ({ type: 'done', id: m.id, value: committed.value[i] }));
   } catch {
-    // One op failed and rolled the group back: run each alone, so that only the failing one fails.
+    // One op failed and the group was dropped: run each alone, so that only the failing one fails.
     replies = group.map((m) => {
       try {
-        const value = transact(() => run(m));
-        events += journal.committed();
-        return { type: 'done', id: m.id, value };
+        const committed = transact(() => run(m));
+        events += committed.events;
+        return { type: 'done', id: m.id, value: committed.value };
       } catch (error) {
         return failure(m.id, error);
       }
@@ -123,31 +119,15 @@ function flush(): void {
   } satisfies ReplyMessage);
 }
 
-/** Applied entries deleted per group commit, or per step when no requests arrive. */
-const DELETE_PER_COMMIT = 32;
-let deletionScheduled = false;
 let closed = false;
 
-/** Deletes applied entries (at most `maxEntries`) in a transaction of their own. */
-function deleteApplied(maxEntries?: number): void {
-  transact(() => journal.deleteApplied(maxEntries));
-  journal.committed();
-}
-
-/** Deletes applied entries a few at a time while no group commit does. */
-function scheduleDeletion(): void {
-  if (closed || deletionScheduled || !journal.deletionsPending) return;
-  deletionScheduled = true;
-  setTimeout(() => {
-    deletionScheduled = false;
-    if (closed) return;
-    try {
-      deleteApplied(DELETE_PER_COMMIT);
-    } catch {
-      // The journal is busy or failing; the entries stay, and the next step or group commit tries again.
-    }
-    scheduleDeletion();
-  }, 10);
+/** Deletes the segments whose entries are all applied; a failure leaves them for the next report. */
+function deleteApplied(): void {
+  try {
+    journal.deleteApplied();
+  } catch {
+    // The files stay; the next applied report tries again.
+  }
 }
 
 port.on('message', (message: OpMessage | ControlMessage) => {
@@ -162,18 +142,20 @@ port.on('message', (message: OpMessage | ControlMessage) => {
       return;
     case 'applied':
       journal.applied(message.seq);
-      scheduleDeletion();
+      if (journal.deletionsPending) deleteApplied();
       return;
-    case 'truncate':
+    case 'truncate': {
+      // Erasure: what is staged is committed first, then every segment that holds an applied entry goes.
       flush();
-      // Erasure: every applied entry goes before the WAL is rewound.
-      deleteApplied();
-      port.postMessage({
-        type: 'truncated',
-        id: message.id,
-        done: journal.truncate(),
-      } satisfies ReplyMessage);
+      let done = false;
+      try {
+        done = journal.truncate();
+      } catch {
+        // A segment could not be deleted: reported as not done, and the next applied report tries again.
+      }
+      port.postMessage({ type: 'truncated', id: message.id, done } satisfies ReplyMessage);
       return;
+    }
     case 'op':
       queue.push(message);
       if (!scheduled) {

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../api/logger.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { refundRows, tempDataDir } from '../test/harness.ts';
-import { type EncodedBatch, encodeForJournal, journalFile } from './events/journal.ts';
+import { type EncodedBatch, encodeForJournal, journalDir, legacyJournalFile } from './events/journal.ts';
+import { readJournal, segmentFiles } from './events/segment-log.ts';
 import { WriteThread } from './write-thread.ts';
 
 let dir: string;
@@ -41,18 +42,9 @@ const storeRefunds = async (ids: string[]) =>
   (await thread.run(ids.length, 'events.store', batch(ids))).refund;
 const stored = async () =>
   (await storage.db.selectFrom('affiliate_events').select('id').orderBy('id').execute()).map((r) => r.id);
-/** Entries waiting in the journal file, read as another process would. */
-const journalEntries = () => {
-  const journal = new SQLite(journalFile(storage.file), { readonly: true });
-  try {
-    return journal.prepare('select seq, events from journal order by seq').all() as {
-      seq: number;
-      events: number;
-    }[];
-  } finally {
-    journal.close();
-  }
-};
+/** Entries in the journal's files, read as another process would. */
+const journalEntries = () =>
+  readJournal(journalDir(storage.file)).map(({ seq, events }) => ({ seq, events }));
 const appliedSeq = async () =>
   (await storage.db.selectFrom('event_journal_applied').select('seq').executeTakeFirstOrThrow()).seq;
 
@@ -194,13 +186,33 @@ describe('the write thread and the event journal', () => {
     await thread.run(1, 'events.store', batch(['l1']));
     await thread.settle();
     await thread.close();
-    for (const suffix of ['', '-wal', '-shm'])
-      fs.rmSync(`${journalFile(storage.file)}${suffix}`, { force: true });
+    fs.rmSync(journalDir(storage.file), { recursive: true, force: true });
     thread = open();
     await thread.run(1, 'events.store', batch(['l2']));
     await thread.settle();
     expect(await stored()).toEqual(['l1', 'l2']);
     expect(await appliedSeq()).toBe(2);
+  });
+
+  it('carries over what an earlier version left in its SQLite journal, then deletes that file', async () => {
+    await thread.close();
+    const legacy = new SQLite(legacyJournalFile(storage.file));
+    legacy.exec(
+      'create table journal (seq integer primary key, events integer not null, rows text not null)',
+    );
+    const add = legacy.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
+    add.run(1, 2, batch(['v1', 'v2']).text);
+    add.run(2, 1, batch(['v3']).text);
+    legacy.close();
+    thread = open();
+    await thread.start();
+    expect(thread.backlogEvents).toBeLessThanOrEqual(3);
+    // Still waiting, they count as stored.
+    expect(await storeRefunds(['v3', 'v4'])).toEqual({ accepted: 1, duplicates: 1 });
+    await thread.settle();
+    expect(await stored()).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect(await appliedSeq()).toBe(3);
+    expect(fs.readdirSync(dir).filter((name) => name.startsWith('event-journal.sqlite'))).toEqual([]);
   });
 
   it('refuses a malformed row before it reaches the journal, and fails only that op', async () => {
@@ -234,11 +246,18 @@ describe('the write thread and the event journal', () => {
     expect(await stored()).toEqual(['last']);
   });
 
-  it('truncates the journal WAL on request', async () => {
-    await thread.run(1, 'events.store', batch(['t1']));
+  it('deletes every segment with an applied entry on request (erasure), keeping what is not applied', async () => {
+    await withApplyHeld(async () => {
+      await thread.run(1, 'events.store', batch(['t1']));
+      // Not applied yet: its segment has to stay.
+      expect(await thread.truncateJournal()).toBe(false);
+      expect(journalEntries()).toEqual([{ seq: 1, events: 1 }]);
+    });
     await thread.settle();
-    await expect.poll(journalEntries).toEqual([]);
+    await thread.run(2, 'events.store', batch(['t2', 't3']));
+    await thread.settle();
     expect(await thread.truncateJournal()).toBe(true);
-    expect(fs.statSync(`${journalFile(storage.file)}-wal`).size).toBe(0);
+    expect(segmentFiles(journalDir(storage.file))).toEqual([]);
+    expect(await stored()).toEqual(['t1', 't2', 't3']);
   });
 });

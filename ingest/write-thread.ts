@@ -4,7 +4,7 @@ import { ProblemError } from '../api/problem.ts';
 import { claimDataDir, DataDirInUseError, type LockWanted } from '../storage/database.ts';
 import type { Storage } from '../storage/index.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';
-import { journalFile } from './events/journal.ts';
+import { journalDir } from './events/journal.ts';
 import type { JournalState } from './events/journal-writer.ts';
 import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
 import type { ControlMessage, OpMessage, OpReply, ReplyMessage } from './write-thread-worker.ts';
@@ -125,11 +125,11 @@ export class WriteThread {
     await this.start();
     const seq = this.#lastSeq;
     if (this.#appliedSeq >= seq) return;
-    this.#applier?.postMessage({ type: 'wake', now: true } satisfies ApplyControl);
+    this.#applier?.postMessage({ type: 'wake', now: true, committedSeq: seq } satisfies ApplyControl);
     await new Promise<void>((resolve) => this.#settling.push({ seq, resolve }));
   }
 
-  /** Rewinds the journal's WAL to empty, after its applied entries were deleted (erasure). */
+  /** Deletes every journal segment that holds an applied entry (erasure); false when one had to stay. */
   async truncateJournal(): Promise<boolean> {
     const worker = this.#ensureWriter();
     const id = this.#nextId++;
@@ -180,7 +180,7 @@ export class WriteThread {
       workerData: {
         module: new URL('./write-thread-worker.ts', import.meta.url).href,
         file: this.#file,
-        journalFile: journalFile(this.#file),
+        journalDir: journalDir(this.#file),
       },
     });
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -222,14 +222,15 @@ export class WriteThread {
 
   #ensureApplier(): void {
     if (this.#applier) {
-      this.#applier.postMessage({ type: 'wake' } satisfies ApplyControl);
+      this.#applier.postMessage({ type: 'wake', committedSeq: this.#lastSeq } satisfies ApplyControl);
       return;
     }
     const worker = new Worker(BOOT, {
       workerData: {
         module: new URL('./apply-thread-worker.ts', import.meta.url).href,
         file: this.#file,
-        journalFile: journalFile(this.#file),
+        journalDir: journalDir(this.#file),
+        committedSeq: this.#lastSeq,
         limits: this.#limits,
         lockWanted: this.#lockWanted,
       },
@@ -283,7 +284,8 @@ export class WriteThread {
         this.#lastSeq = message.seq;
         this.#backlog += message.events;
         this.#hooks.onCommit?.(message.rows, message.seconds);
-        if (message.events > 0) this.#applier?.postMessage({ type: 'wake' } satisfies ApplyControl);
+        if (message.events > 0)
+          this.#applier?.postMessage({ type: 'wake', committedSeq: message.seq } satisfies ApplyControl);
         for (const reply of message.replies) this.#answer(reply);
         return;
       case 'truncated':

@@ -6,7 +6,7 @@ import { eventKey } from '../../storage/event-key.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
 import { refundRows, tempDataDir } from '../../test/harness.ts';
 import { IdFilter } from './id-filter.ts';
-import { encodeForJournal, journalFile } from './journal.ts';
+import { encodeForJournal, journalDir } from './journal.ts';
 import { JournalWriter } from './journal-writer.ts';
 import { insertEventRows } from './store.ts';
 
@@ -49,8 +49,8 @@ describe("the journal writer's duplicate check with the id filter", () => {
   const rows = refundRows;
   /** Stores the ids through the writer, as the write thread does; what it counted. */
   const store = (w: JournalWriter, ids: string[]) => {
-    const counts = w.connection.transaction(() => w.store(encodeForJournal(rows(ids))))();
-    w.committed();
+    const counts = w.store(encodeForJournal(rows(ids)));
+    w.commit();
     return counts.refund;
   };
 
@@ -71,7 +71,7 @@ describe("the journal writer's duplicate check with the id filter", () => {
   });
 
   it('finds ids already in the table before the filter is filled, while it fills, and after', () => {
-    writer = new JournalWriter(journalFile(storage.file), storage.sqlite);
+    writer = new JournalWriter(journalDir(storage.file), storage.sqlite);
     expect(writer.idFilterFilled).toBe(false);
     expect(store(writer, ['old-3', 'new-1'])).toEqual({ accepted: 1, duplicates: 1 });
     // Five ids per step: the table's 23 ids take five steps.
@@ -100,14 +100,13 @@ describe("the journal writer's duplicate check with the id filter", () => {
   });
 
   it('still finds an id the apply thread moved into the table after the filter was filled', () => {
-    writer = new JournalWriter(journalFile(storage.file), storage.sqlite);
+    writer = new JournalWriter(journalDir(storage.file), storage.sqlite);
     while (!writer.extendIdFilter(1000)) {}
     expect(store(writer, ['moved'])).toEqual({ accepted: 1, duplicates: 0 });
     // Applied, and its entry deleted: the id is now only in the table.
     storage.sqlite.transaction(() => insertEventRows(storage.sqlite, rows(['moved'])))();
     writer.applied(1);
-    writer.connection.transaction(() => writer?.deleteApplied())();
-    writer.committed();
+    writer.deleteApplied();
     expect(store(writer, ['moved'])).toEqual({ accepted: 0, duplicates: 1 });
   });
 });

@@ -1,7 +1,16 @@
 import type SQLite from 'better-sqlite3';
 import { eventKey } from '../../storage/event-key.ts';
 import { IdFilter } from './id-filter.ts';
-import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, openJournal, rowId } from './journal.ts';
+import {
+  appliedSeq,
+  decodeBatch,
+  type EncodedBatch,
+  encodeBatch,
+  legacyJournalEntries,
+  removeLegacyJournal,
+  rowId,
+} from './journal.ts';
+import { SegmentWriter } from './segment-log.ts';
 import { type EventCounts, type EventRowBatch, isEventType } from './store.ts';
 
 type EventType = EventRowBatch['types'][number];
@@ -44,8 +53,9 @@ export interface JournalState {
 }
 
 /**
- * The write thread's side of the event journal (see journal.ts): decides which events are new, appends them
- * as one entry per request inside the thread's group transaction, and deletes entries once applied.
+ * The write thread's side of the event journal (see journal.ts): decides which events are new, stages them as
+ * one entry per request in the thread's group, commits the group (`commit`), and deletes segments once
+ * every entry in them is applied.
  *
  * Idempotency on event id spans three places: the ids of this group (staged until its commit), the ids of
  * entries in the journal not yet deleted, and the `affiliate_events` table (looked up, never written here).
@@ -56,12 +66,8 @@ export interface JournalState {
  * thread inserts into the table, and only ids this writer appended or found in the journal at its start.
  */
 export class JournalWriter {
-  readonly #journal: SQLite.Database;
-  readonly #mainConnection: SQLite.Database;
-  readonly #lastInJournal: SQLite.Statement;
-  readonly #append: SQLite.Statement;
+  readonly #log: SegmentWriter;
   readonly #stored: SQLite.Statement;
-  readonly #deleteRange: SQLite.Statement;
   readonly #keysAfter: SQLite.Statement;
   readonly #ids: IdFilter;
   /** The last key the filter was filled up to, in key order; undefined once it holds every id in the table. */
@@ -76,18 +82,11 @@ export class JournalWriter {
   #lastCommittedSeq: number;
   /** The last entry the apply thread reported applied. */
   #appliedThrough: number;
-  /** The last entry deleted from the journal file (entries are deleted a few at a time after they apply). */
-  #deletedThrough: number;
-  /** The last entry this transaction deletes, until it commits or rolls back. */
-  #deletingThrough: number;
 
-  constructor(journalFile: string, main: SQLite.Database) {
-    this.#journal = openJournal(journalFile);
-    this.#mainConnection = main;
-    this.#lastInJournal = this.#journal.prepare('select coalesce(max(seq), 0) from journal').pluck();
-    this.#append = this.#journal.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
+  /** `journalDir`: the journal's directory; `main`: a connection to the database, for its lookups. */
+  constructor(journalDir: string, main: SQLite.Database, databaseFile?: string) {
+    this.#log = new SegmentWriter(journalDir);
     this.#stored = main.prepare('select 1 from affiliate_events where id_key = ? and id = ?').pluck();
-    this.#deleteRange = this.#journal.prepare('delete from journal where seq > ? and seq <= ?');
     this.#keysAfter = main
       .prepare('select id_key from affiliate_events where id_key > ? order by id_key limit ?')
       .pluck();
@@ -95,40 +94,42 @@ export class JournalWriter {
     const rows = main.prepare('select coalesce(max(rowid), 0) from affiliate_events').pluck().get() as number;
     this.#ids = new IdFilter(2 * rows + 1_000_000);
     const applied = appliedSeq(main);
-    this.#deleteRange.run(0, applied);
     this.#appliedThrough = applied;
-    this.#deletedThrough = applied;
-    this.#deletingThrough = applied;
+    this.#log.deleteThrough(applied);
     let last = applied;
-    for (const row of this.#journal
-      .prepare('select seq, rows from journal order by seq')
-      .iterate() as Iterable<{
-      seq: number;
-      rows: string;
-    }>) {
-      const ids = decodeBatch(row.rows).values.map(rowId);
-      this.#entries.set(row.seq, ids);
+    const take = (seq: number, text: string) => {
+      const ids = decodeBatch(text).values.map(rowId);
+      this.#entries.set(seq, ids);
       for (const id of ids) {
         this.#pending.add(id);
         this.#ids.add(eventKey(id));
       }
-      last = row.seq;
+      last = seq;
+    };
+    for (const { seq, text } of this.#log.recovered) if (seq > applied) take(seq, text);
+    if (databaseFile) {
+      // Entries an earlier version left in its SQLite journal move to this one, then that file goes.
+      const legacy = legacyJournalEntries(databaseFile, Math.max(applied, last));
+      for (const { seq, events, text } of legacy) {
+        this.#log.stage(seq, events, text);
+        take(seq, text);
+      }
+      this.#log.commit();
+      removeLegacyJournal(databaseFile);
     }
-    // Entries are numbered after the last one applied even when the journal file was lost or replaced, so a
-    // new entry is never mistaken for one already applied.
-    this.#nextSeq = last + 1;
+    // Entries are numbered after the last one applied even when the journal was lost or replaced, so a new
+    // entry is never mistaken for one already applied.
+    // (This process holds the data directory, so no other appends or applies entries meanwhile.)
+    this.#nextSeq = Math.max(last, this.#log.lastSeq) + 1;
     this.#lastCommittedSeq = last;
+    // A segment of entries all applied before the process stopped goes now, not at the next apply.
+    if (this.#log.releasable(applied)) this.#log.release(applied);
   }
 
   state(): JournalState {
     let backlogEvents = 0;
     for (const ids of this.#entries.values()) backlogEvents += ids.length;
     return { appliedSeq: this.#appliedThrough, lastSeq: this.#lastCommittedSeq, backlogEvents };
-  }
-
-  /** The connection the group transaction runs on. */
-  get connection(): SQLite.Database {
-    return this.#journal;
   }
 
   get lastCommittedSeq(): number {
@@ -165,15 +166,8 @@ export class JournalWriter {
       keys.push(key);
     });
     if (ids.length === 0) return counts;
-    if (this.#staged.length === 0) {
-      // The group's first entry: another process on the same data directory may have appended (and had
-      // applied) entries since, so number after them. Read under the journal's write lock, which this
-      // transaction holds: an entry deleted before it was taken was recorded as applied before that.
-      const last = this.#lastInJournal.get() as number;
-      this.#nextSeq = Math.max(this.#nextSeq, last + 1, appliedSeq(this.#mainConnection) + 1);
-    }
     const seq = this.#nextSeq;
-    this.#append.run(seq, ids.length, fresh.length === batch.ids.length ? batch.text : only(batch, fresh));
+    this.#log.stage(seq, ids.length, fresh.length === batch.ids.length ? batch.text : only(batch, fresh));
     this.#nextSeq += 1;
     this.#staged.push({ seq, ids });
     for (const id of ids) this.#stagedIds.add(id);
@@ -207,10 +201,11 @@ export class JournalWriter {
   }
 
   /**
-   * The transaction committed: its group's entries now wait in the journal, and the applied entries it
-   * deleted are gone. Returns the events its group's entries hold.
+   * Writes the group's entries and makes them durable (one write, one fdatasync); throws, with nothing of
+   * the group kept, when that fails. Returns the events the group's entries hold.
    */
-  committed(): number {
+  commit(): number {
+    this.#log.commit();
     let events = 0;
     for (const { seq, ids } of this.#staged) {
       this.#entries.set(seq, ids);
@@ -220,15 +215,14 @@ export class JournalWriter {
     }
     this.#staged = [];
     this.#stagedIds.clear();
-    this.#deletedThrough = this.#deletingThrough;
     return events;
   }
 
-  /** The transaction rolled back: nothing of it was written or deleted. */
+  /** The group failed: nothing of it is written. */
   rolledBack(): void {
+    this.#log.rollback();
     this.#staged = [];
     this.#stagedIds.clear();
-    this.#deletingThrough = this.#deletedThrough;
   }
 
   /**
@@ -245,38 +239,30 @@ export class JournalWriter {
     }
   }
 
-  /** Whether applied entries wait to be deleted. */
+  /** Whether a segment holds only applied entries and waits to be deleted. */
   get deletionsPending(): boolean {
-    return this.#deletedThrough < this.#appliedThrough;
+    return this.#log.deletable(this.#appliedThrough) || this.#log.releasable(this.#appliedThrough);
   }
 
   /**
-   * Deletes up to `maxEntries` applied entries (secure_delete overwrites them) inside the transaction, which
-   * then reports `committed()` or `rolledBack()`.
-   * Deleting a second's worth of applied entries at once took 20–70 ms, during which no request was
-   * acknowledged; a few per group commit cost little and share the group's fsync.
+   * Deletes every segment whose entries are all applied (whole files; no entry is rewritten). When every
+   * entry is applied, the current segment is ended and goes too.
    */
-  deleteApplied(maxEntries = Number.POSITIVE_INFINITY): void {
-    if (!this.deletionsPending) return;
-    const through = Math.min(this.#appliedThrough, this.#deletedThrough + maxEntries);
-    this.#deleteRange.run(this.#deletedThrough, through);
-    this.#deletingThrough = through;
+  deleteApplied(): void {
+    if (this.#log.releasable(this.#appliedThrough)) this.#log.release(this.#appliedThrough);
+    else this.#log.deleteThrough(this.#appliedThrough);
   }
 
   /**
-   * Rewinds the journal's WAL to zero bytes, so that no frame of a deleted entry outlives it (erasure). Waits
-   * for the apply thread's read to end when one is running.
+   * Erasure: ends the current segment and deletes every segment whose entries are all applied, so that no
+   * byte of an applied entry stays in the journal. False when a segment with an applied entry is left: it
+   * also holds entries acknowledged since, and goes once they are applied.
    */
   truncate(): boolean {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const [result] = this.#journal.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-      if (result?.busy === 0) return true;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-    return false;
+    return this.#log.release(this.#appliedThrough);
   }
 
   close(): void {
-    this.#journal.close();
+    this.#log.close();
   }
 }

@@ -1,40 +1,60 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { openSqliteConnection } from '../../storage/database.ts';
+import type { LogRecord } from './segment-log.ts';
 import { checkRow, type EventRowBatch } from './store.ts';
 
 /**
- * The event journal: every accepted batch of affiliate events is first appended, as its minimised rows, to a
- * SQLite file of its own beside the database, and acknowledged once that append is committed. The apply
- * thread then moves journal entries into `affiliate_events` in large transactions, and records in the main
- * database, in the same transaction, the last entry it applied (`event_journal_applied`). Applied entries are
- * deleted from the journal.
+ * The event journal: every accepted batch of affiliate events is first appended, as its minimised rows, to
+ * segment files of their own beside the database (segment-log.ts), and acknowledged once that append is
+ * durable. The apply thread then moves journal entries into `affiliate_events` in large transactions, and
+ * records in the main database, in the same transaction, the last entry it applied (`event_journal_applied`).
+ * Segments are deleted whole once every entry in them is applied.
  *
  * Why a journal: a click touches three indexes whose keys arrive in random order (event id, click id, IP
  * hash). In a B-tree each such insert dirties a page of its own, and every commit writes each dirty page out
  * whole, so committing a request's few hundred rows at a time costs far more per row than committing tens
- * of thousands together. The journal's key only ever grows, so appending to it is cheap, and acknowledgement
- * no longer waits for index maintenance; the apply thread's large transactions share each dirty page among
- * many rows. A file of its own means the append never waits for the apply thread's write lock.
+ * of thousands together. Appending to a file costs the same whatever the keys, and acknowledgement no longer
+ * waits for index maintenance; the apply thread's large transactions share each dirty page among many rows.
  */
-export const JOURNAL_FILE = 'event-journal.sqlite';
+export const JOURNAL_DIR = 'event-journal';
 
-/** The journal beside a database file. */
-export function journalFile(databaseFile: string): string {
-  return path.join(path.dirname(databaseFile), JOURNAL_FILE);
+/** The journal directory beside a database file. */
+export function journalDir(databaseFile: string): string {
+  return path.join(path.dirname(databaseFile), JOURNAL_DIR);
 }
 
-/** Opens the journal with Vigil's SQLite settings (durable commits, secure delete), creating it when missing. */
-export function openJournal(file: string): SQLite.Database {
-  const journal = openSqliteConnection(file);
-  journal.exec(
-    `create table if not exists journal (
-       seq integer primary key,
-       events integer not null,
-       rows text not null
-     )`,
-  );
-  return journal;
+/** Where earlier versions kept the journal: a SQLite file with a `journal (seq, events, rows)` table. */
+export function legacyJournalFile(databaseFile: string): string {
+  return path.join(path.dirname(databaseFile), 'event-journal.sqlite');
+}
+
+/**
+ * Entries left after `appliedSeq` in a journal of an earlier version, oldest first, for the writer to carry
+ * over; the caller deletes the file (`removeLegacyJournal`) once they are committed to the new journal.
+ */
+export function legacyJournalEntries(databaseFile: string, appliedSeq: number): LogRecord[] {
+  const file = legacyJournalFile(databaseFile);
+  if (!fs.existsSync(file)) return [];
+  const legacy = openSqliteConnection(file);
+  try {
+    const table = legacy
+      .prepare("select 1 from sqlite_master where type = 'table' and name = 'journal'")
+      .get();
+    if (!table) return [];
+    return legacy
+      .prepare('select seq, events, rows as text from journal where seq > ? order by seq')
+      .all(appliedSeq) as LogRecord[];
+  } finally {
+    legacy.close();
+  }
+}
+
+/** Deletes an earlier version's journal file with its WAL and shared memory. */
+export function removeLegacyJournal(databaseFile: string): void {
+  const file = legacyJournalFile(databaseFile);
+  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
 }
 
 /** One journal entry: the rows of one request's new events, in insertion form. */

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../api/api-keys.ts';
-import { decodeBatch, journalFile, rowId } from '../../ingest/events/journal.ts';
+import { decodeBatch, journalDir, rowId } from '../../ingest/events/journal.ts';
+import { readJournal } from '../../ingest/events/segment-log.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { type ServerProcess, startServerProcess } from '../processes.ts';
@@ -36,15 +36,9 @@ function batch(worker: number, seq: number) {
 
 /** Ids of the events waiting in the event journal, not yet applied to the database. */
 function journalIds(): string[] {
-  const file = journalFile(path.join(dataDir, 'vigil.sqlite'));
-  if (!fs.existsSync(file)) return [];
-  const journal = new SQLite(file);
-  try {
-    const entries = journal.prepare('select rows from journal').pluck().all() as string[];
-    return entries.flatMap((text) => decodeBatch(text).values.map(rowId));
-  } finally {
-    journal.close();
-  }
+  return readJournal(journalDir(path.join(dataDir, 'vigil.sqlite'))).flatMap((entry) =>
+    decodeBatch(entry.text).values.map(rowId),
+  );
 }
 
 /** Every event stored: in the database, or committed to the event journal and not yet applied. */

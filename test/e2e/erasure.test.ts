@@ -52,8 +52,12 @@ async function call(method: string, route: string, role: 'ingest' | 'dpo', body?
 /** Which needles each file of the data directory contains. */
 function filesHolding(): Record<string, string[]> {
   const found: Record<string, string[]> = {};
-  for (const name of fs.readdirSync(dataDir)) {
-    if (!/\.sqlite(-wal|-shm)?$/.test(name)) continue;
+  const journal = path.join(dataDir, 'event-journal');
+  const segments = fs.existsSync(journal)
+    ? fs.readdirSync(journal).map((name) => path.join('event-journal', name))
+    : [];
+  for (const name of [...fs.readdirSync(dataDir), ...segments]) {
+    if (!/\.sqlite(-wal|-shm)?$|\.log$/.test(name)) continue;
     const bytes = fs.readFileSync(path.join(dataDir, name));
     const hits = Object.entries(NEEDLES)
       .filter(([, needle]) => bytes.includes(Buffer.from(needle, 'utf8')))
