@@ -23,8 +23,11 @@ export type ControlMessage =
   | { type: 'close' }
   /** The apply thread committed every entry through `seq`. */
   | { type: 'applied'; seq: number }
-  /** Delete every journal segment with an applied entry (erasure); answered with `truncated`. */
-  | { type: 'truncate'; id: number };
+  /**
+   * Erasure: end the current segment and delete every segment whose entries are all applied; with `through`,
+   * only delete, and answer whether a segment with an entry at or before it is left. Answered with `truncated`.
+   */
+  | { type: 'truncate'; id: number; through?: number | undefined };
 
 /** The answer to one op. */
 export type OpReply =
@@ -44,7 +47,7 @@ export type ReplyMessage =
    * message per group, not one per op.
    */
   | { type: 'committed'; rows: number; seconds: number; seq: number; events: number; replies: OpReply[] }
-  | { type: 'truncated'; id: number; done: boolean };
+  | { type: 'truncated'; id: number; done: boolean; through: number };
 
 const port = parentPort;
 if (!port) throw new Error('write-thread-worker runs only as a worker thread');
@@ -145,15 +148,15 @@ port.on('message', (message: OpMessage | ControlMessage) => {
       if (journal.deletionsPending) deleteApplied();
       return;
     case 'truncate': {
-      // Erasure: what is staged is committed first, then every segment that holds an applied entry goes.
+      // Erasure: what is staged is committed first, then every segment that holds only applied entries goes.
       flush();
-      let done = false;
+      let reply = { done: false, through: message.through ?? 0 };
       try {
-        done = journal.truncate();
+        reply = journal.truncate(message.through);
       } catch {
         // A segment could not be deleted: reported as not done, and the next applied report tries again.
       }
-      port.postMessage({ type: 'truncated', id: message.id, done } satisfies ReplyMessage);
+      port.postMessage({ type: 'truncated', id: message.id, ...reply } satisfies ReplyMessage);
       return;
     }
     case 'op':

@@ -246,18 +246,20 @@ describe('the write thread and the event journal', () => {
     expect(await stored()).toEqual(['last']);
   });
 
-  it('deletes every segment with an applied entry on request (erasure), keeping what is not applied', async () => {
-    await withApplyHeld(async () => {
-      await thread.run(1, 'events.store', batch(['t1']));
-      // Not applied yet: its segment has to stay.
-      expect(await thread.truncateJournal()).toBe(false);
-      expect(journalEntries()).toEqual([{ seq: 1, events: 1 }]);
-    });
+  it('deletes every journal segment with an acknowledged entry on request (erasure), applying it first', async () => {
+    await thread.close();
+    // Nothing is applied unless a reader settles.
+    thread = open({ minEvents: 100, maxDelayMs: 60_000 });
+    await thread.run(1, 'events.store', batch(['t1']));
     await thread.settle();
-    await thread.run(2, 'events.store', batch(['t2', 't3']));
-    await thread.settle();
+    await thread.run(1, 'events.store', batch(['t2']));
+    expect(journalEntries()).toEqual([{ seq: 2, events: 1 }]);
+    // Its segment holds an entry not yet applied: it is applied, then the segment goes.
     expect(await thread.truncateJournal()).toBe(true);
     expect(segmentFiles(journalDir(storage.file))).toEqual([]);
-    expect(await stored()).toEqual(['t1', 't2', 't3']);
+    expect(await stored()).toEqual(['t1', 't2']);
+    // What comes after goes to a new segment.
+    await thread.run(1, 'events.store', batch(['t3']));
+    expect(journalEntries()).toEqual([{ seq: 3, events: 1 }]);
   });
 });

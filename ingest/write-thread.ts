@@ -70,7 +70,7 @@ export class WriteThread {
   #closing = false;
   #nextId = 1;
   readonly #waiting = new Map<number, Waiting>();
-  readonly #truncations = new Map<number, (done: boolean) => void>();
+  readonly #truncations = new Map<number, (reply: { done: boolean; through: number }) => void>();
   #lastSeq = 0;
   #appliedSeq = 0;
   #backlog = 0;
@@ -129,13 +129,29 @@ export class WriteThread {
     await new Promise<void>((resolve) => this.#settling.push({ seq, resolve }));
   }
 
-  /** Deletes every journal segment that holds an applied entry (erasure); false when one had to stay. */
+  /**
+   * Erasure: ends the journal's current segment and deletes every segment that holds an applied entry. A
+   * segment that also holds entries acknowledged since is kept until those are applied (`settle`), then
+   * deleted; false when one is still left.
+   */
   async truncateJournal(): Promise<boolean> {
+    const first = await this.#releaseSegments();
+    if (first.done) return true;
+    await this.settle();
+    return (await this.#releaseSegments(first.through)).done;
+  }
+
+  /**
+   * Asks the write thread to commit what it holds and delete the segments whose entries are all applied:
+   * without `through`, after ending the current segment (its entries then end at the `through` answered);
+   * with it, true once no segment with an entry at or before it is left.
+   */
+  #releaseSegments(through?: number): Promise<{ done: boolean; through: number }> {
     const worker = this.#ensureWriter();
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#truncations.set(id, resolve);
-      worker.postMessage({ type: 'truncate', id } satisfies ControlMessage);
+      worker.postMessage({ type: 'truncate', id, through } satisfies ControlMessage);
     });
   }
 
@@ -153,7 +169,7 @@ export class WriteThread {
     // The write thread commits what it holds at once (ops are answered in order, so a truncation request
     // answered means every op before it is committed), then stays up while the apply thread drains, to
     // delete the entries it applies.
-    await this.truncateJournal();
+    await this.#releaseSegments();
     const applier = this.#applier;
     if (applier) {
       const exited = new Promise<void>((resolve) => applier.once('exit', () => resolve()));
@@ -196,7 +212,7 @@ export class WriteThread {
     worker.on('error', (error) => this.#logger.error('write thread failed', { error }));
     worker.on('exit', (code) => {
       this.#writer = undefined;
-      for (const resolve of this.#truncations.values()) resolve(false);
+      for (const resolve of this.#truncations.values()) resolve({ done: false, through: 0 });
       this.#truncations.clear();
       if (this.#waiting.size === 0) return;
       this.#logger.error('write thread exited with ops in flight', { code, ops: this.#waiting.size });
@@ -289,7 +305,7 @@ export class WriteThread {
         for (const reply of message.replies) this.#answer(reply);
         return;
       case 'truncated':
-        this.#truncations.get(message.id)?.(message.done);
+        this.#truncations.get(message.id)?.({ done: message.done, through: message.through });
         this.#truncations.delete(message.id);
         return;
       case 'ready':

@@ -308,7 +308,7 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     category: 'operations',
     personal: false,
     description:
-      'The last entry of the event journal applied to affiliate_events (the journal is a file of its own, emptied as it is applied)',
+      'The last entry of the event journal applied to affiliate_events (the journal is segment files of its own in event-journal/, each deleted once every entry in it is applied)',
     columns: {},
     erasure: { action: 'none', why: 'no personal data' },
   },

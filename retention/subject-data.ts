@@ -196,8 +196,8 @@ export interface PhysicalErasure {
   /** The full-text index was merged, so no segment keeps a deleted token. */
   fullTextOptimized: boolean;
   /**
-   * The WAL was checkpointed into the database file and truncated to zero bytes, and so was the event
-   * journal's (whose applied entries were deleted as they were applied).
+   * The WAL was checkpointed into the database file and truncated to zero bytes, and the event journal's
+   * segments holding applied entries were deleted.
    */
   walTruncated: boolean;
 }
@@ -206,7 +206,10 @@ export interface PhysicalErasure {
 export interface ErasureJournal {
   /** Resolves once every acknowledged event is in the database, where erasure finds it. */
   settle(): Promise<void>;
-  /** Rewinds the journal's WAL to empty; false when a reader kept it from finishing. */
+  /**
+   * Deletes every journal segment that holds an applied entry; false when one had to stay (it also holds
+   * entries acknowledged since, and goes once they are applied).
+   */
   truncateJournal(): Promise<boolean>;
 }
 

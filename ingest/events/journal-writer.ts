@@ -254,12 +254,16 @@ export class JournalWriter {
   }
 
   /**
-   * Erasure: ends the current segment and deletes every segment whose entries are all applied, so that no
-   * byte of an applied entry stays in the journal. False when a segment with an applied entry is left: it
-   * also holds entries acknowledged since, and goes once they are applied.
+   * Erasure. Without `through`: ends the current segment (its entries end at the `through` answered) and
+   * deletes every segment whose entries are all applied. With it: deletes those, nothing more. `done` when no
+   * segment with an entry at or before `through` is left; one is when it also holds entries not yet applied,
+   * and goes once they are.
    */
-  truncate(): boolean {
-    return this.#log.release(this.#appliedThrough);
+  truncate(through?: number): { done: boolean; through: number } {
+    const end = through ?? this.#lastCommittedSeq;
+    if (through === undefined) this.#log.release(this.#appliedThrough);
+    else this.deleteApplied();
+    return { done: !this.#log.holdsThrough(end), through: end };
   }
 
   close(): void {

@@ -41,6 +41,11 @@ interface Located {
   bytes: number;
 }
 
+/** The seq a segment was begun for: its first record's, or a later one's if that write failed. */
+function firstSeqOf(file: string): number {
+  return Number(SEGMENT_NAME.exec(path.basename(file))?.[1] ?? 0);
+}
+
 function segmentName(firstSeq: number): string {
   return `${String(firstSeq).padStart(16, '0')}.log`;
 }
@@ -234,6 +239,14 @@ export class SegmentWriter {
   /** Whether every record committed is at or before `seq`, with one at least in the current segment. */
   releasable(seq: number): boolean {
     return this.#lastSeq > 0 && this.#lastSeq <= seq && this.#staged.length === 0;
+  }
+
+  /** Whether a segment is left that holds a record at or before `seq` (the current one included). */
+  holdsThrough(seq: number): boolean {
+    if ((this.#closed[0]?.lastSeq ?? Number.POSITIVE_INFINITY) <= seq) return true;
+    // Closed segments hold records in order: the oldest one left may begin at or before `seq`.
+    const oldest = this.#closed[0]?.file ?? (this.#lastSeq > 0 ? this.#file : undefined);
+    return oldest !== undefined && firstSeqOf(oldest) <= seq;
   }
 
   /** Deletes every closed segment whose records are all at or before `seq`. */
