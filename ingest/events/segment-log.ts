@@ -338,33 +338,41 @@ export class SegmentReader {
         this.#scanFile = file;
         this.#scanOffset = 0;
       }
-      const size = fs.statSync(file).size;
-      if (size > this.#scanOffset) {
-        const fd = fs.openSync(file, 'r');
-        try {
-          const header = Buffer.alloc(HEADER_BYTES);
-          while (this.#scanOffset + HEADER_BYTES <= size) {
-            fs.readSync(fd, header, 0, HEADER_BYTES, this.#scanOffset);
-            const bytes = HEADER_BYTES + header.readUInt32LE(0);
-            const seq = header.readDoubleLE(8);
-            // Stop at what the writer has not reported committed: it may be half written. Seqs only grow, so
-            // one that does not is a header not yet written whole.
-            if (seq > throughSeq || this.#scanOffset + bytes > size || !(seq > this.#lastSeen)) return;
-            if (seq > afterSeq) {
-              this.#known.push({
-                seq,
-                events: header.readUInt32LE(16),
-                file,
-                offset: this.#scanOffset,
-                bytes,
-              });
-            }
-            this.#lastSeen = seq;
-            this.#scanOffset += bytes;
+      let size: number;
+      let fd: number;
+      try {
+        size = fs.statSync(file).size;
+        if (size <= this.#scanOffset) continue;
+        fd = fs.openSync(file, 'r');
+      } catch (error) {
+        // Deleted since it was listed: all its entries were applied, so nothing in it is wanted.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      try {
+        const header = Buffer.alloc(HEADER_BYTES);
+        while (this.#scanOffset + HEADER_BYTES <= size) {
+          fs.readSync(fd, header, 0, HEADER_BYTES, this.#scanOffset);
+          const bytes = HEADER_BYTES + header.readUInt32LE(0);
+          const seq = header.readDoubleLE(8);
+          // Stop at what the writer has not reported committed: it may be half written. Seqs only grow, so
+          // one that does not is a header not yet written whole.
+          if (seq > throughSeq || this.#scanOffset + bytes > size) return;
+          if (!Number.isSafeInteger(seq) || seq <= this.#lastSeen) return;
+          if (seq > afterSeq) {
+            this.#known.push({
+              seq,
+              events: header.readUInt32LE(16),
+              file,
+              offset: this.#scanOffset,
+              bytes,
+            });
           }
-        } finally {
-          fs.closeSync(fd);
+          this.#lastSeen = seq;
+          this.#scanOffset += bytes;
         }
+      } finally {
+        fs.closeSync(fd);
       }
     }
   }
