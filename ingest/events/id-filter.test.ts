@@ -99,6 +99,22 @@ describe("the journal writer's duplicate check with the id filter", () => {
     expect(ids).toEqual(['fresh', 'old-1']);
   });
 
+  it('inserts an id whose key another stored id shares (keys may collide; the text decides)', () => {
+    // 'old-2' made to share the key 'twin' will have.
+    storage.sqlite
+      .prepare('update affiliate_events set id_key = vigil_event_key(?) where id = ?')
+      .run('twin', 'old-2');
+    const counts = storage.sqlite.transaction(() =>
+      insertEventRows(storage.sqlite, rows(['twin', 'old-2'])),
+    )();
+    expect(counts.refund).toEqual({ accepted: 1, duplicates: 1 });
+    const keys = storage.sqlite
+      .prepare(`select id from affiliate_events where id_key = vigil_event_key('twin') order by id`)
+      .pluck()
+      .all();
+    expect(keys).toEqual(['old-2', 'twin']);
+  });
+
   it('still finds an id the apply thread moved into the table after the filter was filled', () => {
     writer = new JournalWriter(journalDir(storage.file), storage.sqlite);
     while (!writer.extendIdFilter(1000)) {}

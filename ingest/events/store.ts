@@ -269,7 +269,9 @@ function insertStatementsFor(sqlite: SQLite.Database): InsertStatements {
       click: prepare('click'),
       conversion: prepare('conversion'),
       refund: prepare('refund'),
-      stored: sqlite.prepare('select 1 from affiliate_events where id_key = ? and id = ?').pluck(),
+      stored: sqlite
+        .prepare('select id from affiliate_events where id_key in (select value from json_each(?))')
+        .pluck(),
     };
     insertStatements.set(sqlite, statements);
   }
@@ -326,7 +328,11 @@ export function checkRow(type: EventType, values: unknown): asserts values is un
   }
 }
 
-/** Inserts the rows, skipping ids already stored (idempotency on event id). Runs on the write thread. */
+/**
+ * Inserts the rows, skipping ids already stored or repeated in the batch (idempotency on event id). Runs on
+ * the apply thread, where the write thread has already refused every duplicate it could see; this check only
+ * guarantees that an id is never stored twice whatever reached the journal.
+ */
 export function insertEventRows(sqlite: SQLite.Database, batch: EventRowBatch): EventCounts {
   const statements = insertStatementsFor(sqlite);
   const counts: EventCounts = {
@@ -334,18 +340,25 @@ export function insertEventRows(sqlite: SQLite.Database, batch: EventRowBatch): 
     conversion: { accepted: 0, duplicates: 0 },
     refund: { accepted: 0, duplicates: 0 },
   };
+  const bound = batch.values.map((values, i) => {
+    const row = (values as unknown[]).slice();
+    for (const at of KEYED_AT[batch.types[i] as EventType]) row.push(at < 0 ? null : eventKeyOf(row[at]));
+    return row;
+  });
+  // The batch's ids looked up in one statement: a lookup per row, each its own call, cost 3.8 µs per event
+  // of the apply thread's ~23 at 1,000,000 rows. (As `insert … select … where not exists`, SQLite first
+  // copies each row to a temporary table: 9 µs more per row.)
+  const keys = bound.map((row, i) => row[(batch.values[i] as unknown[]).length]);
+  const seen = new Set(statements.stored.all(JSON.stringify(keys)) as string[]);
   batch.types.forEach((type, i) => {
-    const values = batch.values[i] as unknown[];
-    const bound = values.slice();
-    for (const at of KEYED_AT[type]) bound.push(at < 0 ? null : eventKeyOf(values[at]));
-    // The write thread decides duplicates; an id already stored is still never inserted twice. (As one
-    // `insert … select … where not exists` on the same table, SQLite first copies the row to a temporary
-    // table: 9 µs more per row.)
-    if (statements.stored.get(bound[values.length], values[0]) !== undefined) {
+    const row = bound[i] as unknown[];
+    const id = row[0] as string;
+    if (seen.has(id)) {
       counts[type].duplicates += 1;
       return;
     }
-    statements[type].run(bound);
+    seen.add(id);
+    statements[type].run(row);
     counts[type].accepted += 1;
   });
   return counts;
