@@ -194,6 +194,26 @@ describe('the write thread and the event journal', () => {
     expect(await appliedSeq()).toBe(2);
   });
 
+  it('cuts a record torn by a crash at the next start, says so, and keeps every entry before it', async () => {
+    await withApplyHeld(async () => {
+      await thread.run(2, 'events.store', batch(['c1', 'c2']));
+      await thread.close(0);
+    });
+    // A group half written when the process stopped: a header and part of a payload.
+    const [segment] = segmentFiles(journalDir(storage.file)) as [string];
+    fs.appendFileSync(segment, fs.readFileSync(segment).subarray(0, 30));
+    const lines: string[] = [];
+    thread = new WriteThread(
+      storage,
+      createLogger('warn', (line) => lines.push(line)),
+    );
+    await thread.start();
+    expect(lines.join('')).toMatch(/event journal segment cut/);
+    await thread.run(1, 'events.store', batch(['c3']));
+    await thread.settle();
+    expect(await stored()).toEqual(['c1', 'c2', 'c3']);
+  });
+
   it('carries over what an earlier version left in its SQLite journal, then deletes that file', async () => {
     await thread.close();
     const legacy = new SQLite(legacyJournalFile(storage.file));

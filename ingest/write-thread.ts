@@ -230,6 +230,15 @@ export class WriteThread {
   }
 
   #started(state: JournalState): void {
+    for (const { file, at } of state.cut) {
+      this.#logger.warn(
+        'event journal segment cut where a record did not check (written when the process stopped)',
+        {
+          file,
+          bytes: at,
+        },
+      );
+    }
     this.#lastSeq = state.lastSeq;
     this.#appliedSeq = Math.max(this.#appliedSeq, state.appliedSeq);
     this.#backlog = state.backlogEvents;

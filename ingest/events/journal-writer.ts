@@ -50,6 +50,8 @@ export interface JournalState {
   lastSeq: number;
   /** Events in entries not yet applied. */
   backlogEvents: number;
+  /** Segments cut at open where a record did not check (a group torn by a crash, never acknowledged). */
+  cut: { file: string; at: number }[];
 }
 
 /**
@@ -129,7 +131,12 @@ export class JournalWriter {
   state(): JournalState {
     let backlogEvents = 0;
     for (const ids of this.#entries.values()) backlogEvents += ids.length;
-    return { appliedSeq: this.#appliedThrough, lastSeq: this.#lastCommittedSeq, backlogEvents };
+    return {
+      appliedSeq: this.#appliedThrough,
+      lastSeq: this.#lastCommittedSeq,
+      backlogEvents,
+      cut: this.#log.cut,
+    };
   }
 
   get lastCommittedSeq(): number {
