@@ -308,7 +308,7 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     category: 'operations',
     personal: false,
     description:
-      'The last entry of the event journal applied to affiliate_events (the journal is segment files of its own in event-journal/, each deleted once every entry in it is applied)',
+      'The last entry of the event journal applied to affiliate_events. The journal itself is segment files in event-journal/ holding minimised event rows (as affiliate_events does); a segment ends within 60 s and is deleted once every entry in it is applied, and erasure deletes every segment with an applied entry',
     columns: {},
     erasure: { action: 'none', why: 'no personal data' },
   },
