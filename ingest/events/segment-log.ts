@@ -260,8 +260,8 @@ export class SegmentWriter {
   }
 
   /**
-   * Closes the current segment, when it holds a record, so that it too can be deleted once applied (erasure);
-   * then deletes what is applied. True when no segment is left that holds an applied record.
+   * Ends the current segment, when it holds a record, so that it too can be deleted once applied (erasure);
+   * then deletes what is applied. True when no ended segment is left (each left holds an entry not applied).
    */
   release(appliedSeq: number): boolean {
     if (this.#staged.length > 0) throw new Error('release with records staged');
