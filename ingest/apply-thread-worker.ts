@@ -26,10 +26,10 @@ export interface ApplyLimits {
 /** Messages the main thread sends. */
 export type ApplyControl =
   /**
-   * Entries were committed, through `committedSeq` when given; with `now`, apply what waits without waiting
-   * for a fuller transaction.
+   * Entries were committed, through `committedSeq`; with `now`, apply what waits without waiting for a
+   * fuller transaction.
    */
-  | { type: 'wake'; now?: boolean; committedSeq?: number }
+  | { type: 'wake'; now?: boolean; committedSeq: number }
   /** Apply what the journal holds (until `deadline`, epoch ms), then stop. */
   | { type: 'close'; deadline: number };
 
@@ -207,7 +207,7 @@ function schedule(): void {
 
 port.on('message', (message: ApplyControl) => {
   if (message.type === 'wake') {
-    if (message.committedSeq !== undefined) committed = Math.max(committed, message.committedSeq);
+    committed = Math.max(committed, message.committedSeq);
     if (message.now) {
       now = true;
       // A small backlog's pending look is brought forward.

@@ -145,7 +145,7 @@ port.on('message', (message: OpMessage | ControlMessage) => {
       return;
     case 'applied':
       journal.applied(message.seq);
-      if (journal.deletionsPending) deleteApplied();
+      deleteApplied();
       return;
     case 'truncate': {
       // Erasure: what is staged is committed first, then every segment that holds only applied entries goes.

@@ -246,11 +246,6 @@ export class JournalWriter {
     }
   }
 
-  /** Whether a segment holds only applied entries and waits to be deleted. */
-  get deletionsPending(): boolean {
-    return this.#log.deletable(this.#appliedThrough) || this.#log.releasable(this.#appliedThrough);
-  }
-
   /**
    * Deletes every segment whose entries are all applied (whole files; no entry is rewritten). When every
    * entry is applied, the current segment is ended and goes too.

@@ -101,13 +101,5 @@ export function rowId(values: unknown[]): string {
 
 /** The last journal entry applied to the database (0 before the first). */
 export function appliedSeq(main: SQLite.Database): number {
-  let statement = appliedSeqStatements.get(main);
-  if (!statement) {
-    statement = main.prepare('select seq from event_journal_applied where id = 1').pluck();
-    appliedSeqStatements.set(main, statement);
-  }
-  return (statement.get() as number) ?? 0;
+  return (main.prepare('select seq from event_journal_applied where id = 1').pluck().get() as number) ?? 0;
 }
-
-// Read at every group commit and every apply transaction: prepared once per connection.
-const appliedSeqStatements = new WeakMap<SQLite.Database, SQLite.Statement>();

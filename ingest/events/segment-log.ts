@@ -243,8 +243,7 @@ export class SegmentWriter {
 
   /** Whether a segment is left that holds a record at or before `seq` (the current one included). */
   holdsThrough(seq: number): boolean {
-    if ((this.#closed[0]?.lastSeq ?? Number.POSITIVE_INFINITY) <= seq) return true;
-    // Closed segments hold records in order: the oldest one left may begin at or before `seq`.
+    // Segments hold records in order: only the oldest one left can begin at or before `seq`.
     const oldest = this.#closed[0]?.file ?? (this.#lastSeq > 0 ? this.#file : undefined);
     return oldest !== undefined && firstSeqOf(oldest) <= seq;
   }
