@@ -52,14 +52,13 @@ async function start(name: string, gateOn: boolean) {
     new Date(),
   );
   const port = await new Promise<number>((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-      resolve(info.port),
-    );
-    process.once('SIGTERM', () => server.close(() => process.exit(0)));
+    serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(info.port));
   });
   return { port, key };
 }
 
+// Stopped after the measurement: it exits at once, whatever keep-alive connections are left.
+process.once('SIGTERM', () => process.exit(0));
 const on = await start('gate-on', true);
 const off = await start('gate-off', false);
 process.stdout.write(`${JSON.stringify({ on, off, subjects: GRANTED_SUBJECTS })}\n`);

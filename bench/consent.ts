@@ -159,7 +159,11 @@ async function ingestWithAndWithoutGate(seconds: number): Promise<void> {
     );
     if (on.failures > 0 || off.failures > 0) throw new Error('requests failed during the benchmark');
   } finally {
-    child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -210,7 +210,7 @@ async function ingestDuringPurge(seconds: number, expired: number): Promise<void
     );
     if (busy.failures > 0 || idle.failures > 0) throw new Error('requests failed during the benchmark');
   } finally {
-    target.stop();
+    await target.stop();
   }
 }
 

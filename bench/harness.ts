@@ -15,16 +15,30 @@ export interface Target {
   dataDir: string;
   /** The server process, for its CPU time. */
   pid: number;
-  stop(): void;
+  /** Ends the server process and waits until it is gone (killed after 5 s), then deletes its data. */
+  stop(): Promise<void>;
 }
 
 /** Starts `bench/target.ts` in a child process, so that load generation and serving do not share a thread. */
 export async function startTarget(): Promise<Target> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/target.ts'), dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      // VIGIL_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the server's threads, written to <dir> when it stops.
+      ...(process.env.VIGIL_BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIGIL_BENCH_CPU_PROF}`]
+        : []),
+      '--import',
+      'tsx',
+      path.join(ROOT, 'bench/target.ts'),
+      dataDir,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const info = await new Promise<{ vigil: number; bare: number; keys: Target['keys'] }>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString())));
     child.once('exit', (code) => reject(new Error(`benchmark target exited with ${code}`)));
@@ -35,8 +49,14 @@ export async function startTarget(): Promise<Target> {
     keys: info.keys,
     dataDir,
     pid: child.pid as number,
-    stop() {
-      child.kill('SIGTERM');
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

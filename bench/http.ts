@@ -29,6 +29,6 @@ export async function run(options: { seconds: number }): Promise<void> {
     console.log(`ratio (Vigil / bare): ${(vigil.requestsPerSecond / bare.requestsPerSecond).toFixed(3)}`);
     if (vigil.failures > 0 || bare.failures > 0) throw new Error('requests failed during the benchmark');
   } finally {
-    target.stop();
+    await target.stop();
   }
 }

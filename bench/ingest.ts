@@ -41,7 +41,7 @@ type Traffic = 'realistic' | 'sequential';
  * real click traffic. `sequential`: the earlier best case, with ids that grow in order and the same 50 IPs in
  * every batch, which keeps every index's insertion point hot.
  */
-function bodies(traffic: Traffic): () => string {
+export function bodies(traffic: Traffic): () => string {
   const ips = traffic === 'realistic' ? realIps() : [];
   let nextIp = 0;
   let n = 0;
@@ -193,7 +193,7 @@ async function sequentialRun(seconds: number): Promise<{ result: Measurement; ap
     await checkStored(target, measured.result.ok * BATCH);
     return measured;
   } finally {
-    target.stop();
+    await target.stop();
   }
 }
 
@@ -245,7 +245,7 @@ export async function run(options: { seconds: number }): Promise<void> {
       seconds: options.seconds,
     });
     await checkStored(target, (vigil.ok + steadyRate * options.seconds - steady.failures) * BATCH);
-    target.stop();
+    await target.stop();
     const { result: sequential, apply: sequentialApply } = await sequentialRun(options.seconds);
 
     console.log(`\ningest: ${BATCH}-event batches, 32 connections, every event new`);
@@ -276,6 +276,6 @@ export async function run(options: { seconds: number }): Promise<void> {
       sequential.refused;
     if (unexpected > 0) throw new Error(`${unexpected} requests failed during the benchmark`);
   } finally {
-    target.stop();
+    await target.stop();
   }
 }

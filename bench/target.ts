@@ -49,10 +49,10 @@ const bare = new Hono()
 
 const listen = (fetch: (req: Request) => Response | Promise<Response>) =>
   new Promise<number>((resolve) => {
-    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-      resolve(info.port),
-    );
-    process.once('SIGTERM', () => server.close(() => process.exit(0)));
+    serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(info.port));
   });
+// Stopped between measurements: it exits at once, whatever connections (a load generator's keep-alive ones)
+// and backlog are left, so that nothing of this run competes for the cores with the next one.
+process.once('SIGTERM', () => process.exit(0));
 const [vigilPort, barePort] = await Promise.all([listen(vigil.fetch), listen(bare.fetch)]);
 process.stdout.write(`${JSON.stringify({ vigil: vigilPort, bare: barePort, keys })}\n`);
