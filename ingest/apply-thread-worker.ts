@@ -21,6 +21,15 @@ export interface ApplyLimits {
    */
   minEvents: number;
   maxDelayMs: number;
+  /**
+   * While the request thread's event loop is busier than this (utilisation, per mille), no transaction starts:
+   * acknowledging comes first, and applying waits for spare CPU (see `deferring`)...
+   */
+  deferAbovePermille: number;
+  /** ...unless this many events wait (the backlog bound is near)... */
+  deferMaxEvents: number;
+  /** ...or it has waited this long (ms) since the request thread became that busy. */
+  deferMaxMs: number;
 }
 
 /** Messages the main thread sends. */
@@ -60,7 +69,7 @@ const APPLY_NICE = 10;
 
 const port = parentPort;
 if (!port) throw new Error('apply-thread-worker runs only as a worker thread');
-const { file, journalDir, committedSeq, limits, lockWanted } = workerData as {
+const { file, journalDir, committedSeq, limits, lockWanted, pressure } = workerData as {
   file: string;
   journalDir: string;
   /** The last journal entry committed when the thread started; `wake` messages carry later ones. */
@@ -68,6 +77,8 @@ const { file, journalDir, committedSeq, limits, lockWanted } = workerData as {
   limits: ApplyLimits;
   /** Main-thread writers waiting for the database's write lock (storage/database.ts `beginImmediate`). */
   lockWanted: LockWanted;
+  /** The request thread's event loop utilisation, per mille, as the main thread last measured it. */
+  pressure: Int32Array;
 };
 /** A main-thread writer waits for the write lock: end the transaction now, start none until it has it. */
 const lockIsWanted = () => Atomics.load(lockWanted, 0) > 0;
@@ -116,6 +127,9 @@ function applyOnce(): number {
   let last = applied;
   let events = 0;
   let entries = 0;
+  const waiting = remainingAfter(applied);
+  // Begun while the request thread is saturated (the backlog or the wait grew too long): it runs full size.
+  const begunSaturated = Atomics.load(pressure, 0) >= limits.deferAbovePermille;
   main
     .transaction(() => {
       // Read again under the write lock: another process's apply thread may have applied entries since.
@@ -126,7 +140,13 @@ function applyOnce(): number {
         last = entry.seq;
         events += entry.events;
         entries += 1;
-        if (events >= limits.maxEvents || process.hrtime.bigint() - started >= budget || lockIsWanted()) {
+        if (
+          events >= limits.maxEvents ||
+          process.hrtime.bigint() - started >= budget ||
+          lockIsWanted() ||
+          // The request thread became saturated meanwhile: what is applied so far is committed.
+          (!begunSaturated && events >= limits.minEvents && !now && deferring(waiting - events))
+        ) {
           break;
         }
       }
@@ -151,6 +171,26 @@ function applyOnce(): number {
 /** How often a small backlog is looked at again while it waits for more events. */
 const BATCH_CHECK_MS = 50;
 
+/** Since when the apply thread has held back for a saturated request thread (undefined: it is not). */
+let deferringSince: number | undefined;
+
+/**
+ * Whether to hold back the next transaction because the request thread is saturated. A transaction's CPU (and
+ * the page writes of its commit) then comes out of what acknowledges requests: with the two cores saturated
+ * (`npm run bench -- ingest`), holding back acknowledged more events per second at a lower p99. It holds back
+ * only while `deferMaxEvents` are not yet waiting and for `deferMaxMs` at most; past either it applies as
+ * before (at its lower priority) until the request thread is no longer saturated. `settle` and close never wait.
+ */
+function deferring(waiting: number): boolean {
+  if (Atomics.load(pressure, 0) < limits.deferAbovePermille) {
+    deferringSince = undefined;
+    return false;
+  }
+  if (now || waiting >= limits.deferMaxEvents) return false;
+  deferringSince ??= Date.now();
+  return Date.now() - deferringSince < limits.deferMaxMs;
+}
+
 /**
  * Whether a transaction is due: enough events wait, the first of them has waited long enough, or `now`.
  * Otherwise schedules the next look (and a wake message finds the step already scheduled).
@@ -162,8 +202,13 @@ function transactionIsDue(): boolean {
     waitingSince = undefined;
     return false;
   }
-  if (waiting >= limits.minEvents) return true;
   waitingSince ??= Date.now();
+  if (deferring(waiting)) {
+    scheduled = true;
+    timer = setTimeout(step, BATCH_CHECK_MS);
+    return false;
+  }
+  if (waiting >= limits.minEvents) return true;
   const left = waitingSince + limits.maxDelayMs - Date.now();
   if (left <= 0) return true;
   scheduled = true;

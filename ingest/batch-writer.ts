@@ -36,7 +36,7 @@ export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
   maxQueuedRows: 100_000,
   maxBatchRows: 20_000,
   retryAfterSeconds: 1,
-  maxBacklogEvents: 500_000,
+  maxBacklogEvents: 1_000_000,
 };
 
 /**
@@ -109,18 +109,34 @@ export class BatchWriter {
       help: 'Apply transactions of the event journal that failed and were rolled back (each is retried).',
       registers: [registry],
     });
-    this.#thread = new WriteThread(storage, logger, {
-      onCommit: (rows, seconds) => {
-        this.#batchRows.observe(rows);
-        this.#commitSeconds.observe(seconds);
+    this.#thread = new WriteThread(
+      storage,
+      logger,
+      {
+        onCommit: (rows, seconds) => {
+          this.#batchRows.observe(rows);
+          this.#commitSeconds.observe(seconds);
+        },
+        onApplied: (events, seconds) => {
+          applied.inc(events);
+          applySeconds.observe(seconds);
+        },
+        onApplyFailed: () => applyFailures.inc(),
       },
-      onApplied: (events, seconds) => {
-        applied.inc(events);
-        applySeconds.observe(seconds);
-      },
-      onApplyFailed: () => applyFailures.inc(),
-    });
+      // Applying holds back for a saturated request thread only until half the backlog bound is reached.
+      { deferMaxEvents: Math.floor(this.#options.maxBacklogEvents / 2) },
+    );
     const thread = this.#thread;
+    new Gauge({
+      name: 'vigil_ingest_request_thread_utilization',
+      help:
+        'Event loop utilisation (0-1) of the thread that answers requests, measured every 100 ms (falls slowly); above 0.9 the ' +
+        'apply thread holds back (the backlog grows) until half the backlog bound or 30 s.',
+      registers: [registry],
+      collect() {
+        this.set(thread.requestThreadUtilization);
+      },
+    });
     new Gauge({
       name: 'vigil_ingest_backlog_events',
       help: 'Affiliate events acknowledged (committed to the event journal) and not yet applied to the database.',

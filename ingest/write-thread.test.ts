@@ -14,12 +14,16 @@ let thread: WriteThread;
 let commits: number[];
 let applied: number[];
 
+/** How busy the request thread reports itself (0–1); idle unless a test says otherwise. */
+let utilization: number;
+
 const open = (limits = {}) =>
   new WriteThread(
     storage,
     createLogger('silent'),
     { onCommit: (rows) => commits.push(rows), onApplied: (events) => applied.push(events) },
     limits,
+    () => utilization,
   );
 
 beforeEach(async () => {
@@ -28,6 +32,7 @@ beforeEach(async () => {
   await migrateToLatest(storage.db);
   commits = [];
   applied = [];
+  utilization = 0;
   thread = open();
 });
 afterEach(async () => {
@@ -257,6 +262,48 @@ describe('the write thread and the event journal', () => {
     expect(await storeRefunds(['p1', 'p2', 'p2'])).toEqual({ accepted: 1, duplicates: 2 });
     await thread.settle();
     expect(await stored()).toEqual(['p1', 'p2']);
+  });
+
+  it('holds back applying while the request thread is saturated, until the backlog or the wait is too long', async () => {
+    await thread.close();
+    thread = open({ minEvents: 1, maxDelayMs: 0, deferMaxEvents: 5, deferMaxMs: 60_000 });
+    utilization = 1;
+    await thread.start();
+    // Saturated, with fewer events waiting than the limit: acknowledged, not applied.
+    await storeRefunds(['s1', 's2']);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(applied).toEqual([]);
+    expect(thread.backlogEvents).toBe(2);
+    // A lull that lasts: the thread applies what waits.
+    utilization = 0;
+    await expect.poll(() => thread.backlogEvents, { timeout: 5000 }).toBe(0);
+    expect(await stored()).toEqual(['s1', 's2']);
+    // Saturated again: held back until the backlog reaches the limit...
+    utilization = 1;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await storeRefunds(['s3']);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(thread.backlogEvents).toBe(1);
+    await storeRefunds(['s4', 's5', 's6', 's7']);
+    await expect.poll(() => thread.backlogEvents, { timeout: 5000 }).toBe(0);
+    // ...and a reader that settles never waits for the lull.
+    await storeRefunds(['s8']);
+    await thread.settle();
+    expect(await stored()).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8']);
+  });
+
+  it('holds back for a saturated request thread no longer than deferMaxMs', async () => {
+    await thread.close();
+    thread = open({ minEvents: 1, maxDelayMs: 0, deferMaxEvents: 1000, deferMaxMs: 700 });
+    utilization = 1;
+    await thread.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const acknowledged = Date.now();
+    await storeRefunds(['m1']);
+    await expect.poll(() => thread.backlogEvents, { timeout: 5000 }).toBe(0);
+    // Saturated since before the event came: applied once the wait since then passed 700 ms.
+    expect(Date.now() - acknowledged).toBeGreaterThanOrEqual(300);
+    expect(await stored()).toEqual(['m1']);
   });
 
   it('commits what it holds before it closes', async () => {

@@ -1,3 +1,4 @@
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../api/logger.ts';
 import { ProblemError } from '../api/problem.ts';
@@ -42,7 +43,24 @@ export const DEFAULT_APPLY_LIMITS: ApplyLimits = {
   budgetMs: 1000,
   minEvents: 20_000,
   maxDelayMs: 500,
+  deferAbovePermille: 900,
+  deferMaxEvents: 500_000,
+  deferMaxMs: 30_000,
 };
+
+/** How often the request thread's event loop utilisation is measured for the apply thread. */
+const PRESSURE_EVERY_MS = 100;
+
+/** This thread's event loop utilisation (0–1) since the last call. */
+function eventLoopUtilization(): () => number {
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const current = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(current, last);
+    last = current;
+    return utilization;
+  };
+}
 
 const BOOT = new URL('./write-thread-boot.mjs', import.meta.url);
 
@@ -75,14 +93,25 @@ export class WriteThread {
   #appliedSeq = 0;
   #backlog = 0;
   #settling: { seq: number; resolve(): void }[] = [];
+  /** This (the request) thread's event loop utilisation, per mille, shared with the apply thread. */
+  readonly #pressure = new Int32Array(new SharedArrayBuffer(4));
+  #pressureTimer: NodeJS.Timeout | undefined;
 
-  /** `storage`: the database file, and the counter of its main-thread writers waiting for the write lock. */
+  readonly #utilization: () => number;
+
+  /**
+   * `storage`: the database file, and the counter of its main-thread writers waiting for the write lock.
+   * `utilization`: how busy the request thread is (0–1) since it was last asked; this thread's event loop
+   * utilisation unless given (tests).
+   */
   constructor(
     storage: Pick<Storage, 'file' | 'lockWanted'>,
     logger: Logger,
     hooks: WritePathHooks = {},
     limits: Partial<ApplyLimits> = {},
+    utilization: () => number = eventLoopUtilization(),
   ) {
+    this.#utilization = utilization;
     this.#file = storage.file;
     this.#lockWanted = storage.lockWanted;
     this.#logger = logger;
@@ -93,6 +122,11 @@ export class WriteThread {
   /** Events acknowledged but not yet applied to the database. */
   get backlogEvents(): number {
     return this.#backlog;
+  }
+
+  /** The request thread's event loop utilisation (0–1), smoothed, as the apply thread sees it. */
+  get requestThreadUtilization(): number {
+    return Atomics.load(this.#pressure, 0) / 1000;
   }
 
   /**
@@ -161,6 +195,9 @@ export class WriteThread {
    */
   async close(drainMs = 10_000): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#pressureTimer);
+    this.#pressureTimer = undefined;
+    Atomics.store(this.#pressure, 0, 0);
     const writer = this.#writer;
     if (!writer) {
       this.#releaseDataDir();
@@ -258,8 +295,10 @@ export class WriteThread {
         committedSeq: this.#lastSeq,
         limits: this.#limits,
         lockWanted: this.#lockWanted,
+        pressure: this.#pressure,
       },
     });
+    this.#measurePressure();
     this.#applierStarted = new Promise<void>((resolve) => {
       worker.on('message', (message: ApplyReport) => {
         if (message.type === 'started') resolve();
@@ -277,6 +316,21 @@ export class WriteThread {
       }, 1000).unref();
     });
     this.#applier = worker;
+  }
+
+  /**
+   * Measures this thread's event loop utilisation for the apply thread every 100 ms while it runs: a rise is
+   * taken at once, a fall a fifth at a time, so that a moment's lull in a surge (a saturated loop still dips
+   * to 0.6–0.8 now and then) does not start a transaction that then runs for up to a second.
+   */
+  #measurePressure(): void {
+    if (this.#pressureTimer) return;
+    let smoothed = 0;
+    this.#pressureTimer = setInterval(() => {
+      const utilization = this.#utilization();
+      smoothed = utilization >= smoothed ? utilization : smoothed - (smoothed - utilization) / 5;
+      Atomics.store(this.#pressure, 0, Math.round(smoothed * 1000));
+    }, PRESSURE_EVERY_MS).unref();
   }
 
   #applied(report: ApplyReport): void {
