@@ -7,6 +7,14 @@ import autocannon from 'autocannon';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * The Node.js flags `npm start` gives the server: a young generation of 64 MiB per semi-space instead of 16,
+ * so that the garbage of each request (its parsed body, rows and entry text, ~0.5 MB per 50 events) is
+ * scavenged a quarter as often; under the ingest benchmark the request thread's minor GC time fell from
+ * 0.76 s to 0.31 s.
+ */
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+
 /** The benchmark server process: Vigil and the bare baseline, on their own ports. */
 export interface Target {
   vigil: string;
@@ -29,6 +37,8 @@ export async function startTarget(): Promise<Target> {
       ...(process.env.VIGIL_BENCH_CPU_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIGIL_BENCH_CPU_PROF}`]
         : []),
+      // As `npm start` runs the server (package.json).
+      ...SERVER_NODE_FLAGS,
       '--import',
       'tsx',
       path.join(ROOT, 'bench/target.ts'),
