@@ -36,7 +36,7 @@ export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
   maxQueuedRows: 100_000,
   maxBatchRows: 20_000,
   retryAfterSeconds: 1,
-  maxBacklogEvents: 1_000_000,
+  maxBacklogEvents: 2_000_000,
 };
 
 /**

@@ -10,6 +10,7 @@ import {
   removeLegacyJournal,
   rowId,
 } from './journal.ts';
+import { PendingIds } from './pending-ids.ts';
 import { SegmentWriter } from './segment-log.ts';
 import { type EventCounts, type EventRowBatch, isEventType } from './store.ts';
 
@@ -74,11 +75,10 @@ export class JournalWriter {
   readonly #ids: IdFilter;
   /** The last key the filter was filled up to, in key order; undefined once it holds every id in the table. */
   #scannedThrough: number | undefined = -1;
-  /** Ids of entries in the journal, by entry. */
-  readonly #entries = new Map<number, string[]>();
-  readonly #pending = new Set<string>();
+  /** Ids of the entries in the journal not yet applied. */
+  readonly #pending = new PendingIds();
   /** This group's entries, until it commits or rolls back. */
-  #staged: { seq: number; ids: string[] }[] = [];
+  #staged: { seq: number; ids: string[]; keys: number[] }[] = [];
   readonly #stagedIds = new Set<string>();
   #nextSeq: number;
   #lastCommittedSeq: number;
@@ -101,11 +101,9 @@ export class JournalWriter {
     let last = applied;
     const take = (seq: number, text: string) => {
       const ids = decodeBatch(text).values.map(rowId);
-      this.#entries.set(seq, ids);
-      for (const id of ids) {
-        this.#pending.add(id);
-        this.#ids.add(eventKey(id));
-      }
+      const keys = ids.map(eventKey);
+      this.#pending.add(seq, ids, keys);
+      for (const key of keys) this.#ids.add(key);
       last = seq;
     };
     for (const { seq, text } of this.#log.recovered) if (seq > applied) take(seq, text);
@@ -129,12 +127,10 @@ export class JournalWriter {
   }
 
   state(): JournalState {
-    let backlogEvents = 0;
-    for (const ids of this.#entries.values()) backlogEvents += ids.length;
     return {
       appliedSeq: this.#appliedThrough,
       lastSeq: this.#lastCommittedSeq,
-      backlogEvents,
+      backlogEvents: this.#pending.size,
       cut: this.#log.cut,
     };
   }
@@ -162,7 +158,12 @@ export class JournalWriter {
     batch.ids.forEach((id, i) => {
       const type = batch.types[i] as EventType;
       const key = eventKey(id);
-      if (inRequest.has(id) || this.#stagedIds.has(id) || this.#pending.has(id) || this.#isStored(id, key)) {
+      if (
+        inRequest.has(id) ||
+        this.#stagedIds.has(id) ||
+        this.#pending.has(id, key) ||
+        this.#isStored(id, key)
+      ) {
         counts[type].duplicates += 1;
         return;
       }
@@ -176,7 +177,7 @@ export class JournalWriter {
     const seq = this.#nextSeq;
     this.#log.stage(seq, ids.length, fresh.length === batch.ids.length ? batch.text : only(batch, fresh));
     this.#nextSeq += 1;
-    this.#staged.push({ seq, ids });
+    this.#staged.push({ seq, ids, keys });
     for (const id of ids) this.#stagedIds.add(id);
     // Added before the commit: a rollback leaves them in the filter, which costs a lookup, never a mistake.
     for (const key of keys) this.#ids.add(key);
@@ -214,9 +215,8 @@ export class JournalWriter {
   commit(): number {
     this.#log.commit();
     let events = 0;
-    for (const { seq, ids } of this.#staged) {
-      this.#entries.set(seq, ids);
-      for (const id of ids) this.#pending.add(id);
+    for (const { seq, ids, keys } of this.#staged) {
+      this.#pending.add(seq, ids, keys);
       this.#lastCommittedSeq = seq;
       events += ids.length;
     }
@@ -239,11 +239,7 @@ export class JournalWriter {
   applied(seq: number): void {
     if (seq <= this.#appliedThrough) return;
     this.#appliedThrough = seq;
-    for (const [entry, ids] of this.#entries) {
-      if (entry > seq) break;
-      for (const id of ids) this.#pending.delete(id);
-      this.#entries.delete(entry);
-    }
+    this.#pending.removeThrough(seq);
   }
 
   /**
