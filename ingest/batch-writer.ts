@@ -30,6 +30,8 @@ export interface BatchWriterOptions {
    * with 503 until the apply thread catches up.
    */
   maxBacklogEvents: number;
+  /** Keys the IP hashes of event batches the write thread hashes (`unhashedRowBatch`). */
+  ipSecret?: Buffer;
 }
 
 export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
@@ -123,14 +125,17 @@ export class BatchWriter {
         },
         onApplyFailed: () => applyFailures.inc(),
       },
-      // Applying holds back for a saturated request thread only until half the backlog bound is reached.
-      { deferMaxEvents: Math.floor(this.#options.maxBacklogEvents / 2) },
+      {
+        // Applying holds back for a saturated request thread only until half the backlog bound is reached.
+        limits: { deferMaxEvents: Math.floor(this.#options.maxBacklogEvents / 2) },
+        secret: this.#options.ipSecret,
+      },
     );
     const thread = this.#thread;
     new Gauge({
       name: 'vigil_ingest_request_thread_utilization',
       help:
-        'Event loop utilisation (0-1) of the thread that answers requests, measured every 100 ms (falls slowly); above 0.9 the ' +
+        'Event loop utilisation (0-1) of the thread that answers requests, measured every 100 ms (falls slowly); above 0.75 the ' +
         'apply thread holds back (the backlog grows) until half the backlog bound or 30 s.',
       registers: [registry],
       collect() {

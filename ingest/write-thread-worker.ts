@@ -51,9 +51,17 @@ export type ReplyMessage =
 
 const port = parentPort;
 if (!port) throw new Error('write-thread-worker runs only as a worker thread');
-const { file, journalDir } = workerData as { file: string; journalDir: string };
+const { file, journalDir, secret } = workerData as {
+  file: string;
+  journalDir: string;
+  /** Keys the IP hashes of unhashed batches (arrives as a Uint8Array). */
+  secret?: Uint8Array;
+};
 const main = openSqliteConnection(file);
-const journal = new JournalWriter(journalDir, main, file);
+const journal = new JournalWriter(journalDir, main, {
+  databaseFile: file,
+  secret: secret && Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength),
+});
 let queue: OpMessage[] = [];
 let scheduled = false;
 

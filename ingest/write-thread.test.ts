@@ -14,6 +14,8 @@ let thread: WriteThread;
 let commits: number[];
 let applied: number[];
 
+const SECRET = Buffer.from('s'.repeat(32));
+
 /** How busy the request thread reports itself (0–1); idle unless a test says otherwise. */
 let utilization: number;
 
@@ -22,8 +24,7 @@ const open = (limits = {}) =>
     storage,
     createLogger('silent'),
     { onCommit: (rows) => commits.push(rows), onApplied: (events) => applied.push(events) },
-    limits,
-    () => utilization,
+    { limits, secret: SECRET, utilization: () => utilization },
   );
 
 beforeEach(async () => {

@@ -43,7 +43,7 @@ export const DEFAULT_APPLY_LIMITS: ApplyLimits = {
   budgetMs: 1000,
   minEvents: 20_000,
   maxDelayMs: 500,
-  deferAbovePermille: 900,
+  deferAbovePermille: 750,
   deferMaxEvents: 500_000,
   deferMaxMs: 30_000,
 };
@@ -98,25 +98,27 @@ export class WriteThread {
   #pressureTimer: NodeJS.Timeout | undefined;
 
   readonly #utilization: () => number;
+  readonly #secret: Buffer | undefined;
 
   /**
    * `storage`: the database file, and the counter of its main-thread writers waiting for the write lock.
-   * `utilization`: how busy the request thread is (0–1) since it was last asked; this thread's event loop
-   * utilisation unless given (tests).
+   * `options.secret` keys the IP hashes the write thread computes for unhashed batches (`unhashedRowBatch`);
+   * `options.utilization` tells how busy the request thread is (0–1) since it was last asked: this thread's
+   * event loop utilisation unless given (tests).
    */
   constructor(
     storage: Pick<Storage, 'file' | 'lockWanted'>,
     logger: Logger,
     hooks: WritePathHooks = {},
-    limits: Partial<ApplyLimits> = {},
-    utilization: () => number = eventLoopUtilization(),
+    options: { limits?: Partial<ApplyLimits>; secret?: Buffer; utilization?: () => number } = {},
   ) {
-    this.#utilization = utilization;
+    this.#utilization = options.utilization ?? eventLoopUtilization();
+    this.#secret = options.secret;
     this.#file = storage.file;
     this.#lockWanted = storage.lockWanted;
     this.#logger = logger;
     this.#hooks = hooks;
-    this.#limits = { ...DEFAULT_APPLY_LIMITS, ...limits };
+    this.#limits = { ...DEFAULT_APPLY_LIMITS, ...options.limits };
   }
 
   /** Events acknowledged but not yet applied to the database. */
@@ -234,6 +236,7 @@ export class WriteThread {
         module: new URL('./write-thread-worker.ts', import.meta.url).href,
         file: this.#file,
         journalDir: journalDir(this.#file),
+        secret: this.#secret,
       },
     });
     this.#ready = new Promise<void>((resolve, reject) => {

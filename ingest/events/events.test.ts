@@ -5,6 +5,9 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProblemBody } from '../../api/problem.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../../test/harness.ts';
+import { hashIdentifier } from '../identifiers.ts';
+import { journalDir } from './journal.ts';
+import { readJournal } from './segment-log.ts';
 
 let ctx: TestContext;
 
@@ -92,7 +95,7 @@ describe('POST /v1/events', () => {
       utm_term: null,
       country: 'DE',
     });
-    expect(c?.ip_hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(c?.ip_hash).toBe(hashIdentifier(ctx.deps.secret, 'ip', '203.0.113.77'));
     expect(v).toMatchObject({
       type: 'conversion',
       ts: new Date(1_764_324_000_000).toISOString(),
@@ -119,6 +122,65 @@ describe('POST /v1/events', () => {
     for (const raw of ['203.0.113.77', '2001:db8:1234:5678::9', 'a@b.c', 'igshid', 'secret']) {
       expect(bytes).not.toContain(raw);
     }
+  });
+
+  it('journals IPs only as their keyed hashes, hashed on the write thread, also for a batch with repeats', async () => {
+    const ips = ['198.51.100.7', '198.51.100.8', '2001:db8:77::1'];
+    const events = [
+      { ...click('h1'), ip: ips[0] },
+      { ...conversion('h2'), ip: ips[2] },
+      { ...click('h3'), ip: ips[1] },
+    ];
+    // The apply thread waits for the write lock meanwhile: what was acknowledged stays in the journal.
+    ctx.storage.sqlite.exec('begin immediate');
+    let journal: string;
+    try {
+      expect((await post('/v1/events', { events })).status).toBe(202);
+      // A repeat of h1 in the batch: only the new rows are journaled, re-encoded with their hashes.
+      const again = [events[0], { ...click('h4'), ip: ips[1] }];
+      expect(await (await post('/v1/events', { events: again })).json()).toEqual({
+        accepted: 1,
+        duplicates: 1,
+      });
+      journal = readJournal(journalDir(ctx.storage.file))
+        .map((r) => r.text)
+        .join('\n');
+    } finally {
+      ctx.storage.sqlite.exec('commit');
+    }
+    for (const ip of ips) {
+      expect(journal).not.toContain(ip);
+      expect(journal).toContain(hashIdentifier(ctx.deps.secret, 'ip', ip));
+    }
+    await ctx.deps.writer.settle();
+    const rows = await ctx.storage.db
+      .selectFrom('affiliate_events')
+      .select(['id', 'ip_hash', 'ip_prefix'])
+      .where('id', 'in', ['h1', 'h2', 'h3', 'h4'])
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      {
+        id: 'h1',
+        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[0] as string),
+        ip_prefix: '198.51.100.0/24',
+      },
+      {
+        id: 'h2',
+        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[2] as string),
+        ip_prefix: '2001:db8:77::/48',
+      },
+      {
+        id: 'h3',
+        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[1] as string),
+        ip_prefix: '198.51.100.0/24',
+      },
+      {
+        id: 'h4',
+        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[1] as string),
+        ip_prefix: '198.51.100.0/24',
+      },
+    ]);
   });
 
   it('is idempotent on event id, within and across batches', async () => {

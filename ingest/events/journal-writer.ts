@@ -9,10 +9,18 @@ import {
   legacyJournalEntries,
   removeLegacyJournal,
   rowId,
+  withIpHashes,
 } from './journal.ts';
 import { PendingIds } from './pending-ids.ts';
 import { SegmentWriter } from './segment-log.ts';
-import { type EventCounts, type EventRowBatch, isEventType } from './store.ts';
+import {
+  type EventCounts,
+  type EventRowBatch,
+  fillIpHashes,
+  IP_HASH_AT,
+  ipHash,
+  isEventType,
+} from './store.ts';
 
 type EventType = EventRowBatch['types'][number];
 
@@ -21,25 +29,30 @@ type EventType = EventRowBatch['types'][number];
  * non-empty id per row, and the rows' text.
  */
 function checkEncoded(batch: EncodedBatch): void {
-  const { types, ids, text } = batch ?? {};
+  const { types, ids, text, ips } = batch ?? {};
   if (
     !Array.isArray(types) ||
     !Array.isArray(ids) ||
     types.length !== ids.length ||
     typeof text !== 'string' ||
     !types.every(isEventType) ||
-    !ids.every((id) => typeof id === 'string' && id.length > 0)
+    !ids.every((id) => typeof id === 'string' && id.length > 0) ||
+    (ips !== undefined &&
+      (!Array.isArray(ips) ||
+        !ips.every((ip) => typeof ip === 'string') ||
+        ips.length !== types.filter((type) => IP_HASH_AT[type] >= 0).length))
   ) {
     throw new Error('not an encoded batch of event rows');
   }
 }
 
-/** The entry text of the rows at `keep` only. */
-function only(batch: EncodedBatch, keep: number[]): string {
-  const { types, values } = decodeBatch(batch.text);
+/** The entry text of the rows at `keep` only, with their IP hashes (`hashes`, of every row with an IP). */
+function only(batch: EncodedBatch, keep: number[], hashes: string[] | undefined): string {
+  const rows = decodeBatch(batch.text);
+  if (hashes) fillIpHashes(rows, hashes);
   return encodeBatch({
-    types: keep.map((i) => types[i] as EventType),
-    values: keep.map((i) => values[i] as unknown[]),
+    types: keep.map((i) => rows.types[i] as EventType),
+    values: keep.map((i) => rows.values[i] as unknown[]),
   });
 }
 
@@ -85,8 +98,20 @@ export class JournalWriter {
   /** The last entry the apply thread reported applied. */
   #appliedThrough: number;
 
-  /** `journalDir`: the journal's directory; `main`: a connection to the database, for its lookups. */
-  constructor(journalDir: string, main: SQLite.Database, databaseFile?: string) {
+  readonly #secret: Buffer | undefined;
+
+  /**
+   * `journalDir`: the journal's directory; `main`: a connection to the database, for its lookups;
+   * `databaseFile`: where an earlier version's journal may be; `secret`: keys the IP hashes of unhashed
+   * batches (without it, such a batch is refused).
+   */
+  constructor(
+    journalDir: string,
+    main: SQLite.Database,
+    options: { databaseFile?: string; secret?: Buffer | undefined } = {},
+  ) {
+    const { databaseFile } = options;
+    this.#secret = options.secret;
     this.#log = new SegmentWriter(journalDir);
     this.#stored = main.prepare('select 1 from affiliate_events where id_key = ? and id = ?').pluck();
     this.#keysAfter = main
@@ -174,14 +199,25 @@ export class JournalWriter {
       keys.push(key);
     });
     if (ids.length === 0) return counts;
+    const hashes = this.#ipHashes(batch);
+    const text =
+      fresh.length === batch.ids.length ? withIpHashes(batch.text, hashes ?? []) : only(batch, fresh, hashes);
     const seq = this.#nextSeq;
-    this.#log.stage(seq, ids.length, fresh.length === batch.ids.length ? batch.text : only(batch, fresh));
+    this.#log.stage(seq, ids.length, text);
     this.#nextSeq += 1;
     this.#staged.push({ seq, ids, keys });
     for (const id of ids) this.#stagedIds.add(id);
     // Added before the commit: a rollback leaves them in the filter, which costs a lookup, never a mistake.
     for (const key of keys) this.#ids.add(key);
     return counts;
+  }
+
+  /** The keyed hashes of an unhashed batch's IPs (undefined for a batch whose rows hold them already). */
+  #ipHashes(batch: EncodedBatch): string[] | undefined {
+    if (batch.ips === undefined) return undefined;
+    const secret = this.#secret;
+    if (!secret) throw new Error('an unhashed batch of event rows, and no secret to hash its IPs');
+    return batch.ips.map((ip) => ipHash(secret, ip));
   }
 
   /** Whether `affiliate_events` holds the id (`key`: its event key); looked up unless the filter rules it out. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { openSqliteConnection } from '../../storage/database.ts';
 import type { LogRecord } from './segment-log.ts';
-import { checkRow, type EventRowBatch } from './store.ts';
+import { checkRow, type EventRowBatch, fillIpHashes } from './store.ts';
 
 /**
  * The event journal: every accepted batch of affiliate events is first appended, as its minimised rows, to
@@ -63,8 +63,19 @@ export interface JournalEntry {
   batch: EventRowBatch;
 }
 
+/** The entry text of rows: `{"types":[…],"values":[…]}`, and `"h":[…]` when their IP hashes follow them. */
 export function encodeBatch(batch: EventRowBatch): string {
-  return JSON.stringify(batch);
+  return JSON.stringify({ types: batch.types, values: batch.values });
+}
+
+/**
+ * The entry text of an unhashed batch's text with the hashes of its IPs added (`"h"`, in the order of its
+ * `ips`): appended, the rows' text is not written again. `decodeBatch` puts each hash in its row.
+ */
+export function withIpHashes(text: string, hashes: readonly string[]): string {
+  if (hashes.length === 0) return text;
+  if (!text.endsWith('}')) throw new Error('not the entry text of a batch');
+  return `${text.slice(0, -1)},"h":${JSON.stringify(hashes)}}`;
 }
 
 /**
@@ -78,6 +89,8 @@ export interface EncodedBatch {
   ids: string[];
   /** `encodeBatch` of the rows, in the order of `types` and `ids`. */
   text: string;
+  /** The raw IPs of an unhashed batch (see `unhashedRowBatch`), which the write thread hashes. */
+  ips?: string[];
 }
 
 /** Checks every row (see `checkRow`) and encodes the batch for the write thread. */
@@ -87,11 +100,16 @@ export function encodeForJournal(batch: EventRowBatch): EncodedBatch {
     checkRow(batch.types[i] as EventRowBatch['types'][number], values);
     return rowId(values);
   });
-  return { types: batch.types, ids, text: encodeBatch(batch) };
+  const encoded: EncodedBatch = { types: batch.types, ids, text: encodeBatch(batch) };
+  if (batch.ips) encoded.ips = batch.ips;
+  return encoded;
 }
 
 export function decodeBatch(text: string): EventRowBatch {
-  return JSON.parse(text) as EventRowBatch;
+  const { types, values, h } = JSON.parse(text) as EventRowBatch & { h?: string[] };
+  const batch = { types, values };
+  if (h) fillIpHashes(batch, h);
+  return batch;
 }
 
 /** The event id of a row in insertion form (every type's row starts with its id). */

@@ -25,7 +25,7 @@ import {
   PayoutRequestSchema,
   PayoutSchema,
 } from './schemas.ts';
-import { eventRowBatch, insertPayout, upsertAffiliates } from './store.ts';
+import { insertPayout, unhashedRowBatch, upsertAffiliates } from './store.ts';
 
 const WRITE_PROBLEMS = [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 'unavailable'] as const;
 
@@ -253,7 +253,8 @@ export function affiliateRoutes(deps: AppDeps) {
     const counts = await deps.writer.submitOp(
       events.length,
       'events.store',
-      encodeForJournal(eventRowBatch(events, deps.secret, now.toISOString())),
+      // The IPs are hashed on the write thread, before anything is journaled.
+      encodeForJournal(unhashedRowBatch(events, now.toISOString())),
     );
     let accepted = 0;
     let duplicates = 0;
