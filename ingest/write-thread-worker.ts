@@ -132,10 +132,25 @@ function flush(): void {
 
 let closed = false;
 
+/** Ids of applied entries removed from the pending set per step: about 1 ms, between group commits. */
+const FORGET_STEP = 10_000;
+let forgetting = false;
+
+/** Removes the ids of applied entries from the pending set, a step per turn of the event loop. */
+function forgetApplied(): void {
+  if (forgetting || closed) return;
+  forgetting = true;
+  const step = () => {
+    if (closed || journal.forgetApplied(FORGET_STEP)) forgetting = false;
+    else setImmediate(step);
+  };
+  step();
+}
+
 /** Deletes the segments whose entries are all applied; a failure leaves them for the next report. */
-function deleteApplied(): void {
+function deleteApplied(options: { background?: boolean } = {}): void {
   try {
-    journal.deleteApplied();
+    journal.deleteApplied(options);
   } catch {
     // The files stay; the next applied report tries again.
   }
@@ -153,7 +168,8 @@ port.on('message', (message: OpMessage | ControlMessage) => {
       return;
     case 'applied':
       journal.applied(message.seq);
-      deleteApplied();
+      forgetApplied();
+      deleteApplied({ background: true });
       return;
     case 'truncate': {
       // Erasure: what is staged is committed first, then every segment that holds only applied entries goes.

@@ -60,10 +60,16 @@ export class PendingIds {
     }
   }
 
-  /** Removes every entry through `seq` (applied to the database), with their ids. */
-  removeThrough(seq: number): void {
+  /**
+   * Removes the entries through `seq` (applied to the database), with their ids: all of them, or whole
+   * entries until at least `maxIds` ids went. True when none through `seq` is left.
+   */
+  removeThrough(seq: number, maxIds = Number.POSITIVE_INFINITY): boolean {
+    let removed = 0;
     for (const [entry, ids] of this.#entries) {
-      if (entry > seq) break;
+      if (entry > seq) return true;
+      if (removed >= maxIds) return false;
+      const before = this.#events;
       for (let start = 1; start < ids.length; ) {
         const end = ids.indexOf(' ', start);
         this.#remove(eventKey(ids.slice(start, end)), entry);
@@ -71,7 +77,9 @@ export class PendingIds {
         start = end + 1;
       }
       this.#entries.delete(entry);
+      removed += before - this.#events;
     }
+    return true;
   }
 
   #slotOf(key: number): number {

@@ -98,6 +98,21 @@ describe('the event journal segments', () => {
     expect(seqs()).toEqual([7]);
   });
 
+  it('deletes applied segments in the background, and a deletion meanwhile removes them at once', async () => {
+    writer = new SegmentWriter(dir, { segmentBytes: 100 });
+    for (let seq = 1; seq <= 6; seq += 1) commit(writer, seq);
+    writer.deleteThrough(2, { background: true });
+    // Committing goes on while the file goes.
+    commit(writer, 7);
+    await expect.poll(seqs).toEqual([3, 4, 5, 6, 7]);
+    writer.deleteThrough(4, { background: true });
+    // Erasure: a synchronous deletion returns with nothing applied left, in hand in the background or not.
+    writer.deleteThrough(4);
+    expect(seqs()).toEqual([5, 6, 7]);
+    expect(writer.release(7, { background: true })).toBe(true);
+    await expect.poll(() => segmentFiles(dir)).toEqual([]);
+  });
+
   it('keeps a segment whose records are not all applied when released for erasure', () => {
     writer = new SegmentWriter(dir);
     commit(writer, 1, 2);
