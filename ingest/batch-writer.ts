@@ -217,6 +217,18 @@ export class BatchWriter {
     }
   }
 
+  /**
+   * Throws the 503 problem when the event backlog is already at its bound: called before a request's body is
+   * read, so that a surge past the bound is refused without parsing what would be refused anyway (which took
+   * the CPU the apply thread needed to make room). `submitOp` checks again with the request's events.
+   */
+  refuseIfBacklogFull(): void {
+    if (this.#thread.backlogEvents >= this.#options.maxBacklogEvents) {
+      this.#refused.inc({ reason: 'backlog' });
+      throw this.#unavailable('events are arriving faster than they are applied');
+    }
+  }
+
   /** Refuses new work, then waits until everything queued is committed. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -268,17 +268,27 @@ describe('POST /v1/events', () => {
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(((await refused.json()) as { detail: string }).detail).toContain('faster than they are applied');
+      // Filled to the bound, the route refuses before it reads a body: even one that is not JSON.
+      const fill = { events: Array.from({ length: 40 }, (_, i) => click(`f-${i}`)) };
+      expect((await post('/v1/events', fill)).status).toBe(202);
+      const unread = await ctx.app.request('/v1/events', {
+        method: 'POST',
+        headers: jsonHeaders(ctx, 'ingest'),
+        body: '{not json',
+      });
+      expect(unread.status).toBe(503);
+      expect(unread.headers.get('retry-after')).toBe('1');
       ctx.storage.sqlite.exec('commit');
       held = false;
     } finally {
       if (held) ctx.storage.sqlite.exec('rollback');
     }
-    expect(await count('affiliate_events')).toBe(60);
+    expect(await count('affiliate_events')).toBe(100);
     expect((await post('/v1/events', batch('b'))).status).toBe(202);
-    expect(await count('affiliate_events')).toBe(120);
+    expect(await count('affiliate_events')).toBe(160);
     const metrics = await (await ctx.app.request('/metrics')).text();
-    expect(metrics).toContain('vigil_ingest_refused_total{reason="backlog"} 1');
-    expect(metrics).toMatch(/vigil_ingest_applied_events_total 120/);
+    expect(metrics).toContain('vigil_ingest_refused_total{reason="backlog"} 2');
+    expect(metrics).toMatch(/vigil_ingest_applied_events_total 160/);
   });
 });
 

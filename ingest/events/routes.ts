@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { createMiddleware } from 'hono/factory';
 import { requireRole } from '../../api/auth.ts';
-import type { AppDeps } from '../../api/context.ts';
+import type { AppDeps, AppEnv } from '../../api/context.ts';
 import { jsonBody } from '../../api/json-body.ts';
 import {
   AUTH_PROBLEMS,
@@ -243,7 +244,11 @@ export function affiliateRoutes(deps: AppDeps) {
     });
   // Documented like the others, but validated here: the compiled schema's fast path runs only synchronously.
   router.openAPIRegistry.registerPath(eventsRoute);
-  router.post('/events', rejections, requireRole('ingest'), body, async (c) => {
+  const backlogRoom = createMiddleware<AppEnv>(async (_c, next) => {
+    deps.writer.refuseIfBacklogFull();
+    await next();
+  });
+  router.post('/events', rejections, requireRole('ingest'), backlogRoom, body, async (c) => {
     const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
     if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
     const received = parsed.data.events;
