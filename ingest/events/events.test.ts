@@ -159,27 +159,17 @@ describe('POST /v1/events', () => {
       .where('id', 'in', ['h1', 'h2', 'h3', 'h4'])
       .orderBy('id')
       .execute();
+    const row = (id: string, ip: string, prefix: string) => ({
+      id,
+      ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ip),
+      ip_prefix: prefix,
+    });
+    const [ip0, ip1, ip2] = ips as [string, string, string];
     expect(rows).toEqual([
-      {
-        id: 'h1',
-        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[0] as string),
-        ip_prefix: '198.51.100.0/24',
-      },
-      {
-        id: 'h2',
-        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[2] as string),
-        ip_prefix: '2001:db8:77::/48',
-      },
-      {
-        id: 'h3',
-        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[1] as string),
-        ip_prefix: '198.51.100.0/24',
-      },
-      {
-        id: 'h4',
-        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ips[1] as string),
-        ip_prefix: '198.51.100.0/24',
-      },
+      row('h1', ip0, '198.51.100.0/24'),
+      row('h2', ip2, '2001:db8:77::/48'),
+      row('h3', ip1, '198.51.100.0/24'),
+      row('h4', ip1, '198.51.100.0/24'),
     ]);
   });
 
