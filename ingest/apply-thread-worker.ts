@@ -35,8 +35,8 @@ export interface ApplyLimits {
 /** Messages the main thread sends. */
 export type ApplyControl =
   /**
-   * Entries were committed, through `committedSeq`; with `now`, apply what waits without waiting for a
-   * fuller transaction.
+   * Entries were committed, through `committedSeq`; with `now`, apply them without waiting for a fuller
+   * transaction (what is committed after waits as usual).
    */
   | { type: 'wake'; now?: boolean; committedSeq: number }
   /** Apply what the journal holds (until `deadline`, epoch ms), then stop. */
@@ -98,8 +98,13 @@ let reported = applied;
 let scheduled = false;
 /** The pending step's timer while a small backlog waits for more events (or its delay). */
 let timer: NodeJS.Timeout | undefined;
-/** Apply what waits without waiting for a fuller transaction, until the journal holds nothing more. */
-let now = false;
+/**
+ * Apply the entries through this seq without waiting for a fuller transaction (`settle`, or entries an earlier
+ * run left); 0 when nothing is asked.
+ */
+let nowThrough = 0;
+/** Whether entries are asked for now and not yet applied. */
+const urgent = () => applied < nowThrough;
 /** When the events now waiting began to wait, as far as this thread saw. */
 let waitingSince: number | undefined;
 let closing = false;
@@ -145,7 +150,7 @@ function applyOnce(): number {
           process.hrtime.bigint() - started >= budget ||
           lockIsWanted() ||
           // The request thread became saturated meanwhile: what is applied so far is committed.
-          (!begunSaturated && events >= limits.minEvents && !now && deferring(waiting - events))
+          (!begunSaturated && events >= limits.minEvents && !urgent() && deferring(waiting - events))
         ) {
           break;
         }
@@ -186,17 +191,17 @@ function deferring(waiting: number): boolean {
     deferringSince = undefined;
     return false;
   }
-  if (now || waiting >= limits.deferMaxEvents) return false;
+  if (urgent() || waiting >= limits.deferMaxEvents) return false;
   deferringSince ??= Date.now();
   return Date.now() - deferringSince < limits.deferMaxMs;
 }
 
 /**
- * Whether a transaction is due: enough events wait, the first of them has waited long enough, or `now`.
- * Otherwise schedules the next look (and a wake message finds the step already scheduled).
+ * Whether a transaction is due: enough events wait, the first of them has waited long enough, or entries are
+ * asked for now. Otherwise schedules the next look (and a wake message finds the step already scheduled).
  */
 function transactionIsDue(): boolean {
-  if (now) return true;
+  if (urgent()) return true;
   const waiting = remainingAfter(applied);
   if (waiting === 0) {
     waitingSince = undefined;
@@ -241,7 +246,8 @@ function step(): void {
   }
   // More may wait: yield to the event loop (a close or wake message) and go on.
   if (events > 0) schedule();
-  else now = false;
+  // Nothing more to apply: what was asked for is applied, or is already another process's to apply.
+  else nowThrough = 0;
 }
 
 function schedule(): void {
@@ -254,7 +260,7 @@ port.on('message', (message: ApplyControl) => {
   if (message.type === 'wake') {
     committed = Math.max(committed, message.committedSeq);
     if (message.now) {
-      now = true;
+      nowThrough = Math.max(nowThrough, message.committedSeq);
       // A small backlog's pending look is brought forward.
       if (timer !== undefined) {
         clearTimeout(timer);
@@ -299,6 +305,6 @@ setInterval(() => {
 }, CHECKPOINT_EVERY_MS).unref();
 
 // Entries left by an earlier run are applied at once.
-now = anyAfter(applied);
+if (anyAfter(applied)) nowThrough = committed;
 port.postMessage({ type: 'started' } satisfies ApplyReport);
 schedule();
