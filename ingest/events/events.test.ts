@@ -218,6 +218,23 @@ describe('POST /v1/events', () => {
     expect(await count('affiliate_events')).toBe(0);
   });
 
+  it.each([
+    ['missing', undefined],
+    ['not a time', 'yesterday'],
+    ['a date without a time', '2026-11-28'],
+    ['negative epoch milliseconds', -5],
+  ])('says what a timestamp must look like when it is %s', async (_what, ts) => {
+    const res = await post('/v1/events', { events: [click('x', { ts })] });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as ProblemBody).errors).toEqual([
+      {
+        path: '/events/0/ts',
+        message:
+          'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds',
+      },
+    ]);
+  });
+
   it('answers 413 past the batch limit and past the body limit, storing nothing', async () => {
     const many = Array.from({ length: 51 }, (_, i) => click(`e${i}`));
     const res = await post('/v1/events', { events: many });

@@ -21,12 +21,19 @@ function toIsoUtc(value: string | number): string {
   return new Date(value).toISOString();
 }
 
+const TIMESTAMP_MESSAGE =
+  'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds';
+
 /** An instant as ISO 8601 with an offset, or epoch milliseconds; normalised to ISO UTC. */
 export const Timestamp = z
-  .union([
-    z.iso.datetime({ offset: true }),
-    z.number().int().min(0).max(8_640_000_000_000), // JavaScript's Date range
-  ])
+  .union(
+    [
+      z.iso.datetime({ offset: true, message: TIMESTAMP_MESSAGE }),
+      // JavaScript's Date range
+      z.number().int(TIMESTAMP_MESSAGE).min(0, TIMESTAMP_MESSAGE).max(8_640_000_000_000, TIMESTAMP_MESSAGE),
+    ],
+    { message: TIMESTAMP_MESSAGE },
+  )
   .transform(toIsoUtc)
   .openapi({ description: 'ISO 8601 with offset, or epoch milliseconds', example: '2026-11-28T12:00:00Z' });
 

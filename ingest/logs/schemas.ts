@@ -18,8 +18,17 @@ const toIsoUtc = (value: string | number) => new Date(value).toISOString();
 const InYearRange = z.string().regex(/^\d{4}-/, 'expected a time in the years 0000 to 9999');
 
 /** ISO 8601 with offset, or epoch milliseconds; stored as UTC ISO 8601. */
+const TIMESTAMP_MESSAGE =
+  'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds';
+
 export const LogTimestamp = z
-  .union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(LAST_EPOCH_MS)])
+  .union(
+    [
+      z.iso.datetime({ offset: true, message: TIMESTAMP_MESSAGE }),
+      z.number().int(TIMESTAMP_MESSAGE).min(0, TIMESTAMP_MESSAGE).max(LAST_EPOCH_MS, TIMESTAMP_MESSAGE),
+    ],
+    { message: TIMESTAMP_MESSAGE },
+  )
   .transform(toIsoUtc)
   .pipe(InYearRange)
   .openapi({ description: 'ISO 8601 with offset, or epoch milliseconds', example: '2026-11-28T12:00:00Z' });
