@@ -41,6 +41,20 @@ export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
   maxBacklogEvents: 2_000_000,
 };
 
+/** The longest `Retry-After` a full backlog answers. */
+const MAX_BACKLOG_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * The `Retry-After` (seconds) of a request refused because the event backlog is at its bound: room comes when
+ * the apply thread's next transaction commits, so about as long as its last one took (never less than
+ * `floor`, at most 30 s; a transaction stops taking entries after 1 s, but a slow disk stretches its commit),
+ * spread by ±25% (`random` in [0, 1)) so that the clients refused together do not all come back together.
+ */
+export function backlogRetryAfterSeconds(lastApplySeconds: number, floor: number, random: number): number {
+  const spread = lastApplySeconds * (0.75 + random / 2);
+  return Math.min(MAX_BACKLOG_RETRY_AFTER_SECONDS, Math.max(floor, Math.ceil(spread)));
+}
+
 /**
  * Group commit: work submitted by concurrent requests is run in one transaction per tick, and each
  * submission's promise settles only after that transaction has committed (with `synchronous = FULL`, after the
@@ -57,6 +71,8 @@ export class BatchWriter {
   #scheduled = false;
   #running: Promise<void> | undefined;
   #closed = false;
+  /** How long the apply thread's last transaction took (0 before the first). */
+  #lastApplySeconds = 0;
   readonly #depth: Gauge;
   readonly #batchRows: Histogram;
   readonly #commitSeconds: Histogram;
@@ -120,6 +136,7 @@ export class BatchWriter {
           this.#commitSeconds.observe(seconds);
         },
         onApplied: (events, seconds) => {
+          this.#lastApplySeconds = seconds;
           applied.inc(events);
           applySeconds.observe(seconds);
         },
@@ -203,10 +220,7 @@ export class BatchWriter {
     payload: WriteOpPayload<K>,
   ): Promise<WriteOpResult<K>> {
     this.#admit(rows);
-    if (this.#thread.backlogEvents + rows > this.#options.maxBacklogEvents) {
-      this.#refused.inc({ reason: 'backlog' });
-      throw this.#unavailable('events are arriving faster than they are applied');
-    }
+    if (this.#thread.backlogEvents + rows > this.#options.maxBacklogEvents) throw this.#backlogFull();
     this.#queuedRows += rows;
     this.#depth.set(this.#queuedRows);
     try {
@@ -223,10 +237,7 @@ export class BatchWriter {
    * the CPU the apply thread needed to make room). `submitOp` checks again with the request's events.
    */
   refuseIfBacklogFull(): void {
-    if (this.#thread.backlogEvents >= this.#options.maxBacklogEvents) {
-      this.#refused.inc({ reason: 'backlog' });
-      throw this.#unavailable('events are arriving faster than they are applied');
-    }
+    if (this.#thread.backlogEvents >= this.#options.maxBacklogEvents) throw this.#backlogFull();
   }
 
   /** Refuses new work, then waits until everything queued is committed. */
@@ -253,10 +264,18 @@ export class BatchWriter {
     }
   }
 
-  #unavailable(detail: string): ProblemError {
+  #unavailable(detail: string, retryAfterSeconds = this.#options.retryAfterSeconds): ProblemError {
     return new ProblemError('unavailable', `${detail}; retry later`, {
-      headers: { 'retry-after': String(this.#options.retryAfterSeconds) },
+      headers: { 'retry-after': String(retryAfterSeconds) },
     });
+  }
+
+  #backlogFull(): ProblemError {
+    this.#refused.inc({ reason: 'backlog' });
+    return this.#unavailable(
+      'events are arriving faster than they are applied',
+      backlogRetryAfterSeconds(this.#lastApplySeconds, this.#options.retryAfterSeconds, Math.random()),
+    );
   }
 
   #schedule(): void {
