@@ -36,6 +36,7 @@ export function createDeps(options: DepsOptions): AppDeps {
   const writer = new BatchWriter(options.storage, registry, logger, {
     maxQueuedRows: ingest.queueMaxRows,
     maxBacklogEvents: ingest.backlogMaxEvents,
+    maxInFlightRequests: ingest.maxInFlight,
     ipSecret: options.secret,
   });
   return {

@@ -40,6 +40,7 @@ const envSchema = z.object({
   VIGIL_INGEST_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1000),
   VIGIL_INGEST_QUEUE_MAX_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   VIGIL_INGEST_BACKLOG_MAX_EVENTS: z.coerce.number().int().min(1000).max(100_000_000).default(2_000_000),
+  VIGIL_INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(512),
   VIGIL_FARO_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
   VIGIL_FARO_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
   VIGIL_FARO_BURST: z.coerce.number().int().min(1).max(1_000_000).default(500),
@@ -87,6 +88,8 @@ export interface IngestConfig {
   queueMaxRows: number;
   /** Events acknowledged but not yet applied from the event journal before `/v1/events` answers 503. */
   backlogMaxEvents: number;
+  /** Ingest requests handled at once (reading, parsing, waiting for their commit) before new ones get 503. */
+  maxInFlight: number;
   /** Largest Faro payload, after decompression too. */
   faroMaxBodyBytes: number;
   /** Token bucket per Faro app: refill per second and capacity. */
@@ -103,6 +106,7 @@ export const DEFAULT_INGEST_CONFIG: IngestConfig = {
   maxBatchItems: 1000,
   queueMaxRows: 100_000,
   backlogMaxEvents: 2_000_000,
+  maxInFlight: 512,
   faroMaxBodyBytes: 5 * 1024 * 1024,
   faroRatePerSecond: 100,
   faroBurst: 500,
@@ -176,6 +180,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
       maxBatchItems: v.VIGIL_INGEST_MAX_BATCH_ITEMS,
       queueMaxRows: v.VIGIL_INGEST_QUEUE_MAX_ROWS,
       backlogMaxEvents: v.VIGIL_INGEST_BACKLOG_MAX_EVENTS,
+      maxInFlight: v.VIGIL_INGEST_MAX_IN_FLIGHT,
       faroMaxBodyBytes: v.VIGIL_FARO_MAX_BODY_BYTES,
       faroRatePerSecond: v.VIGIL_FARO_RATE_PER_SECOND,
       faroBurst: v.VIGIL_FARO_BURST,

@@ -30,6 +30,11 @@ export interface BatchWriterOptions {
    * with 503 until the apply thread catches up.
    */
   maxBacklogEvents: number;
+  /**
+   * Ingest requests being handled at once, from before their body is read until they are answered; past
+   * this, new ones are refused with 503 before anything of them is read (`enterRequest`).
+   */
+  maxInFlightRequests: number;
   /** Keys the IP hashes of event batches the write thread hashes (`unhashedRowBatch`). */
   ipSecret?: Buffer;
 }
@@ -39,6 +44,7 @@ export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
   maxBatchRows: 20_000,
   retryAfterSeconds: 1,
   maxBacklogEvents: 2_000_000,
+  maxInFlightRequests: 512,
 };
 
 /** The longest `Retry-After` a full backlog answers. */
@@ -167,6 +173,38 @@ export class BatchWriter {
         this.set(thread.backlogEvents);
       },
     });
+    const inFlight = () => this.#inFlight;
+    new Gauge({
+      name: 'vigil_ingest_requests_in_flight',
+      help: 'Ingest requests being handled (read, parsed, waiting for their commit); past the bound new ones get 503.',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
+  }
+
+  /** Ingest requests entered and not yet left (`enterRequest`). */
+  #inFlight = 0;
+
+  /**
+   * Counts an ingest request as in flight until the returned function is called, or throws the 503 problem
+   * when `maxInFlightRequests` already are. Called before the body is read: when requests arrive faster than
+   * this thread parses them, the ones past the bound are refused at once and cheaply instead of every request
+   * waiting longer and longer (an unbounded queue in the event loop, answered too late to be of use).
+   */
+  enterRequest(): () => void {
+    if (this.#inFlight >= this.#options.maxInFlightRequests) {
+      this.#refused.inc({ reason: 'overloaded' });
+      throw this.#unavailable('Vigil is handling as many ingest requests as it can');
+    }
+    this.#inFlight += 1;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.#inFlight -= 1;
+    };
   }
 
   /**

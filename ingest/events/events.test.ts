@@ -262,6 +262,56 @@ describe('POST /v1/events', () => {
     expect(await count('affiliate_events')).toBe(60 * statuses.filter((s) => s === 202).length);
   });
 
+  it('refuses ingest requests past the bound on those in flight, before reading them, and takes them again once answered', async () => {
+    await ctx.close();
+    ctx = await createTestContext({ ingest: { maxInFlight: 2 } });
+    /** A request whose body arrives only when `finish` is called: it stays in flight until then. */
+    const slow = (events: unknown[]) => {
+      let finish = () => {};
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          finish = () => {
+            controller.enqueue(new TextEncoder().encode(JSON.stringify({ events })));
+            controller.close();
+          };
+        },
+      });
+      const response = ctx.app.request('/v1/events', {
+        method: 'POST',
+        headers: jsonHeaders(ctx, 'ingest'),
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      return { response, finish: () => finish() };
+    };
+    const metric = async (name: string) =>
+      (await (await ctx.app.request('/metrics')).text()).split('\n').find((line) => line.startsWith(name));
+    const first = slow([click('s1')]);
+    const second = slow([click('s2')]);
+    await expect
+      .poll(() => metric('vigil_ingest_requests_in_flight'))
+      .toBe('vigil_ingest_requests_in_flight 2');
+    // Both slots are taken: events and logs alike are refused, with nothing read or stored.
+    const refused = await post('/v1/events', { events: [click('s3')] });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(((await refused.json()) as { detail: string }).detail).toContain('as many ingest requests');
+    const log = { ts: '2026-11-28T12:00:00Z', level: 'info', service: 'shop', message: 'hello' };
+    expect((await post('/v1/logs', [log])).status).toBe(503);
+    first.finish();
+    second.finish();
+    expect((await first.response).status).toBe(202);
+    expect((await second.response).status).toBe(202);
+    expect(await metric('vigil_ingest_requests_in_flight')).toBe('vigil_ingest_requests_in_flight 0');
+    expect((await post('/v1/events', { events: [click('s3')] })).status).toBe(202);
+    await ctx.deps.writer.settle();
+    expect(await count('affiliate_events')).toBe(3);
+    expect(await metric('vigil_ingest_refused_total{reason="overloaded"}')).toBe(
+      'vigil_ingest_refused_total{reason="overloaded"} 2',
+    );
+  });
+
   it('answers 503 with Retry-After while the journal backlog is full, and accepts again once it is applied', async () => {
     await ctx.close();
     ctx = await createTestContext({ ingest: { backlogMaxEvents: 100, maxBatchItems: 1000 } });

@@ -15,6 +15,7 @@ import { ProblemError } from '../../api/problem.ts';
 import { type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import { hashIdentifier } from '../identifiers.ts';
+import { inFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { encodeForJournal } from './journal.ts';
 import {
@@ -97,6 +98,7 @@ export function affiliateRoutes(deps: AppDeps) {
   const limit = deps.ingest.maxBatchItems;
   const body = jsonBody(deps.ingest.maxBodyBytes);
   const rejections = countRejections(deps.registry);
+  const inFlight = inFlightBound(deps.writer);
 
   const eventsRoute = createRoute({
     method: 'post',
@@ -127,7 +129,7 @@ export function affiliateRoutes(deps: AppDeps) {
     tags: ['ingest'],
     summary: 'Upserts one affiliate, or a batch `{affiliates: [...]}`, with its coupon codes',
     security: BEARER_SECURITY,
-    middleware: [rejections, requireRole('ingest'), body] as const,
+    middleware: [rejections, inFlight, requireRole('ingest'), body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: AffiliateBodySchema } } } },
     responses: {
       200: {
@@ -148,7 +150,7 @@ export function affiliateRoutes(deps: AppDeps) {
       'rule), reasons with their evidence (values and percentiles) and the model version. The payout status ' +
       'follows the decision.',
     security: BEARER_SECURITY,
-    middleware: [rejections, requireRole('ingest'), body] as const,
+    middleware: [rejections, inFlight, requireRole('ingest'), body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: PayoutRequestSchema } } } },
     responses: {
       201: { description: 'Created', content: { 'application/json': { schema: PayoutSchema } } },
@@ -248,7 +250,7 @@ export function affiliateRoutes(deps: AppDeps) {
     deps.writer.refuseIfBacklogFull();
     await next();
   });
-  router.post('/events', rejections, requireRole('ingest'), backlogRoom, body, async (c) => {
+  router.post('/events', rejections, inFlight, requireRole('ingest'), backlogRoom, body, async (c) => {
     const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
     if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
     const received = parsed.data.events;

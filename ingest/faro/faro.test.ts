@@ -287,6 +287,43 @@ describe('what /collect refuses', () => {
     await expectRejected('rate_limited', statuses.filter((s) => s === 429).length);
   });
 
+  it('answers 503 that the page can read while ingestion has as many requests in flight as it takes', async () => {
+    await ctx.close();
+    await setup({ ingest: { maxInFlight: 1 } });
+    // One request whose body has not arrived yet holds the only slot.
+    let finish = () => {};
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        finish = () => {
+          controller.enqueue(
+            new TextEncoder().encode(JSON.stringify({ meta: {}, logs: [{ message: 'held' }] })),
+          );
+          controller.close();
+        };
+      },
+    });
+    const held = ctx.app.request(`/collect/${key}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    await expect
+      .poll(async () =>
+        (await (await ctx.app.request('/metrics')).text()).includes('vigil_ingest_requests_in_flight 1'),
+      )
+      .toBe(true);
+    const refused = await collect(JSON.stringify({ meta: {}, logs: [{ message: 'refused' }] }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
+    finish();
+    expect((await held).status).toBe(202);
+    expect((await collect(JSON.stringify({ meta: {}, logs: [{ message: 'after' }] }))).status).toBe(202);
+    expect((await rows()).map((r) => r.message)).toEqual(['held', 'after']);
+  });
+
   it('413 for a large body, a large chunked body and a gzip bomb; nothing stored', async () => {
     const big = JSON.stringify({ logs: [{ message: 'x'.repeat(9000) }] });
     await expectProblem(await collect(big), 413);

@@ -142,6 +142,17 @@ export function faroRoutes(deps: AppDeps) {
         headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) },
       });
     }
+    // Counted in flight once the answer carries its CORS headers, so that a browser can read a refusal.
+    const leave = deps.writer.enterRequest();
+    try {
+      return await accept(c, app);
+    } finally {
+      leave();
+    }
+  }
+
+  /** Reads, checks and stores the payload of an app's request that passed its key, origin and rate checks. */
+  async function accept(c: Context<AppEnv>, app: FaroApp) {
     const payload = parsePayload(await readBody(c, deps.ingest.faroMaxBodyBytes));
     const now = c.var.clock();
     const batch = toTelemetryRows(payload, app.id, keepQueryKey, now.toISOString());

@@ -13,6 +13,7 @@ import {
 } from '../../api/openapi.ts';
 import { ProblemError } from '../../api/problem.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
+import { inFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { RedMetrics } from './red-metrics.ts';
 import {
@@ -131,6 +132,7 @@ export function logRoutes(deps: AppDeps) {
     security: BEARER_SECURITY,
     middleware: [
       rejections,
+      inFlightBound(deps.writer),
       requireRole('ingest'),
       logBody(deps.ingest.maxBodyBytes, deps.ingest.maxBatchItems, countRefused),
     ] as const,
