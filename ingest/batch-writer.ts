@@ -189,9 +189,9 @@ export class BatchWriter {
 
   /**
    * Counts an ingest request as in flight until the returned function is called, or throws the 503 problem
-   * when `maxInFlightRequests` already are. Called before the body is read: when requests arrive faster than
-   * this thread parses them, the ones past the bound are refused at once and cheaply instead of every request
-   * waiting longer and longer (an unbounded queue in the event loop, answered too late to be of use).
+   * when `maxInFlightRequests` already are. Called before the body is read, so that the bodies held at once
+   * are bounded however many clients send, and a refusal costs next to nothing. (It does not bound how long a
+   * request waits to be accepted and read before it gets here.)
    */
   enterRequest(): () => void {
     if (this.#inFlight >= this.#options.maxInFlightRequests) {
