@@ -61,6 +61,7 @@ describe('loadConfig', () => {
     ['VIGIL_SECRET', 'short', /VIGIL_SECRET: expected at least 32 characters/],
     ['VIGIL_INGEST_MAX_BODY_BYTES', '12', /VIGIL_INGEST_MAX_BODY_BYTES: expected at least 1024 bytes/],
     ['VIGIL_URL_QUERY_ALLOWLIST', 'utm_*,,x', /VIGIL_URL_QUERY_ALLOWLIST: expected comma-separated/],
+    ['VIGIL_INGEST_MAX_IN_FLIGHT', '0', /VIGIL_INGEST_MAX_IN_FLIGHT: .*>=1/],
   ])('rejects a bad %s, naming it and what it expected', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.issues.map((i) => i.variable)).toEqual([variable]);
