@@ -289,7 +289,7 @@ describe('POST /v1/events', () => {
     const first = slow([click('s1')]);
     const second = slow([click('s2')]);
     await expect
-      .poll(() => metric('vigil_ingest_requests_in_flight'))
+      .poll(() => metric('vigil_ingest_requests_in_flight'), { timeout: 5000 })
       .toBe('vigil_ingest_requests_in_flight 2');
     // Both slots are taken: events and logs alike are refused, with nothing read or stored.
     const refused = await post('/v1/events', { events: [click('s3')] });

@@ -309,8 +309,10 @@ describe('what /collect refuses', () => {
       duplex: 'half',
     } as RequestInit);
     await expect
-      .poll(async () =>
-        (await (await ctx.app.request('/metrics')).text()).includes('vigil_ingest_requests_in_flight 1'),
+      .poll(
+        async () =>
+          (await (await ctx.app.request('/metrics')).text()).includes('vigil_ingest_requests_in_flight 1'),
+        { timeout: 5000 },
       )
       .toBe(true);
     const refused = await collect(JSON.stringify({ meta: {}, logs: [{ message: 'refused' }] }));
