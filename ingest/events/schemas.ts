@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import * as zod from 'zod';
 import { PayoutScoreSchema } from '../../detectors/fraud/schemas.ts';
+import { TIMESTAMP_MESSAGE } from '../timestamps.ts';
 
 const id = (what: string) =>
   z
@@ -20,9 +21,6 @@ function toIsoUtc(value: string | number): string {
     return value.length === 24 ? value : `${value.slice(0, 19)}.000Z`;
   return new Date(value).toISOString();
 }
-
-const TIMESTAMP_MESSAGE =
-  'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds';
 
 /** An instant as ISO 8601 with an offset, or epoch milliseconds; normalised to ISO UTC. */
 export const Timestamp = z

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import * as zod from 'zod';
+import { TIMESTAMP_MESSAGE } from '../timestamps.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,9 +19,6 @@ const toIsoUtc = (value: string | number) => new Date(value).toISOString();
 const InYearRange = z.string().regex(/^\d{4}-/, 'expected a time in the years 0000 to 9999');
 
 /** ISO 8601 with offset, or epoch milliseconds; stored as UTC ISO 8601. */
-const TIMESTAMP_MESSAGE =
-  'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds';
-
 export const LogTimestamp = z
   .union(
     [
