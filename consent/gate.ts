@@ -160,6 +160,12 @@ export class ConsentGate {
     });
   }
 
+  /** The purpose items of `kind` need, or undefined when the policy processes them without consent. */
+  requiredPurpose(kind: GatedKind): string | undefined {
+    const rule = this.#rules[kind];
+    return rule.purpose < 0 ? undefined : this.purposes[rule.purpose]?.name;
+  }
+
   /** Replaces the policy (`openGatePolicy()` turns the gate off, for comparisons). */
   usePolicy(policy: GatePolicy): void {
     const rules = {} as Record<GatedKind, CompiledRule>;

@@ -23,6 +23,7 @@ import {
   withdrawConsent,
 } from './ledger.ts';
 import { GCM_SIGNALS } from './purposes.ts';
+import { consentReference } from './reference.ts';
 
 const SubjectId = z.string().min(1).max(256);
 const Decision = z.enum(['granted', 'denied']);
@@ -79,6 +80,14 @@ const RecordSchema = z
   })
   .openapi('ConsentRecord');
 
+const RecordedSchema = RecordSchema.extend({
+  reference: z.string().openapi({
+    description:
+      "The subject's consent reference: put it in the Faro session attributes as `consentReference`, so that " +
+      'telemetry sent before sign-in is kept under this consent (and dropped once it is withdrawn)',
+  }),
+}).openapi('RecordedConsent');
+
 const StateSchema = z.object({
   status: z.enum(['granted', 'denied', 'withdrawn', 'expired']),
   since: z.string(),
@@ -127,7 +136,10 @@ export function consentRouters(deps: AppDeps) {
     middleware: [requireRole('ingest', 'dpo'), jsonBody()] as const,
     request: { body: { required: true, content: { 'application/json': { schema: ConsentBodySchema } } } },
     responses: {
-      201: { description: 'Recorded', content: { 'application/json': { schema: RecordSchema } } },
+      201: {
+        description: 'Recorded, with the consent reference for browser telemetry',
+        content: { 'application/json': { schema: RecordedSchema } },
+      },
       ...problemResponses(...AUTH_PROBLEMS, ...BODY_PROBLEMS),
     },
   });
@@ -208,7 +220,7 @@ export function consentRouters(deps: AppDeps) {
       for (const [purpose, decision] of Object.entries(record.decisions)) {
         records.inc({ purpose, decision, source: record.source });
       }
-      return c.json(record, 201);
+      return c.json({ ...record, reference: consentReference(deps.secret, record.subjectId) }, 201);
     })
     .openapi(expiringRoute, async (c) => {
       const { within, limit } = c.req.valid('query');

@@ -104,3 +104,34 @@ export function decisionsFromTcString(
   }
   return decisions;
 }
+
+/**
+ * The decisions of TC strings as browsers send them, decoded once each: a page sends the same string with every
+ * payload of a visit. Bounded (the oldest string goes first); a string that cannot be decoded or breaks TCF
+ * policy is remembered as such.
+ */
+export class DecodedTcStringCache {
+  readonly #decisions = new Map<string, Record<string, 'granted' | 'denied'> | null>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** The purposes' decisions the string implies, or undefined for a string that is not a valid TCF v2.2 one. */
+  decisions(tcString: string, purposes: Purpose[]): Record<string, 'granted' | 'denied'> | undefined {
+    let decisions = this.#decisions.get(tcString);
+    if (decisions === undefined) {
+      try {
+        const decoded = decodeTcString(tcString);
+        decisions = tcfPolicyViolation(decoded) ? null : decisionsFromTcString(decoded, purposes);
+      } catch (error) {
+        if (!(error instanceof TcStringError)) throw error;
+        decisions = null;
+      }
+      if (this.#decisions.size >= this.capacity) {
+        const oldest = this.#decisions.keys().next();
+        if (!oldest.done) this.#decisions.delete(oldest.value);
+      }
+      this.#decisions.set(tcString, decisions);
+    }
+    return decisions ?? undefined;
+  }
+}

@@ -49,6 +49,12 @@ export interface DataMapEntry {
    * that can be tied to a data subject. Used by the access export and by erasure.
    */
   find?: (keys: SubjectKeys) => RawBuilder<boolean> | undefined;
+  /**
+   * Rows that are the subject's through its own rows of the same table (the refunds of its orders, the
+   * anonymous rows of its browser sessions). Erasure deletes them in a pass of their own before the rows
+   * `find` selects, so that they can still be reached when a run is repeated after a failure.
+   */
+  linked?: (keys: SubjectKeys) => RawBuilder<boolean> | undefined;
   erasure: ErasureRule;
   /**
    * How retention finds expired rows: the column holding the row's age, and rows that stay regardless (for a
@@ -107,6 +113,15 @@ export const DATA_MAP: readonly DataMapEntry[] = [
           ? undefined
           : sql<boolean>`(ip_key = ${eventKey(k.ipHash)} and ip_hash = ${k.ipHash} and subject_id is null)`,
       ),
+    // A refund names no subject, only the order of the subject's conversion (and its free-text reason).
+    linked: (k) => sql<boolean>`(type = 'refund' and order_key in (
+        select order_key from affiliate_events where type = 'conversion' and order_key is not null
+          and subject_key in (${eventKey(k.subjectId)}, ${eventKey(k.subjectPseudonym)})
+          and subject_id in (${k.subjectId}, ${k.subjectPseudonym}))
+      and order_id in (
+        select order_id from affiliate_events where type = 'conversion' and order_id is not null
+          and subject_key in (${eventKey(k.subjectId)}, ${eventKey(k.subjectPseudonym)})
+          and subject_id in (${k.subjectId}, ${k.subjectPseudonym})))`,
     erasure: { action: 'delete' },
     age: { column: 'received_at', arrivalOrdered: true },
   },
@@ -116,12 +131,27 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     personal: true,
     description: 'Logs, exceptions, measurements, events and spans sent by the Faro SDK',
     columns: {
-      user_id: "the signed-in user's id (meta.user.id)",
-      session_id: 'the browser session',
-      page_url: 'page address without its query string',
-      message: 'free text written by the page',
+      user_id: "the signed-in user's id (meta.user.id), or the subject of the payload's consent reference",
+      session_id: 'the browser session (a per-visit pseudonym under the audience-measurement exemption)',
+      page_url: 'page address without its query string but allow-listed keys, scrubbed',
+      message: 'free text written by the page, scrubbed (e-mail and IP addresses as keyed-hash tokens)',
+      detail: 'context, attributes and stack frames, scrubbed the same way',
     },
-    find: (k) => sql<boolean>`user_id = ${k.subjectId}`,
+    // The subject's rows, and any row whose scrubbed text carries the token of its e-mail or IP address.
+    find: (k) =>
+      anyOf(
+        sql<boolean>`user_id = ${k.subjectId}`,
+        ...[k.emailHash, k.ipHash].map((hash) =>
+          hash === undefined
+            ? undefined
+            : sql<boolean>`(instr(message, ${hash}) > 0 or instr(detail, ${hash}) > 0
+                or instr(page_url, ${hash}) > 0)`,
+        ),
+      ),
+    // Rows sent before the visitor signed in, or without its id, share the session of its own rows.
+    linked: (k) => sql<boolean>`(session_id in (
+        select session_id from browser_telemetry where user_id = ${k.subjectId} and session_id is not null)
+      and user_id is null)`,
     erasure: { action: 'delete' },
     age: { column: 'ts' },
   },

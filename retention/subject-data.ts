@@ -75,7 +75,9 @@ async function subjectCondition(
       ? undefined
       : sql<boolean>`id in (select value from json_each(${JSON.stringify(ids)}))`;
   }
-  return entry.find?.(keys);
+  const own = entry.find?.(keys);
+  const linked = entry.linked?.(keys);
+  return own && linked ? sql<boolean>`(${own} or ${linked})` : (own ?? linked);
 }
 
 /** One store's share of an access export or an erasure. */
@@ -171,7 +173,11 @@ export async function eraseSubjectStores(
     if (condition) {
       const table = sql.table(entry.table);
       if (rule.action === 'delete') {
-        rows = await changeInBatches(db, entry.table, sql`delete from ${table}`, condition, { batch });
+        // Rows reached through the subject's own rows go first, while those can still be found.
+        const linked = entry.linked?.(keys);
+        if (linked)
+          rows += await changeInBatches(db, entry.table, sql`delete from ${table}`, linked, { batch });
+        rows += await changeInBatches(db, entry.table, sql`delete from ${table}`, condition, { batch });
       } else if (rule.set) {
         const values = setClause(rule.set(sql`${options.pseudonym}`, options.ref));
         rows = await changeInBatches(db, entry.table, sql`update ${table} set ${values}`, condition, {

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
@@ -11,6 +10,7 @@ import {
   SqliteDialect,
   SqliteDriver,
 } from 'kysely';
+import { createOwnerOnlyFile, secureDataDir } from './data-dir.ts';
 import { registerEventKey } from './event-key.ts';
 import type { Database } from './schema.ts';
 
@@ -238,6 +238,7 @@ export class DataDirInUseError extends Error {}
  */
 export function claimDataDir(databaseFile: string): () => void {
   const file = path.join(path.dirname(databaseFile), 'vigil.lock');
+  createOwnerOnlyFile(file);
   const lock = new SQLite(file);
   try {
     lock.pragma('busy_timeout = 0');
@@ -263,8 +264,9 @@ export function sqliteFile(dataDir: string, fileName = 'vigil.sqlite'): string {
 
 /** Opens (creating when missing) the SQLite database in `dataDir`. */
 export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  secureDataDir(dataDir);
   const file = sqliteFile(dataDir, fileName);
+  createOwnerOnlyFile(file);
   const sqlite = openSqliteConnection(file);
   // This connection serves requests on the main thread, and a checkpoint runs in the connection whose commit
   // set it off: copying the WAL (mostly the apply thread's large transactions) into the database there would

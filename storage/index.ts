@@ -12,6 +12,7 @@ export {
   redactionIsRecorded,
   verifyAuditChain,
 } from './audit-trail.ts';
+export { DataDirUnsafeError } from './data-dir.ts';
 export { DataDirInUseError, openSqlite, type Storage } from './database.ts';
 export { MigrationError, migrateToLatest, pendingMigrations } from './migrate.ts';
 export type { Database } from './schema.ts';

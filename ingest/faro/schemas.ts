@@ -1,11 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import * as zod from 'zod';
+import { dataRecord } from '../data-record.ts';
 
 // Lenient like Alloy's receiver: unknown fields are allowed (and dropped), but every string, array and map is
 // bounded, so a payload can be stored without surprises.
 const text = (max: number) => z.string().max(max);
 const ts = z.string().max(64).optional();
-const context = z.record(text(128), z.unknown()).optional();
+const context = dataRecord({ maxKeyLength: 128, maxKeys: 256 }).optional();
 const TRACE = z.looseObject({ trace_id: text(64).optional(), span_id: text(32).optional() }).optional();
 
 const Meta = z
@@ -20,7 +21,13 @@ const Meta = z
       })
       .optional(),
     user: z.looseObject({ id: text(256).optional() }).optional(),
-    session: z.looseObject({ id: text(128).optional() }).optional(),
+    session: z
+      .looseObject({
+        id: text(128).optional(),
+        // What the SDK's `setSession({ attributes })` sends: a consent banner's reference or TC string, among others.
+        attributes: dataRecord({ maxKeyLength: 128, maxKeys: 256 }).optional(),
+      })
+      .optional(),
     page: z.looseObject({ url: text(4096).optional(), id: text(128).optional() }).optional(),
     browser: z
       .looseObject({
@@ -70,7 +77,7 @@ const Measurement = z.looseObject({
 const Event = z.looseObject({
   name: text(256),
   domain: text(128).optional(),
-  attributes: z.record(text(128), z.unknown()).optional(),
+  attributes: dataRecord({ maxKeyLength: 128, maxKeys: 256 }).optional(),
   timestamp: ts,
   trace: TRACE,
 });

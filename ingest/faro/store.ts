@@ -2,8 +2,10 @@ import type SQLite from 'better-sqlite3';
 import type { BrowserTelemetryTable } from '../../storage/faro.table.ts';
 import type { WriteWork } from '../batch-writer.ts';
 import { templatePath } from '../route-template.ts';
+import { scrubAttrs, scrubPath, scrubText } from '../scrub.ts';
 import { sanitisePageUrl } from './page-url.ts';
 import type { FaroPayload, OtlpAttribute } from './schemas.ts';
+import { type TelemetryVerdict, visitPseudonym } from './telemetry-policy.ts';
 
 type TelemetryRow = Omit<BrowserTelemetryTable, 'id'>;
 export type TelemetryKind = TelemetryRow['kind'];
@@ -42,25 +44,36 @@ function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> 
 export interface TelemetryBatch {
   rows: TelemetryRow[];
   counts: Record<TelemetryKind, number>;
-  /** The subject the payload is about (`meta.user.id`), for the consent gate. */
-  subjectId: string | undefined;
   /** The templated page route, for metric labels. */
   pageRoute: string | undefined;
 }
 
+/** How a payload's rows are made: where they come from, and how the telemetry policy said to link them. */
+export interface TelemetryRowOptions {
+  appId: string;
+  keepQueryKey: (key: string) => boolean;
+  receivedAt: string;
+  /** Keys the tokens that replace e-mail and IP addresses in free text, and visit pseudonyms. */
+  secret: Buffer;
+  verdict: Pick<TelemetryVerdict, 'subjectId' | 'session'>;
+}
+
 /**
- * Turns a validated payload into rows: `user.id` is kept as the subject id, while the user's email, name and
- * attributes are never stored; the page URL loses its query string except for allow-listed keys.
+ * Turns a validated payload into rows. Every free text a page writes (messages, names, context, attributes,
+ * stack frames, page paths and kept query values) is scrubbed: e-mail and IP addresses become keyed-hash
+ * tokens, as in server logs. The user's email, name and attributes are never stored; the subject is the one
+ * the telemetry policy names, and the session is kept, replaced by a visit pseudonym, or dropped as it says.
  */
-export function toTelemetryRows(
-  payload: FaroPayload,
-  appId: string,
-  keepQueryKey: (key: string) => boolean,
-  receivedAt: string,
-): TelemetryBatch {
+export function toTelemetryRows(payload: FaroPayload, options: TelemetryRowOptions): TelemetryBatch {
+  const { secret, receivedAt } = options;
+  const text = (value: string) => scrubText(secret, value);
+  const optionalText = (value: string | undefined) => (value === undefined ? undefined : text(value));
+  const data = (value: unknown) => scrubAttrs(secret, value);
   const meta = payload.meta;
   const pageUrl =
-    meta?.page?.url === undefined ? null : (sanitisePageUrl(meta.page.url, keepQueryKey) ?? null);
+    meta?.page?.url === undefined
+      ? null
+      : (scrubPageUrl(secret, sanitisePageUrl(meta.page.url, options.keepQueryKey)) ?? null);
   const pageRoute = meta?.page?.url === undefined ? undefined : templatePath(meta.page.url);
   const storedMeta = JSON.stringify({
     sdk: meta?.sdk && { name: meta.sdk.name, version: meta.sdk.version },
@@ -77,12 +90,18 @@ export function toTelemetryRows(
       mobile: meta.browser.mobile,
       language: meta.browser.language,
     },
-    view: meta?.view && { name: meta.view.name },
+    view: meta?.view && { name: optionalText(meta.view.name) },
   });
+  const sessionId = meta?.session?.id || undefined;
   const base = {
-    app_id: appId,
-    session_id: meta?.session?.id ?? null,
-    user_id: meta?.user?.id ?? null,
+    app_id: options.appId,
+    session_id:
+      sessionId === undefined || options.verdict.session === 'none'
+        ? null
+        : options.verdict.session === 'visit'
+          ? visitPseudonym(secret, sessionId, receivedAt)
+          : sessionId,
+    user_id: options.verdict.subjectId,
     page_url: pageUrl,
     page_route: pageRoute ?? null,
     meta: storedMeta,
@@ -97,10 +116,10 @@ export function toTelemetryRows(
       kind: 'log',
       ts: isoOr(log.timestamp, receivedAt),
       level: log.level ?? 'info',
-      message: log.message,
+      message: text(log.message),
       trace_id: log.trace?.trace_id ?? null,
       span_id: log.trace?.span_id ?? null,
-      detail: log.context ? JSON.stringify({ context: log.context }) : null,
+      detail: log.context ? JSON.stringify({ context: data(log.context) }) : null,
     });
   }
   for (const e of payload.exceptions ?? []) {
@@ -109,11 +128,11 @@ export function toTelemetryRows(
       ...blank,
       kind: 'exception',
       ts: isoOr(e.timestamp, receivedAt),
-      name: e.type,
-      message: e.value ?? null,
+      name: text(e.type),
+      message: optionalText(e.value) ?? null,
       trace_id: e.trace?.trace_id ?? null,
       span_id: e.trace?.span_id ?? null,
-      detail: JSON.stringify({ frames: e.stacktrace?.frames ?? [], context: e.context }),
+      detail: JSON.stringify({ frames: data(e.stacktrace?.frames ?? []), context: data(e.context) }),
     });
   }
   for (const m of payload.measurements ?? []) {
@@ -122,10 +141,10 @@ export function toTelemetryRows(
       ...blank,
       kind: 'measurement',
       ts: isoOr(m.timestamp, receivedAt),
-      name: m.type,
+      name: text(m.type),
       trace_id: m.trace?.trace_id ?? null,
       span_id: m.trace?.span_id ?? null,
-      detail: JSON.stringify({ values: m.values, context: m.context }),
+      detail: JSON.stringify({ values: m.values, context: data(m.context) }),
     });
   }
   for (const e of payload.events ?? []) {
@@ -134,10 +153,10 @@ export function toTelemetryRows(
       ...blank,
       kind: 'event',
       ts: isoOr(e.timestamp, receivedAt),
-      name: e.name,
+      name: text(e.name),
       trace_id: e.trace?.trace_id ?? null,
       span_id: e.trace?.span_id ?? null,
-      detail: JSON.stringify({ domain: e.domain, attributes: e.attributes }),
+      detail: JSON.stringify({ domain: optionalText(e.domain), attributes: data(e.attributes) }),
     });
   }
   for (const resource of payload.traces?.resourceSpans ?? []) {
@@ -151,7 +170,7 @@ export function toTelemetryRows(
           ...blank,
           kind: 'span',
           ts: start ?? receivedAt,
-          name: span.name,
+          name: text(span.name),
           trace_id: span.traceId.toLowerCase(),
           span_id: span.spanId.toLowerCase(),
           detail: JSON.stringify({
@@ -159,10 +178,10 @@ export function toTelemetryRows(
             parentSpanId: span.parentSpanId,
             start,
             end,
-            status: span.status,
-            scope: scope.scope?.name,
-            attributes: attributes(span.attributes),
-            service: resourceAttributes['service.name'],
+            status: data(span.status),
+            scope: optionalText(scope.scope?.name),
+            attributes: data(attributes(span.attributes)),
+            service: data(resourceAttributes['service.name']),
           }),
         });
       }
@@ -170,7 +189,33 @@ export function toTelemetryRows(
   }
   const counts: Record<TelemetryKind, number> = { log: 0, exception: 0, measurement: 0, event: 0, span: 0 };
   for (const row of rows) counts[row.kind] += 1;
-  return { rows, counts, subjectId: meta?.user?.id, pageRoute };
+  return { rows, counts, pageRoute };
+}
+
+/** The items of each kind a payload holds (what `toTelemetryRows` would make rows of). */
+export function countItems(payload: FaroPayload): Record<TelemetryKind, number> {
+  let span = 0;
+  for (const resource of payload.traces?.resourceSpans ?? []) {
+    for (const scope of resource.scopeSpans) span += scope.spans.length;
+  }
+  return {
+    log: payload.logs?.length ?? 0,
+    exception: payload.exceptions?.length ?? 0,
+    measurement: payload.measurements?.length ?? 0,
+    event: payload.events?.length ?? 0,
+    span,
+  };
+}
+
+/** A sanitised page URL with its path segments and kept query values scrubbed. */
+function scrubPageUrl(secret: Buffer, url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const parsed = new URL(url);
+  parsed.pathname = scrubPath(secret, parsed.pathname);
+  const kept = [...parsed.searchParams];
+  parsed.search = '';
+  for (const [key, value] of kept) parsed.searchParams.append(key, scrubText(secret, value));
+  return parsed.toString();
 }
 
 const COLUMNS = [

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import * as zod from 'zod';
+import { dataRecord } from '../data-record.ts';
 import { TIMESTAMP_MESSAGE } from '../timestamps.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -62,7 +63,7 @@ export const LogEntrySchema = z
       .string()
       .regex(/^[0-9a-fA-F]{16,32}$/, 'expected a 16 or 32 hex digit trace id')
       .optional(),
-    attrs: z.record(z.string().max(128), z.unknown()).optional(),
+    attrs: dataRecord({ maxKeyLength: 128, maxKeys: 1000 }).optional(),
   })
   .openapi('LogEntry');
 export type LogEntry = z.infer<typeof LogEntrySchema>;
