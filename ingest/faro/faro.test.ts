@@ -191,8 +191,8 @@ describe('the consent gate on /collect', () => {
     );
   });
 
-  it('keeps telemetry that names no subject', async () => {
-    expect(await (await collect(forSubject(undefined))).json()).toMatchObject({ accepted: 5, dropped: 0 });
+  it('drops telemetry that names no user and carries no consent reference (telemetry-policy.test.ts has the rest)', async () => {
+    expect(await (await collect(forSubject(undefined))).json()).toMatchObject({ accepted: 0, dropped: 5 });
   });
 
   it('stores after a grant, drops after the withdrawal', async () => {
