@@ -3,6 +3,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import type { StatusCode } from 'hono/utils/http-status';
+import { Counter } from 'prom-client';
 import { consentRouters } from '../consent/index.ts';
 import { flagRoutes, fraudRunRoutes } from '../detectors/fraud/routes.ts';
 import { affiliateRoutes } from '../ingest/events/index.ts';
@@ -10,14 +12,18 @@ import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
 import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
 import type { AppDeps, AppEnv } from './context.ts';
-import { httpMetrics } from './metrics.ts';
+import { httpMetrics, routeTemplate } from './metrics.ts';
 import { createRouter } from './openapi.ts';
 import { ProblemError, problemResponse, toProblem } from './problem.ts';
+import { ClientAbortedError } from './request-body.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 
 export const API_VERSION = '0.1.0';
+
+/** The status recorded for a request its client abandoned (nginx's; no answer reaches anyone). */
+const CLIENT_CLOSED_REQUEST = 499 as StatusCode;
 
 /** Turns Hono route paths into matchers, to tell a 405 (path known, method not) from a 404. */
 function methodsByPath(app: OpenAPIHono<AppEnv>): (path: string) => string[] {
@@ -62,7 +68,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     }),
   );
 
-  app.route('/', healthRoutes(deps.registry));
+  app.route('/', healthRoutes(deps.registry, deps.metricsCacheMs));
   app.route('/v1/audit', auditRoutes);
   app.route('/v1/keys', keyRoutes);
   // Ingestion routes are mounted below, one line per area.
@@ -108,7 +114,23 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     return problemResponse(c, new ProblemError('not-found', 'no route matches this path'));
   });
 
+  const aborted = new Counter({
+    name: 'vigil_http_aborted_requests_total',
+    help: 'Requests whose client went away before its body arrived, by route template; never answered.',
+    labelNames: ['route'] as const,
+    registers: [deps.registry],
+  });
   app.onError((error, c) => {
+    if (
+      error instanceof ClientAbortedError ||
+      (c.req.raw.signal.aborted && !(error instanceof ProblemError))
+    ) {
+      // Nobody is left to read an answer: not a fault of ours. Recorded as nginx's 499 (client closed request).
+      const route = routeTemplate(c);
+      aborted.inc({ route });
+      deps.logger.debug('client closed the request', { requestId: c.get('requestId'), route });
+      return c.body(null, CLIENT_CLOSED_REQUEST);
+    }
     const problem = toProblem(error);
     if (problem.code === 'internal') {
       deps.logger.error('unhandled error', { error, requestId: c.get('requestId'), route: c.req.routePath });

@@ -14,6 +14,8 @@ export interface AppDeps {
   db: Kysely<Database>;
   /** The registry `/metrics` serves; never prom-client's global one. */
   registry: Registry;
+  /** How long a rendered `/metrics` text is served again (the server: 1 s); 0 renders it for every scrape. */
+  metricsCacheMs: number;
   clock: () => Date;
   logger: Logger;
   /** Keys the hashes of personal identifiers (IP, email); from `VIGIL_SECRET` or the data dir. */

@@ -14,6 +14,8 @@ export interface DepsOptions {
   storage: Storage;
   secret: Buffer;
   registry?: Registry;
+  /** See `AppDeps.metricsCacheMs`; 0 unless given, so that a test's scrape sees what it just did. */
+  metricsCacheMs?: number;
   logger?: Logger;
   clock?: () => Date;
   ingest?: Partial<IngestConfig>;
@@ -42,6 +44,7 @@ export function createDeps(options: DepsOptions): AppDeps {
   return {
     db: options.storage.db,
     registry,
+    metricsCacheMs: options.metricsCacheMs ?? 0,
     clock,
     logger,
     secret: options.secret,

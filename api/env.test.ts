@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       secret: undefined,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
       ingest: DEFAULT_INGEST_CONFIG,
       consentExpiryDays: 395,
       schedules: { purge: '0 * * * *', erasure: '* * * * *', fraudRetrain: '30 2 * * *' },
@@ -48,6 +50,27 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the deadlines and bounds that keep slow clients from holding the service', () => {
+    const config = loadConfig({
+      VIGIL_HEADERS_TIMEOUT_MS: '2000',
+      VIGIL_REQUEST_TIMEOUT_MS: '30000',
+      VIGIL_BODY_IDLE_TIMEOUT_MS: '1000',
+      VIGIL_FARO_MAX_IN_FLIGHT: '8',
+      VIGIL_FARO_ANONYMOUS_TELEMETRY: 'exempt',
+    });
+    expect(config).toMatchObject({ headersTimeoutMs: 2000, requestTimeoutMs: 30_000 });
+    expect(config.ingest).toMatchObject({
+      bodyIdleTimeoutMs: 1000,
+      faroMaxInFlight: 8,
+      faroAnonymous: 'exempt',
+    });
+    expect(DEFAULT_INGEST_CONFIG).toMatchObject({
+      bodyIdleTimeoutMs: 5000,
+      faroMaxInFlight: 64,
+      faroAnonymous: 'consent',
+    });
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 8080, databaseUrl: undefined });
   });
@@ -62,6 +85,19 @@ describe('loadConfig', () => {
     ['VIGIL_INGEST_MAX_BODY_BYTES', '12', /VIGIL_INGEST_MAX_BODY_BYTES: expected at least 1024 bytes/],
     ['VIGIL_URL_QUERY_ALLOWLIST', 'utm_*,,x', /VIGIL_URL_QUERY_ALLOWLIST: expected comma-separated/],
     ['VIGIL_INGEST_MAX_IN_FLIGHT', '0', /VIGIL_INGEST_MAX_IN_FLIGHT: .*>=1/],
+    ['VIGIL_FARO_MAX_IN_FLIGHT', '0', /VIGIL_FARO_MAX_IN_FLIGHT: .*>=1/],
+    [
+      'VIGIL_FARO_ANONYMOUS_TELEMETRY',
+      'always',
+      /VIGIL_FARO_ANONYMOUS_TELEMETRY: expected one of consent, exempt/,
+    ],
+    ['VIGIL_BODY_IDLE_TIMEOUT_MS', '5s', /VIGIL_BODY_IDLE_TIMEOUT_MS: expected milliseconds/],
+    ['VIGIL_REQUEST_TIMEOUT_MS', '10', /VIGIL_REQUEST_TIMEOUT_MS: expected at least 100 ms/],
+    [
+      'VIGIL_HEADERS_TIMEOUT_MS',
+      '120000',
+      /VIGIL_HEADERS_TIMEOUT_MS: expected at most VIGIL_REQUEST_TIMEOUT_MS/,
+    ],
   ])('rejects a bad %s, naming it and what it expected', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.issues.map((i) => i.variable)).toEqual([variable]);

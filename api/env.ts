@@ -17,66 +17,90 @@ const byteCount = (fallback: number) =>
     .max(1024 * 1024 * 1024, 'expected at most 1 GiB')
     .default(fallback);
 
-const envSchema = z.object({
-  PORT: z.coerce
-    .number({ message: 'expected a TCP port number' })
-    .int('expected a whole number')
-    .min(0, 'expected a port from 0 to 65535')
-    .max(65535, 'expected a port from 0 to 65535')
-    .default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  VIGIL_DATA_DIR: z.string().min(1, 'expected a directory path').default('./data'),
-  DATABASE_URL: postgresUrl.optional(),
-  OPENSEARCH_URL: z
-    .string()
-    .url('expected a URL such as https://opensearch:9200')
-    .refine((value) => /^https?:\/\//.test(value), 'expected an http:// or https:// URL')
-    .optional(),
-  VIGIL_SECRET: z.string().min(32, 'expected at least 32 characters of secret material').optional(),
-  VIGIL_LOG_LEVEL: z
-    .enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
-    .default('info'),
-  VIGIL_INGEST_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
-  VIGIL_INGEST_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1000),
-  VIGIL_INGEST_QUEUE_MAX_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
-  VIGIL_INGEST_BACKLOG_MAX_EVENTS: z.coerce.number().int().min(1000).max(100_000_000).default(2_000_000),
-  VIGIL_INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(512),
-  VIGIL_FARO_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
-  VIGIL_FARO_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
-  VIGIL_FARO_BURST: z.coerce.number().int().min(1).max(1_000_000).default(500),
-  VIGIL_PAGE_ROUTE_CAP: z.coerce.number().int().min(1).max(10_000).default(200),
-  VIGIL_URL_QUERY_ALLOWLIST: z
-    .string()
-    .regex(
-      /^[\w*.-]+(,[\w*.-]+)*$/,
-      'expected comma-separated query keys, `*` as a wildcard (e.g. utm_*,ref)',
-    )
-    .default('utm_*'),
-  VIGIL_CONSENT_EXPIRY_DAYS: z.coerce
-    .number({ message: 'expected a number of days' })
-    .int()
-    .min(1)
-    .max(3650)
-    .default(395),
-  VIGIL_RETENTION_CRON: z
-    .string()
-    .refine((v) => cron.validate(v), 'expected a cron expression such as "0 * * * *"')
-    .default('0 * * * *'),
-  VIGIL_ERASURE_CRON: z
-    .string()
-    .refine((v) => cron.validate(v), 'expected a cron expression such as "* * * * *"')
-    .default('* * * * *'),
-  VIGIL_FRAUD_RETRAIN_CRON: z
-    .string()
-    .refine((v) => cron.validate(v), 'expected a cron expression such as "30 2 * * *"')
-    .default('30 2 * * *'),
-  VIGIL_SHUTDOWN_TIMEOUT_MS: z.coerce
+const milliseconds = (min: number, max: number, fallback: number) =>
+  z.coerce
     .number({ message: 'expected milliseconds' })
-    .int()
-    .min(100)
-    .max(60_000)
-    .default(10_000),
-});
+    .int('expected a whole number of milliseconds')
+    .min(min, `expected at least ${min} ms`)
+    .max(max, `expected at most ${max} ms`)
+    .default(fallback);
+
+const FARO_ANONYMOUS = ['consent', 'exempt'] as const;
+
+const envSchema = z
+  .object({
+    PORT: z.coerce
+      .number({ message: 'expected a TCP port number' })
+      .int('expected a whole number')
+      .min(0, 'expected a port from 0 to 65535')
+      .max(65535, 'expected a port from 0 to 65535')
+      .default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    VIGIL_DATA_DIR: z.string().min(1, 'expected a directory path').default('./data'),
+    DATABASE_URL: postgresUrl.optional(),
+    OPENSEARCH_URL: z
+      .string()
+      .url('expected a URL such as https://opensearch:9200')
+      .refine((value) => /^https?:\/\//.test(value), 'expected an http:// or https:// URL')
+      .optional(),
+    VIGIL_SECRET: z.string().min(32, 'expected at least 32 characters of secret material').optional(),
+    VIGIL_LOG_LEVEL: z
+      .enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` })
+      .default('info'),
+    VIGIL_INGEST_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
+    VIGIL_INGEST_MAX_BATCH_ITEMS: z.coerce.number().int().min(1).max(100_000).default(1000),
+    VIGIL_INGEST_QUEUE_MAX_ROWS: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+    VIGIL_INGEST_BACKLOG_MAX_EVENTS: z.coerce.number().int().min(1000).max(100_000_000).default(2_000_000),
+    VIGIL_INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(512),
+    VIGIL_FARO_MAX_BODY_BYTES: byteCount(5 * 1024 * 1024),
+    VIGIL_FARO_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(64),
+    VIGIL_FARO_ANONYMOUS_TELEMETRY: z
+      .enum(FARO_ANONYMOUS, { message: `expected one of ${FARO_ANONYMOUS.join(', ')}` })
+      .default('consent'),
+    VIGIL_HEADERS_TIMEOUT_MS: milliseconds(100, 600_000, 10_000),
+    VIGIL_REQUEST_TIMEOUT_MS: milliseconds(100, 3_600_000, 60_000),
+    VIGIL_BODY_IDLE_TIMEOUT_MS: milliseconds(100, 600_000, 5000),
+    VIGIL_FARO_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
+    VIGIL_FARO_BURST: z.coerce.number().int().min(1).max(1_000_000).default(500),
+    VIGIL_PAGE_ROUTE_CAP: z.coerce.number().int().min(1).max(10_000).default(200),
+    VIGIL_URL_QUERY_ALLOWLIST: z
+      .string()
+      .regex(
+        /^[\w*.-]+(,[\w*.-]+)*$/,
+        'expected comma-separated query keys, `*` as a wildcard (e.g. utm_*,ref)',
+      )
+      .default('utm_*'),
+    VIGIL_CONSENT_EXPIRY_DAYS: z.coerce
+      .number({ message: 'expected a number of days' })
+      .int()
+      .min(1)
+      .max(3650)
+      .default(395),
+    VIGIL_RETENTION_CRON: z
+      .string()
+      .refine((v) => cron.validate(v), 'expected a cron expression such as "0 * * * *"')
+      .default('0 * * * *'),
+    VIGIL_ERASURE_CRON: z
+      .string()
+      .refine((v) => cron.validate(v), 'expected a cron expression such as "* * * * *"')
+      .default('* * * * *'),
+    VIGIL_FRAUD_RETRAIN_CRON: z
+      .string()
+      .refine((v) => cron.validate(v), 'expected a cron expression such as "30 2 * * *"')
+      .default('30 2 * * *'),
+    VIGIL_SHUTDOWN_TIMEOUT_MS: z.coerce
+      .number({ message: 'expected milliseconds' })
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(10_000),
+  })
+  .refine((v) => v.VIGIL_HEADERS_TIMEOUT_MS <= v.VIGIL_REQUEST_TIMEOUT_MS, {
+    message: 'expected at most VIGIL_REQUEST_TIMEOUT_MS: the headers are part of the request',
+    path: ['VIGIL_HEADERS_TIMEOUT_MS'],
+    // Only between two valid values: a bad one is reported once, by its own check.
+    when: (payload) => payload.issues.length === 0,
+  });
 
 /** Limits and policies of ingestion. */
 export interface IngestConfig {
@@ -88,10 +112,23 @@ export interface IngestConfig {
   queueMaxRows: number;
   /** Events acknowledged but not yet applied from the event journal before `/v1/events` answers 503. */
   backlogMaxEvents: number;
-  /** Ingest requests handled at once (reading, parsing, waiting for their commit) before new ones get 503. */
+  /**
+   * Requests of `ingest` keys handled at once (reading, parsing, waiting for their commit) before new ones get
+   * 503; browser telemetry has its own bound, `faroMaxInFlight`.
+   */
   maxInFlight: number;
+  /** No byte of an ingest body for this long → 408 and the connection closed, freeing its slot at once. */
+  bodyIdleTimeoutMs: number;
   /** Largest Faro payload, after decompression too. */
   faroMaxBodyBytes: number;
+  /** Faro requests of one app handled at once before new ones get 503: the app key is public. */
+  faroMaxInFlight: number;
+  /**
+   * What happens to browser telemetry that names no user: `consent` keeps it only with a consent reference
+   * the gate can verify; `exempt` keeps it scrubbed and unlinked beyond the visit (audience-measurement
+   * exemption).
+   */
+  faroAnonymous: 'consent' | 'exempt';
   /** Token bucket per Faro app: refill per second and capacity. */
   faroRatePerSecond: number;
   faroBurst: number;
@@ -107,7 +144,10 @@ export const DEFAULT_INGEST_CONFIG: IngestConfig = {
   queueMaxRows: 100_000,
   backlogMaxEvents: 2_000_000,
   maxInFlight: 512,
+  bodyIdleTimeoutMs: 5000,
   faroMaxBodyBytes: 5 * 1024 * 1024,
+  faroMaxInFlight: 64,
+  faroAnonymous: 'consent',
   faroRatePerSecond: 100,
   faroBurst: 500,
   pageRouteCap: 200,
@@ -124,6 +164,9 @@ export interface Config {
   secret: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   shutdownTimeoutMs: number;
+  /** The HTTP server's deadlines: all headers of a request, and the whole request, must arrive within them. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   ingest: IngestConfig;
   /** How long a consent lasts before it must be asked again (13 months, the TCF re-ask rule). */
   consentExpiryDays: number;
@@ -175,13 +218,18 @@ export function loadConfig(env: RawEnv = process.env): Config {
     secret: v.VIGIL_SECRET,
     logLevel: v.VIGIL_LOG_LEVEL,
     shutdownTimeoutMs: v.VIGIL_SHUTDOWN_TIMEOUT_MS,
+    headersTimeoutMs: v.VIGIL_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: v.VIGIL_REQUEST_TIMEOUT_MS,
     ingest: {
       maxBodyBytes: v.VIGIL_INGEST_MAX_BODY_BYTES,
       maxBatchItems: v.VIGIL_INGEST_MAX_BATCH_ITEMS,
       queueMaxRows: v.VIGIL_INGEST_QUEUE_MAX_ROWS,
       backlogMaxEvents: v.VIGIL_INGEST_BACKLOG_MAX_EVENTS,
       maxInFlight: v.VIGIL_INGEST_MAX_IN_FLIGHT,
+      bodyIdleTimeoutMs: v.VIGIL_BODY_IDLE_TIMEOUT_MS,
       faroMaxBodyBytes: v.VIGIL_FARO_MAX_BODY_BYTES,
+      faroMaxInFlight: v.VIGIL_FARO_MAX_IN_FLIGHT,
+      faroAnonymous: v.VIGIL_FARO_ANONYMOUS_TELEMETRY,
       faroRatePerSecond: v.VIGIL_FARO_RATE_PER_SECOND,
       faroBurst: v.VIGIL_FARO_BURST,
       pageRouteCap: v.VIGIL_PAGE_ROUTE_CAP,

@@ -1,5 +1,7 @@
+import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../test/harness.ts';
+import { cachedMetrics } from './routes/health.ts';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -52,5 +54,60 @@ describe('GET /metrics', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('cachedMetrics', () => {
+  /** A registry whose render is counted, and held until `release` is called when `hold` is set. */
+  function countingRegistry() {
+    const registry = new Registry();
+    const state = { renders: 0, hold: false, release: () => {} };
+    new Gauge({
+      name: 'test_renders',
+      help: 'renders so far',
+      registers: [registry],
+      async collect() {
+        state.renders += 1;
+        this.set(state.renders);
+        if (state.hold) await new Promise<void>((resolve) => (state.release = resolve));
+      },
+    });
+    return { registry, state };
+  }
+
+  it('renders once per max age, counted on its own clock, and every scrape within it gets that text', async () => {
+    const { registry, state } = countingRegistry();
+    let now = 0;
+    const metrics = cachedMetrics(registry, 1000, () => now);
+    const first = await metrics();
+    now = 999;
+    expect(await metrics()).toBe(first);
+    expect(state.renders).toBe(1);
+    now = 1000;
+    expect(await metrics()).toContain('test_renders 2');
+    expect(state.renders).toBe(2);
+  });
+
+  it('runs one render at a time: scrapes during a slow render share it', async () => {
+    const { registry, state } = countingRegistry();
+    let now = 0;
+    const metrics = cachedMetrics(registry, 1000, () => now);
+    state.hold = true;
+    const scrapes = Array.from({ length: 8 }, () => metrics());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    now = 5000;
+    state.hold = false;
+    state.release();
+    const texts = await Promise.all(scrapes);
+    expect(new Set(texts).size).toBe(1);
+    expect(state.renders).toBe(1);
+  });
+
+  it('with a max age of 0, renders for every scrape', async () => {
+    const { registry, state } = countingRegistry();
+    const metrics = cachedMetrics(registry, 0, () => 0);
+    await metrics();
+    await metrics();
+    expect(state.renders).toBe(2);
   });
 });

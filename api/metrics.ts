@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { BoundedHistogram, SERIES_BUDGETS, SeriesBudget, type SeriesExpiry } from './bounded-metrics.ts';
 
 /** A fresh registry; with `processMetrics` it also carries prom-client's process and Node.js metrics. */
 export function createRegistry(options: { processMetrics: boolean }): Registry {
@@ -11,6 +12,7 @@ export function createRegistry(options: { processMetrics: boolean }): Registry {
 }
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const METHOD_LABELS = [...KNOWN_METHODS, 'OTHER'];
 
 /** The route template that answered, never the raw path; `unmatched` when no route did. */
 export function routeTemplate(c: Context): string {
@@ -22,14 +24,21 @@ export function routeTemplate(c: Context): string {
   return 'unmatched';
 }
 
-/** Records `http_request_duration_seconds{method,route,status}` for every request. */
-export function httpMetrics(registry: Registry) {
-  const duration = new Histogram({
+/**
+ * Records `http_request_duration_seconds{method,route,status}` for every request. Routes are templates and
+ * statuses whatever the app answers; the family holds at most `SERIES_BUDGETS.http` series (then `other`).
+ */
+export function httpMetrics(registry: Registry, expiry: SeriesExpiry = {}) {
+  const duration = new BoundedHistogram({
     name: 'http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by method, route template and status.',
-    labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
+    registry,
+    series: new SeriesBudget({
+      labels: { method: METHOD_LABELS, route: 'free', status: 'free' },
+      maxSeries: SERIES_BUDGETS.http,
+      ...expiry,
+    }),
   });
   return createMiddleware(async (c, next) => {
     const started = process.hrtime.bigint();

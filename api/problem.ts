@@ -10,10 +10,12 @@ export type ProblemCode =
   | 'forbidden'
   | 'not-found'
   | 'method-not-allowed'
+  | 'request-timeout'
   | 'conflict'
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'validation-failed'
+  | 'nesting-too-deep'
   | 'rate-limited'
   | 'internal'
   | 'unavailable';
@@ -31,6 +33,8 @@ export function statusOf(code: ProblemCode): ContentfulStatusCode {
       return 404;
     case 'method-not-allowed':
       return 405;
+    case 'request-timeout':
+      return 408;
     case 'conflict':
       return 409;
     case 'payload-too-large':
@@ -38,6 +42,7 @@ export function statusOf(code: ProblemCode): ContentfulStatusCode {
     case 'unsupported-media-type':
       return 415;
     case 'validation-failed':
+    case 'nesting-too-deep':
       return 422;
     case 'rate-limited':
       return 429;
@@ -55,10 +60,12 @@ const TITLES: Record<ProblemCode, string> = {
   forbidden: 'Forbidden',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
+  'request-timeout': 'Request timeout',
   conflict: 'Conflict',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   'validation-failed': 'Validation failed',
+  'nesting-too-deep': 'Nesting too deep',
   'rate-limited': 'Too many requests',
   internal: 'Internal server error',
   unavailable: 'Service unavailable',
@@ -131,6 +138,8 @@ function codeForStatus(status: number): ProblemCode {
       return 'not-found';
     case 405:
       return 'method-not-allowed';
+    case 408:
+      return 'request-timeout';
     case 409:
       return 'conflict';
     case 413:

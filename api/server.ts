@@ -34,6 +34,9 @@ function openStorage(config: Config): Storage {
   return openSqlite(config.dataDir);
 }
 
+/** Scrapes within this long of a render share it: many scrapers cost one render a second. */
+const METRICS_CACHE_MS = 1000;
+
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const storage = openStorage(config);
   const applied = await migrateToLatest(storage.db);
@@ -46,6 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     storage,
     secret: resolveSecret(config.secret, config.dataDir),
     registry: createRegistry({ processMetrics: true }),
+    metricsCacheMs: METRICS_CACHE_MS,
     logger,
     ingest: config.ingest,
     consentExpiryDays: config.consentExpiryDays,
@@ -73,7 +77,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   ]);
   logger.info('scheduler started', config.schedules);
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  const server = serve({
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    // Node's default gives a request 300 s to arrive: a slow client would hold its slot that long. The check
+    // runs every 30 s by default, which would stretch either deadline by as much.
+    serverOptions: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

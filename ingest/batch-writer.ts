@@ -31,8 +31,8 @@ export interface BatchWriterOptions {
    */
   maxBacklogEvents: number;
   /**
-   * Ingest requests being handled at once, from before their body is read until they are answered; past
-   * this, new ones are refused with 503 before anything of them is read (`enterRequest`).
+   * Ingest requests (of keys of role `ingest`) being handled at once, from before their body is read until
+   * they are answered; past this, new ones are refused with 503 before their body is read (`enterRequest`).
    */
   maxInFlightRequests: number;
   /** Keys the IP hashes of event batches the write thread hashes (`unhashedRowBatch`). */
@@ -190,8 +190,9 @@ export class BatchWriter {
   /**
    * Counts an ingest request as in flight until the returned function is called, or throws the 503 problem
    * when `maxInFlightRequests` already are. Called before the body is read, so that the bodies held at once
-   * are bounded however many clients send, and a refusal costs next to nothing. (It does not bound how long a
-   * request waits to be accepted and read before it gets here.)
+   * are bounded however many clients send, and a refusal costs next to nothing. A slow body holds its slot for
+   * no longer than the body-idle timeout of the body reader (`api/request-body.ts`) and the server's request
+   * timeout.
    */
   enterRequest(): () => void {
     if (this.#inFlight >= this.#options.maxInFlightRequests) {

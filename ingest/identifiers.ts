@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { ONE_BLOCK_MESSAGE_BYTES, SHA256_IV, Sha256Block } from './sha256-block.ts';
 
 /** The kinds of identifier hashed; the kind is part of the hash, so equal strings of two kinds differ. */
@@ -11,8 +12,29 @@ export type IdentifierKind = 'ip' | 'email' | 'device' | 'account' | 'subject';
  * HMAC-SHA256(secret, "<kind>:<value>").
  */
 export function hashIdentifier(secret: Buffer, kind: IdentifierKind, value: string): string {
-  const normalised = kind === 'email' ? value.trim().toLowerCase() : value.trim();
+  const normalised = kind === 'email' ? normaliseEmail(value) : value.trim();
   return hmacFor(secret).hex128(`${kind}:${normalised}`);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range is meant
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The one form of an email address that is hashed, whoever gives it (a DPO's request, the scrubber of logs and
+ * telemetry): trimmed, NFC, lower case, an internationalised domain in its ASCII (punycode) form, so
+ * `bob@bücher.de` and `bob@xn--bcher-kva.de` are one address. An ASCII address is only trimmed and lowercased,
+ * as it always was, so hashes stored before stay findable.
+ */
+export function normaliseEmail(email: string): string {
+  const lower = email.trim().toLowerCase();
+  if (ASCII.test(lower)) return lower;
+  const value = email.trim().normalize('NFC').toLowerCase();
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  const domain = value.slice(at + 1);
+  // domainToASCII answers '' for a domain it cannot convert: the Unicode form is then the best there is.
+  const ascii = domainToASCII(domain);
+  return `${value.slice(0, at)}@${ascii === '' ? domain : ascii.toLowerCase()}`;
 }
 
 const BLOCK = 64;

@@ -16,7 +16,37 @@ describe('templatePath', () => {
     ['https://shop.example/products/42?utm_source=x#top', '/products/:id'],
     ['/a/b/c/d/e/f/g/h', '/a/b/c/d/e/f'],
     ['/bad/%E0%A4%A', '/bad/:id'],
+    ['/checkout/step-3', '/checkout/step-3'],
+    ['/assets/app.js', '/assets/app.js'],
+    ['/index.html', '/index.html'],
+    ['/static/Logo.PNG', '/static/logo.png'],
+    ['/static/app.min.js', '/static/app.min.js'],
+    ['/static/app.3f9a2c1b.js', '/static/:id'],
+    ['/orders/{id}/items', '/orders/:id/items'],
+    ['/orders/:id/items', '/orders/:id/items'],
+    ['/users/{userId}/:tab', '/users/:userId/:tab'],
   ])('%s → %s', (raw, template) => {
+    expect(templatePath(raw)).toBe(template);
+  });
+
+  it.each([
+    ['/api/geo/203.0.113.45', '/api/geo/:id'],
+    ['/track/203.0.113.99/x', '/track/:id/x'],
+    ['/api/users/jane.doe/profile', '/api/users/:id/profile'],
+    ['/users/jane/profile', '/users/:id/profile'],
+    ['/u/jane', '/u/:id'],
+    ['/creators/bigstar/links', '/creators/:id/links'],
+    ['/@jane/posts', '/:id/posts'],
+    ['/p/jane.doe', '/p/:id'],
+    ['/hosts/2001:db8::1/stats', '/hosts/:id/stats'],
+    ['/hosts/[2001:db8::1]', '/hosts/:id'],
+    ['/unsubscribe/alice%40example.com', '/unsubscribe/:id'],
+    ['/c/summer%20sale', '/c/:id'],
+    ['/search/jörg', '/search/:id'],
+    ['/r/abc123', '/r/:id'],
+    ['/v/h264', '/v/:id'],
+    [`/w/${'a'.repeat(33)}`, '/w/:id'],
+  ])('keeps no identifier: %s → %s', (raw, template) => {
     expect(templatePath(raw)).toBe(template);
   });
 
@@ -28,6 +58,43 @@ describe('templatePath', () => {
         expect(t).not.toMatch(/[?#]/);
         expect(t.split('/').some((s) => /^\d+$/.test(s))).toBe(false);
       }),
+    );
+  });
+});
+
+describe('templatePath and identifiers', () => {
+  const name = fc.stringMatching(/^[a-z]{2,10}$/);
+  const identifier = fc.oneof(
+    fc.ipV4(),
+    fc.ipV6(),
+    // A path carries `/`, `?` and `#` of an address's local part percent-encoded, never raw.
+    fc.emailAddress().filter((e) => !/[/?#]/.test(e)),
+    fc
+      .emailAddress()
+      .filter((e) => !/[/?#]/.test(e))
+      .map((e) => e.replace('@', '%40')),
+    fc.tuple(name, name).map(([first, last]) => `${first}.${last}`),
+  );
+  const word = fc.constantFrom('api', 'shop', 'checkout', 'v2', 'products', 'users', 'geo', 'track');
+
+  it('contains none of the IPs, emails or first.last names placed as any segment of a path', () => {
+    fc.assert(
+      fc.property(
+        fc.array(word, { maxLength: 4 }),
+        identifier,
+        fc.array(word, { maxLength: 4 }),
+        (before, id, after) => {
+          const template = templatePath(`/${[...before, id, ...after].join('/')}`);
+          const segments = template.split('/');
+          expect(segments).not.toContain(id.toLowerCase());
+          expect(template.toLowerCase()).not.toContain(id.toLowerCase());
+          // Without its separator: the local part of an email, the first name of first.last.
+          const head = id.split(/@|%40|\./)[0] ?? '';
+          if (head.length >= 3 && !/^\d+$/.test(head) && before.length + 1 <= 6)
+            expect(segments[before.length + 1]).toBe(':id');
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

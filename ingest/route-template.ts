@@ -1,7 +1,10 @@
 /**
- * Turns a raw URL path into a bounded route template for metric labels: query and fragment dropped, segments
- * that look like identifiers (numbers, UUIDs, long hex or base64-ish tokens, emails) replaced by `:id`,
- * trailing slash removed, depth and length capped.
+ * Turns a raw URL path into a bounded route template for metric labels: query and fragment dropped, trailing
+ * slash removed, depth capped, and every segment that is not known to be harmless replaced by `:id`. Labels are
+ * served on the unauthenticated `/metrics`, so a segment stays literal only when it cannot carry an identifier:
+ * a plain word (`checkout`, `summer-sale`, `v2`, `step-3`) or a static file named by one (`app.js`,
+ * `logo.png`). IPs, emails, dotted names (`jane.doe`), anything percent-encoded, mixed letters and digits, long
+ * or non-ASCII segments all become `:id`. A sender's own placeholders (`:tab`, `{id}`) stay, as `:name`.
  */
 export function templatePath(rawPath: string): string {
   let path = rawPath;
@@ -14,30 +17,50 @@ export function templatePath(rawPath: string): string {
       return '/';
     }
   }
-  const segments = path
-    .split('/')
-    .filter((s) => s.length > 0)
-    .slice(0, 6)
-    .map((segment) => (looksLikeIdentifier(segment) ? ':id' : segment.toLowerCase().slice(0, 40)));
+  const segments: string[] = [];
+  let afterPerson = false;
+  for (const segment of path.split('/')) {
+    if (segment.length === 0) continue;
+    if (segments.length === MAX_DEPTH) break;
+    const literal = literalSegment(segment);
+    // The segment after one naming people (`/users/jane`) is a person's handle, however plain a word it is.
+    segments.push(literal === undefined || (afterPerson && !literal.startsWith(':')) ? ':id' : literal);
+    // A handle (`/@jane`) is not a word, so it is an `:id` itself.
+    afterPerson = literal !== undefined && PERSON_COLLECTIONS.has(literal);
+  }
   return `/${segments.join('/')}`;
 }
 
-function looksLikeIdentifier(segment: string): boolean {
-  let s = segment;
-  try {
-    s = decodeURIComponent(segment);
-  } catch {
-    return true;
-  }
-  return (
-    /^\d+$/.test(s) ||
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s) ||
-    /^[0-9a-f]{12,}$/i.test(s) ||
-    /@/.test(s) ||
-    // mixed letters and digits of some length: order numbers, slugs with ids, tokens
-    (s.length >= 8 && /\d/.test(s) && /[a-z]/i.test(s) && !/^[a-z]+-?v?\d{1,2}$/i.test(s)) ||
-    s.length > 40
-  );
+const MAX_DEPTH = 6;
+/** Letters, `-`/`_` between words, an optional number of one or two digits at the end (`v2`, `step-3`). */
+const WORD = /^[a-z]+(?:[-_][a-z]+)*(?:[-_]?\d{1,2})?$/i;
+const MAX_WORD = 32;
+const STATIC_FILE =
+  /^([a-z]+(?:[-_][a-z]+)*)(?:\.min)?\.(?:js|mjs|css|map|html?|json|txt|xml|webmanifest|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|pdf)(?:\.map)?$/i;
+const PLACEHOLDER = /^(?::([a-z_][a-z0-9_]{0,31})|\{([a-z_][a-z0-9_]{0,31})\})$/i;
+/** Collections whose members are people: the segment after one is an id or a handle. */
+const PERSON_COLLECTIONS = new Set([
+  'users',
+  'user',
+  'u',
+  'customers',
+  'members',
+  'profiles',
+  'accounts',
+  'creators',
+  'affiliates',
+  'people',
+  'authors',
+]);
+
+/** The segment as a label may show it (lowercased), or undefined when it must become `:id`. */
+function literalSegment(segment: string): string | undefined {
+  if (segment.length > 2 * MAX_WORD) return undefined;
+  const placeholder = PLACEHOLDER.exec(segment);
+  if (placeholder) return `:${placeholder[1] ?? placeholder[2]}`;
+  if (segment.length <= MAX_WORD && WORD.test(segment)) return segment.toLowerCase();
+  if (STATIC_FILE.test(segment)) return segment.toLowerCase();
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import { pendingMigrations } from '../../storage/index.ts';
 import { createRouter, problemResponses } from '../openapi.ts';
 import { ProblemError } from '../problem.ts';
@@ -44,7 +44,45 @@ const metricsRoute = createRoute({
 
 const NOT_READY_RETRY_SECONDS = '5';
 
-export function healthRoutes(registry: Registry) {
+/**
+ * Renders the registry at most once per `maxAgeMs` (counted from the end of the last render) and one render
+ * at a time: scrapes during a render share it, and scrapes soon after it get its text. Many scrapers, or a
+ * slow render, then cost one render a second instead of one per scrape. Its clock is a monotonic one of its
+ * own (milliseconds), not the app's: the cache's age is a matter of real time.
+ */
+export function cachedMetrics(
+  registry: Registry,
+  maxAgeMs: number,
+  clock: () => number = performance.now.bind(performance),
+) {
+  const renders = new Histogram({
+    name: 'vigil_metrics_render_duration_seconds',
+    help: 'Time to render the metrics text for /metrics (scrapes within a second of a render reuse it).',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  let cached: { text: string; at: number } | undefined;
+  let rendering: Promise<string> | undefined;
+  return (): Promise<string> => {
+    const now = clock();
+    if (cached && now - cached.at < maxAgeMs) return Promise.resolve(cached.text);
+    rendering ??= (async () => {
+      const stop = renders.startTimer();
+      try {
+        const text = await registry.metrics();
+        stop();
+        cached = { text, at: clock() };
+        return text;
+      } finally {
+        rendering = undefined;
+      }
+    })();
+    return rendering;
+  };
+}
+
+export function healthRoutes(registry: Registry, metricsCacheMs: number) {
+  const metrics = cachedMetrics(registry, metricsCacheMs);
   return createRouter()
     .openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyRoute, async (c) => {
@@ -66,7 +104,7 @@ export function healthRoutes(registry: Registry) {
       return c.json({ status: 'ready' as const }, 200);
     })
     .openapi(metricsRoute, async (c) => {
-      const body = await registry.metrics();
+      const body = await metrics();
       return c.text(body, 200, { 'content-type': registry.contentType });
     });
 }

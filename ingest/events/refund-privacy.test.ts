@@ -58,7 +58,7 @@ describe('refunds', () => {
     expect(stored?.reason).toMatch(/^customer email:[0-9a-f]{32} called from ip:203\.0\.113\.0\/24#/);
   });
 
-  it("are erased with the subject, found through the orders of its conversions", async () => {
+  it('are erased with the subject, found through the orders of its conversions', async () => {
     const res = await post('/v1/events', {
       events: [
         conversion('c-1', 'o-1', 'cust-1'),
@@ -70,7 +70,10 @@ describe('refunds', () => {
     expect(res.status).toBe(202);
     await ctx.deps.writer.settle();
     const keys = subjectKeys(ctx.deps.secret, { subjectId: 'cust-1' });
-    const outcomes = await eraseSubjectStores(ctx.storage.db, keys, { ref: 'privacy-request:t', pseudonym: 'p' });
+    const outcomes = await eraseSubjectStores(ctx.storage.db, keys, {
+      ref: 'privacy-request:t',
+      pseudonym: 'p',
+    });
     expect(outcomes.find((o) => o.store === 'affiliate_events')?.rows).toBe(2);
     expect((await refunds()).map((r) => r.id)).toEqual(['r-2']);
   });

@@ -17,6 +17,7 @@ import type { PayoutRow } from '../../storage/payouts.table.ts';
 import { hashIdentifier } from '../identifiers.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
+import { scrubText } from '../scrub.ts';
 import { encodeForJournal } from './journal.ts';
 import {
   type Affiliate,
@@ -29,7 +30,16 @@ import {
 } from './schemas.ts';
 import { insertPayout, unhashedRowBatch, upsertAffiliates } from './store.ts';
 
-const WRITE_PROBLEMS = [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 'unavailable'] as const;
+const WRITE_PROBLEMS = [
+  ...AUTH_PROBLEMS,
+  ...BODY_PROBLEMS,
+  'nesting-too-deep',
+  'request-timeout',
+  'unavailable',
+] as const;
+
+/** Nesting the bodies here may have: `{affiliates: [{couponCodes: [...]}]}`, the deepest, is 4. */
+const MAX_BODY_DEPTH = 8;
 
 function toPayout(row: PayoutRow, score: PayoutScore | null): z.infer<typeof PayoutSchema> {
   return {
@@ -73,7 +83,8 @@ function gateEvents(
   const kept: AffiliateEvent[] = [];
   for (const event of events) {
     if (event.type === 'refund') {
-      kept.push(event);
+      // A refund's reason is free text the marketplace's staff or customer wrote: scrubbed like a log message.
+      kept.push(event.reason ? { ...event, reason: scrubText(deps.secret, event.reason) } : event);
       continue;
     }
     const decision = deps.consent.gate.decide(
@@ -96,7 +107,10 @@ function gateEvents(
 export function affiliateRoutes(deps: AppDeps) {
   const items = ingestItemsCounter(deps.registry);
   const limit = deps.ingest.maxBatchItems;
-  const body = jsonBody(deps.ingest.maxBodyBytes);
+  const body = jsonBody(deps.ingest.maxBodyBytes, {
+    maxDepth: MAX_BODY_DEPTH,
+    idleTimeoutMs: deps.ingest.bodyIdleTimeoutMs,
+  });
   const rejections = countRejections(deps.registry);
   const inFlight = inFlightBound(deps.writer);
 
@@ -129,7 +143,7 @@ export function affiliateRoutes(deps: AppDeps) {
     tags: ['ingest'],
     summary: 'Upserts one affiliate, or a batch `{affiliates: [...]}`, with its coupon codes',
     security: BEARER_SECURITY,
-    middleware: [rejections, inFlight, requireRole('ingest'), body] as const,
+    middleware: [rejections, requireRole('ingest'), inFlight, body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: AffiliateBodySchema } } } },
     responses: {
       200: {
@@ -150,7 +164,7 @@ export function affiliateRoutes(deps: AppDeps) {
       'rule), reasons with their evidence (values and percentiles) and the model version. The payout status ' +
       'follows the decision.',
     security: BEARER_SECURITY,
-    middleware: [rejections, inFlight, requireRole('ingest'), body] as const,
+    middleware: [rejections, requireRole('ingest'), inFlight, body] as const,
     request: { body: { required: true, content: { 'application/json': { schema: PayoutRequestSchema } } } },
     responses: {
       201: { description: 'Created', content: { 'application/json': { schema: PayoutSchema } } },
@@ -250,7 +264,7 @@ export function affiliateRoutes(deps: AppDeps) {
     deps.writer.refuseIfBacklogFull();
     await next();
   });
-  router.post('/events', rejections, inFlight, requireRole('ingest'), backlogRoom, body, async (c) => {
+  router.post('/events', rejections, requireRole('ingest'), inFlight, backlogRoom, body, async (c) => {
     const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
     if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
     const received = parsed.data.events;

@@ -1,4 +1,11 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import {
+  BoundedCounter,
+  BoundedHistogram,
+  SERIES_BUDGETS,
+  SeriesBudget,
+  type SeriesExpiry,
+} from '../../api/bounded-metrics.ts';
 import { BoundedLabel } from '../route-template.ts';
 import type { FaroPayload } from './schemas.ts';
 
@@ -15,22 +22,32 @@ const VITALS = {
 } as const;
 type Vital = keyof typeof VITALS;
 
-/** Web-vitals histograms per app and bounded page route, and browser exceptions per app. */
+/**
+ * Web-vitals histograms per app and bounded page route, and browser exceptions per app. Pages are capped per
+ * app, and the five vitals share one budget of (app, page) pairs in all (`SERIES_BUDGETS`): past it, both
+ * labels are `other`.
+ */
 export class FaroMetrics {
-  readonly #vitals: Record<Vital, Histogram<'app' | 'page'>>;
-  readonly #exceptions: Counter<'app'>;
+  readonly #vitals: Record<Vital, BoundedHistogram<'app' | 'page'>>;
+  readonly #exceptions: BoundedCounter<'app'>;
   readonly #pages = new Map<string, BoundedLabel>();
   readonly #pageCap: number;
 
-  constructor(registry: Registry, pageCap: number) {
+  constructor(registry: Registry, pageCap: number, expiry: SeriesExpiry = {}) {
     this.#pageCap = pageCap;
+    // One budget for the five: a pair is admitted (or folded) alike in every vital's histogram.
+    const pages = new SeriesBudget({
+      labels: { app: 'free', page: 'free' },
+      maxSeries: SERIES_BUDGETS.webVitals,
+      ...expiry,
+    });
     const histogram = (vital: Vital) =>
-      new Histogram({
+      new BoundedHistogram({
         name: `vigil_web_vitals_${vital}${VITALS[vital].unit ? `_${VITALS[vital].unit}` : ''}`,
         help: `Web vital ${vital.toUpperCase()} reported by browsers, by app and page route.`,
-        labelNames: ['app', 'page'] as const,
-        buckets: [...VITALS[vital].buckets],
-        registers: [registry],
+        buckets: VITALS[vital].buckets,
+        registry,
+        series: pages,
       });
     this.#vitals = {
       lcp: histogram('lcp'),
@@ -39,11 +56,15 @@ export class FaroMetrics {
       ttfb: histogram('ttfb'),
       cls: histogram('cls'),
     };
-    this.#exceptions = new Counter({
+    this.#exceptions = new BoundedCounter({
       name: 'vigil_browser_exceptions_total',
       help: 'Exceptions reported by browsers, by app.',
-      labelNames: ['app'] as const,
-      registers: [registry],
+      registry,
+      series: new SeriesBudget({
+        labels: { app: 'free' },
+        maxSeries: SERIES_BUDGETS.browserExceptions,
+        ...expiry,
+      }),
     });
   }
 

@@ -287,17 +287,18 @@ describe('what /collect refuses', () => {
     await expectRejected('rate_limited', statuses.filter((s) => s === 429).length);
   });
 
-  it('answers 503 that the page can read while ingestion has as many requests in flight as it takes', async () => {
+  it('answers 503 that the page can read while the app has as many requests in flight as it may, and leaves the backends theirs', async () => {
     await ctx.close();
-    await setup({ ingest: { maxInFlight: 1 } });
-    // One request whose body has not arrived yet holds the only slot.
+    // The backends' pool is as small as it gets: a Faro request must not take its one slot.
+    await setup({ ingest: { faroMaxInFlight: 1, maxInFlight: 1 } });
+    const payload = (message: string) =>
+      JSON.stringify({ meta: { user: { id: 'u-123' } }, logs: [{ message }] });
+    // One request whose body has not arrived yet holds the app's only slot.
     let finish = () => {};
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         finish = () => {
-          controller.enqueue(
-            new TextEncoder().encode(JSON.stringify({ meta: {}, logs: [{ message: 'held' }] })),
-          );
+          controller.enqueue(new TextEncoder().encode(payload('held')));
           controller.close();
         };
       },
@@ -311,19 +312,31 @@ describe('what /collect refuses', () => {
     await expect
       .poll(
         async () =>
-          (await (await ctx.app.request('/metrics')).text()).includes('vigil_ingest_requests_in_flight 1'),
+          (await (await ctx.app.request('/metrics')).text()).includes('vigil_faro_requests_in_flight 1'),
         { timeout: 5000 },
       )
       .toBe(true);
-    const refused = await collect(JSON.stringify({ meta: {}, logs: [{ message: 'refused' }] }));
+    const refused = await collect(payload('refused'));
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
+    // Another app of the same shop has slots of its own.
+    const other = (
+      await createFaroApp(ctx.storage.db, { name: 'blog', origins: [ORIGIN] }, actor, new Date())
+    ).key;
+    expect((await collect(payload('other app'), {}, `/collect/${other}`)).status).toBe(202);
+    // The backends' pool is untouched: a log batch of an ingest key goes through.
+    const log = await ctx.app.request('/v1/logs', {
+      method: 'POST',
+      headers: { ...ctx.auth('ingest'), 'content-type': 'application/json' },
+      body: JSON.stringify([{ ts: '2026-11-28T12:00:00Z', level: 'info', service: 'shop', message: 'hi' }]),
+    });
+    expect(log.status).toBe(202);
     finish();
     expect((await held).status).toBe(202);
-    expect((await collect(JSON.stringify({ meta: {}, logs: [{ message: 'after' }] }))).status).toBe(202);
-    expect((await rows()).map((r) => r.message)).toEqual(['held', 'after']);
+    expect((await collect(payload('after'))).status).toBe(202);
+    expect((await rows()).map((r) => r.message)).toEqual(['other app', 'held', 'after']);
   });
 
   it('413 for a large body, a large chunked body and a gzip bomb; nothing stored', async () => {

@@ -2,16 +2,18 @@ import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps, AppEnv } from '../../api/context.ts';
 import { createRouter, problemResponses, schemaProblem } from '../../api/openapi.ts';
 import { ProblemError } from '../../api/problem.ts';
+import { parseJson, readRequestBody } from '../../api/request-body.ts';
+import { AppInFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
 import { FaroMetrics } from './faro-metrics.ts';
 import { queryKeyMatcher } from './page-url.ts';
 import { CompiledFaroPayloadSchema, type FaroPayload, FaroPayloadSchema } from './schemas.ts';
-import { insertTelemetry, toTelemetryRows } from './store.ts';
+import { countItems, insertTelemetry, toTelemetryRows } from './store.ts';
+import { TelemetryPolicy } from './telemetry-policy.ts';
 import { TokenBuckets } from './token-bucket.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -27,8 +29,17 @@ function allowOrigin(c: Context<AppEnv>, origin: string): void {
   c.header('access-control-expose-headers', 'Retry-After');
 }
 
-/** Reads the body within `maxBytes`, before and after decompression, so a gzip bomb is a 413 too. */
-async function readBody(c: Context<AppEnv>, maxBytes: number): Promise<Buffer> {
+/**
+ * Nesting a payload may have: its fixed structure goes 13 deep (`traces.resourceSpans[].scopeSpans[].spans[]
+ * .attributes[].value`), and `context` and `attributes` maps are free — 32 leaves them a good 25 levels.
+ */
+const MAX_PAYLOAD_DEPTH = 32;
+
+/**
+ * Reads the body within `maxBytes`, before and after decompression, so a gzip bomb is a 413 too; a body that
+ * stalls for `idleTimeoutMs` is a 408.
+ */
+async function readFaroBody(c: Context<AppEnv>, maxBytes: number, idleTimeoutMs: number): Promise<Buffer> {
   const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
   if (!ACCEPTED_TYPES.test(mediaType)) {
     throw new ProblemError('unsupported-media-type', 'send the Faro payload as application/json');
@@ -42,15 +53,7 @@ async function readBody(c: Context<AppEnv>, maxBytes: number): Promise<Buffer> {
   }
   const tooLarge = () =>
     new ProblemError('payload-too-large', `the payload exceeds the limit of ${maxBytes} bytes`);
-  let raw = Buffer.alloc(0);
-  await bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw tooLarge();
-    },
-  })(c, async () => {
-    raw = Buffer.from(await c.req.arrayBuffer());
-  });
+  const raw = await readRequestBody(c, { maxBytes, idleTimeoutMs, tooLarge });
   if (encoding === 'identity') return raw;
   try {
     const options = { maxOutputLength: maxBytes };
@@ -63,12 +66,8 @@ async function readBody(c: Context<AppEnv>, maxBytes: number): Promise<Buffer> {
 }
 
 function parsePayload(body: Buffer): FaroPayload {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ProblemError('malformed-json', 'the body is not valid JSON');
-  }
+  // Nesting is refused before parsing: a deep body costs the parser seconds and the schema its stack.
+  const json = parseJson(body, MAX_PAYLOAD_DEPTH);
   const result = CompiledFaroPayloadSchema.safeParse(json);
   if (!result.success) {
     throw schemaProblem(result.error.issues.slice(0, 50), 'the payload does not match the Faro format');
@@ -99,6 +98,8 @@ const collectResponses = {
     'payload-too-large',
     'unsupported-media-type',
     'validation-failed',
+    'nesting-too-deep',
+    'request-timeout',
     'rate-limited',
     'unavailable',
   ),
@@ -123,6 +124,11 @@ export function faroRoutes(deps: AppDeps) {
   const keepQueryKey = queryKeyMatcher(deps.ingest.urlQueryAllowList);
   // A refused payload was not read, so it counts as one `faro_payload` rather than per item kind.
   const rejections = countRejections(deps.registry, 'faro_payload');
+  // Its own bound per app, apart from the backends' pool: the app key is public.
+  const inFlight = new AppInFlightBound(deps.ingest.faroMaxInFlight, deps.registry);
+  // What `accept` reads the body with, under the configured body-idle timeout.
+  const readBody = (c: Context<AppEnv>, maxBytes: number) =>
+    readFaroBody(c, maxBytes, deps.ingest.bodyIdleTimeoutMs);
 
   async function receive(c: Context<AppEnv>, pathKey: string | undefined) {
     // Every answer depends on the Origin, refusals included, so caches must not share them across origins.
@@ -143,7 +149,7 @@ export function faroRoutes(deps: AppDeps) {
       });
     }
     // Counted in flight once the answer carries its CORS headers, so that a browser can read a refusal.
-    const leave = deps.writer.enterRequest();
+    const leave = inFlight.enter(app.id);
     try {
       return await accept(c, app);
     } finally {
@@ -151,25 +157,38 @@ export function faroRoutes(deps: AppDeps) {
     }
   }
 
+  // Browser telemetry needs consent to analytics (consent/gate-policy.yaml): that of its signed-in user, or
+  // the one its session's consent reference or TC string carries; `VIGIL_FARO_ANONYMOUS_TELEMETRY` says what
+  // becomes of the rest.
+  const policy = new TelemetryPolicy(
+    deps.consent.gate,
+    deps.consent.purposes,
+    deps.secret,
+    deps.ingest.faroAnonymous,
+  );
+
   /** Reads, checks and stores the payload of an app's request that passed its key, origin and rate checks. */
   async function accept(c: Context<AppEnv>, app: FaroApp) {
     const payload = parsePayload(await readBody(c, deps.ingest.faroMaxBodyBytes));
     const now = c.var.clock();
-    const batch = toTelemetryRows(payload, app.id, keepQueryKey, now.toISOString());
-    // Browser telemetry about a subject needs that subject's consent to analytics (consent/gate-policy.yaml).
-    const gate = deps.consent.gate.decide('browser_telemetry', batch.subjectId, now.getTime());
-    if (gate.action === 'drop') {
-      for (const [kind, n] of Object.entries(batch.counts)) {
-        if (n > 0) items.inc({ kind: `faro_${kind}`, outcome: 'dropped', reason: gate.reason }, n);
+    const verdict = policy.decide(payload, now.getTime());
+    if (verdict.action === 'drop') {
+      const dropped = countItems(payload);
+      for (const [kind, n] of Object.entries(dropped)) {
+        if (n > 0) items.inc({ kind: `faro_${kind}`, outcome: 'dropped', reason: verdict.reason }, n);
       }
-      return c.json({ accepted: 0, duplicate: false, dropped: batch.rows.length }, 202);
+      return c.json(
+        { accepted: 0, duplicate: false, dropped: Object.values(dropped).reduce((a, b) => a + b, 0) },
+        202,
+      );
     }
-    if (gate.action === 'minimise') {
-      for (const row of batch.rows) {
-        row.user_id = null;
-        row.session_id = null;
-      }
-    }
+    const batch = toTelemetryRows(payload, {
+      appId: app.id,
+      keepQueryKey,
+      receivedAt: now.toISOString(),
+      secret: deps.secret,
+      verdict,
+    });
     const idempotencyKey = c.req.header('idempotency-key')?.slice(0, 200);
     const stored = await deps.writer.submit(
       Math.max(1, batch.rows.length),

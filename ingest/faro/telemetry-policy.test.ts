@@ -91,13 +91,17 @@ describe('browser telemetry that names no user', () => {
     await setup();
     const forged = consentReference(Buffer.from('another-secret-another-secret-xx'), 'visitor-7');
     await consent('visitor-7', 'granted');
-    expect(await (await collect(payload({ attributes: { consentReference: forged } }))).json()).toMatchObject({
-      accepted: 0,
-    });
+    expect(await (await collect(payload({ attributes: { consentReference: forged } }))).json()).toMatchObject(
+      {
+        accepted: 0,
+      },
+    );
     const denied = await consent('visitor-8', 'denied');
-    expect(await (await collect(payload({ attributes: { consentReference: denied } }))).json()).toMatchObject({
-      accepted: 0,
-    });
+    expect(await (await collect(payload({ attributes: { consentReference: denied } }))).json()).toMatchObject(
+      {
+        accepted: 0,
+      },
+    );
     const text = await (await ctx.app.request('/metrics')).text();
     expect(text).toContain('reason="bad_consent_reference"');
     expect(text).toContain('vigil_ingest_items_total{kind="faro_log",outcome="dropped",reason="denied"} 1');
@@ -118,7 +122,16 @@ describe('free text of browser telemetry', () => {
     await consent('u-1', 'granted');
     expect((await collect(payload({ user: { id: 'u-1' } }))).status).toBe(202);
     const stored = JSON.stringify(await rows());
-    for (const raw of ['alice', 'example.com', 'jörg', 'bücher', '198.51.100.23', '2a02::1f', 'bob@', 'x@y.z']) {
+    for (const raw of [
+      'alice',
+      'example.com',
+      'jörg',
+      'bücher',
+      '198.51.100.23',
+      '2a02::1f',
+      'bob@',
+      'x@y.z',
+    ]) {
       expect(stored).not.toContain(raw);
     }
     expect(stored).toContain('utm_source=ig');
@@ -150,7 +163,10 @@ describe('erasure of browser telemetry', () => {
       })
       .execute();
     const keys = subjectKeys(ctx.deps.secret, { subjectId: 'u-1' });
-    const outcomes = await eraseSubjectStores(ctx.storage.db, keys, { ref: 'privacy-request:t', pseudonym: 'p' });
+    const outcomes = await eraseSubjectStores(ctx.storage.db, keys, {
+      ref: 'privacy-request:t',
+      pseudonym: 'p',
+    });
     expect(outcomes.find((o) => o.store === 'browser_telemetry')?.rows).toBe(5);
     const left = await rows();
     expect(left.every((r) => r.session_id === 's-2' && r.user_id === 'u-2')).toBe(true);

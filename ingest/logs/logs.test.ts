@@ -196,8 +196,10 @@ describe('POST /v1/logs', () => {
     const requests = [
       entry({ route: '/orders/123', method: 'GET', status: 200, durationMs: 12 }),
       entry({ route: '/orders/456?email=a@b.c', method: 'GET', status: 503, durationMs: 900 }),
+      // A sender's own placeholder is written as ours: `{id}` and `:id` are one route.
       entry({ route: '/orders/{id}', method: 'post', status: 201 }),
       entry({ route: '/users/dana@example.com/:tab', method: 'GET', status: 404 }),
+      entry({ route: '/cart', method: 'GET', status: 200 }),
       entry({ message: 'no request fields' }),
       // The route cap is 3 in this context: a fourth distinct route of the service counts as `other`.
       entry({ route: '/health', method: 'HEAD', status: 200 }),
@@ -212,7 +214,7 @@ describe('POST /v1/logs', () => {
       'vigil_service_requests_total{service="checkout",route="/orders/:id",method="GET",status_class="5xx"} 1',
     );
     expect(text).toContain(
-      'vigil_service_requests_total{service="checkout",route="/orders/{id}",method="POST",status_class="2xx"} 1',
+      'vigil_service_requests_total{service="checkout",route="/orders/:id",method="POST",status_class="2xx"} 1',
     );
     expect(text).toContain(
       'vigil_service_request_duration_seconds_count{service="checkout",route="/orders/:id"} 2',
@@ -350,6 +352,17 @@ describe('GET /v1/logs', () => {
       expect(res.status).toBe(422);
     },
   );
+
+  it('answers 422 for a q of more than 16 words rather than searching some of them, and searches 16', async () => {
+    const words = Array.from({ length: 17 }, (_, i) => `word${i}`);
+    const tooMany = await search(`q=${encodeURIComponent(words.join(' '))}`);
+    expect(tooMany.status).toBe(422);
+    expect(JSON.stringify(tooMany.body)).toContain('at most 16 words');
+    // All 16 must occur: the stored messages hold none of these words, so nothing is found.
+    const sixteen = await search(`q=${encodeURIComponent(words.slice(0, 16).join(' '))}`);
+    expect(sixteen.status).toBe(200);
+    expect(sixteen.body.items).toHaveLength(0);
+  });
 
   it('answers arbitrary q with 200 or 422, never a 5xx', async () => {
     await fc.assert(

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { requireRole } from '../../api/auth.ts';
 import type { AppDeps } from '../../api/context.ts';
@@ -12,6 +11,7 @@ import {
   schemaProblem,
 } from '../../api/openapi.ts';
 import { ProblemError } from '../../api/problem.ts';
+import { parseJson, readRequestBody } from '../../api/request-body.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
@@ -25,7 +25,7 @@ import {
   QueryTime,
   StoredLogSchema,
 } from './schemas.ts';
-import { ftsQuery, insertLogs, searchLogs } from './store.ts';
+import { insertLogs, MAX_QUERY_TERMS, queryTerms, searchLogs } from './store.ts';
 
 const NDJSON = /^application\/(x-)?ndjson$/i;
 const JSON_TYPE = /^application\/json$/i;
@@ -33,52 +33,45 @@ const JSON_TYPE = /^application\/json$/i;
 /** Counts the entries of a batch refused after it was read, by reason. */
 type CountRefused = (entries: number, reason: 'too_large' | 'validation') => void;
 
+/** Nesting a log entry may have: the entry, `attrs`, and free values under it (a JSON array adds one). */
+const MAX_ENTRY_DEPTH = 32;
+const NEWLINE = 0x0a;
+
 /**
  * Reads a log batch as NDJSON (one object per line, blank lines skipped) or a JSON array: wrong type → 415,
- * over the size limit → 413 (counted while reading), a bad line → 400 naming it, too many items → 413, a schema
- * violation → 422 with the item's index first in each path. Sets `c.var.logEntries`.
+ * over the size limit → 413 (counted while reading), stalled → 408, nested too deep → 422 (scanned before
+ * parsing, per line for NDJSON), a bad line → 400 naming it, too many items → 413, a schema violation → 422
+ * with the item's index first in each path. Sets `c.var.logEntries`.
  */
-function logBody(maxBytes: number, maxItems: number, countRefused: CountRefused) {
-  const limit = bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new ProblemError('payload-too-large', `the body exceeds the limit of ${maxBytes} bytes`);
-    },
-  });
+function logBody(maxBytes: number, maxItems: number, idleTimeoutMs: number, countRefused: CountRefused) {
+  const tooLarge = () =>
+    new ProblemError('payload-too-large', `the body exceeds the limit of ${maxBytes} bytes`);
   return createMiddleware<{ Variables: { logEntries: LogEntry[] } }>(async (c, next) => {
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
     const ndjson = NDJSON.test(mediaType);
     if (!ndjson && !JSON_TYPE.test(mediaType)) {
       throw new ProblemError('unsupported-media-type', 'send application/x-ndjson or application/json');
     }
+    const body = await readRequestBody(c, { maxBytes, idleTimeoutMs, tooLarge });
     let items: unknown[] = [];
-    await limit(c, async () => {
-      const text = await c.req.text();
-      if (ndjson) {
-        const lines = text.split(/\r?\n/);
-        lines.forEach((line, index) => {
-          if (line.trim() === '') return;
-          try {
-            items.push(JSON.parse(line));
-          } catch {
-            throw new ProblemError('malformed-json', `line ${index + 1} is not valid JSON`);
-          }
-        });
-      } else {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new ProblemError('malformed-json', 'the body is not valid JSON');
+    if (ndjson) {
+      for (let start = 0, line = 1; start < body.length; line += 1) {
+        const newline = body.indexOf(NEWLINE, start);
+        const end = newline === -1 ? body.length : newline;
+        if (!isBlank(body, start, end)) {
+          items.push(parseJson(body, MAX_ENTRY_DEPTH, { start, end, name: `line ${line}` }));
         }
-        if (!Array.isArray(parsed)) {
-          throw new ProblemError('validation-failed', 'expected a JSON array of log entries', {
-            errors: [{ path: '', message: 'expected an array' }],
-          });
-        }
-        items = parsed;
+        start = end + 1;
       }
-    });
+    } else {
+      const parsed = parseJson(body, MAX_ENTRY_DEPTH + 1);
+      if (!Array.isArray(parsed)) {
+        throw new ProblemError('validation-failed', 'expected a JSON array of log entries', {
+          errors: [{ path: '', message: 'expected an array' }],
+        });
+      }
+      items = parsed;
+    }
     if (items.length > maxItems) {
       countRefused(items.length, 'too_large');
       throw new ProblemError(
@@ -94,6 +87,15 @@ function logBody(maxBytes: number, maxItems: number, countRefused: CountRefused)
     c.set('logEntries', result.data);
     await next();
   });
+}
+
+/** Whether `bytes[start, end)` holds only JSON whitespace (a blank NDJSON line). */
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) {
+    const byte = bytes[i];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false;
+  }
+  return true;
 }
 
 function toStoredLog(row: ServerLogRow): z.infer<typeof StoredLogSchema> {
@@ -132,9 +134,14 @@ export function logRoutes(deps: AppDeps) {
     security: BEARER_SECURITY,
     middleware: [
       rejections,
-      inFlightBound(deps.writer),
       requireRole('ingest'),
-      logBody(deps.ingest.maxBodyBytes, deps.ingest.maxBatchItems, countRefused),
+      inFlightBound(deps.writer),
+      logBody(
+        deps.ingest.maxBodyBytes,
+        deps.ingest.maxBatchItems,
+        deps.ingest.bodyIdleTimeoutMs,
+        countRefused,
+      ),
     ] as const,
     // Plain OpenAPI schemas, not zod ones: `logBody` parses and validates both types, and a zod schema here
     // would make the router validate NDJSON as if it were JSON.
@@ -156,7 +163,13 @@ export function logRoutes(deps: AppDeps) {
         description: 'Committed',
         content: { 'application/json': { schema: z.object({ accepted: z.number().int() }) } },
       },
-      ...problemResponses(...AUTH_PROBLEMS, ...BODY_PROBLEMS, 'unavailable'),
+      ...problemResponses(
+        ...AUTH_PROBLEMS,
+        ...BODY_PROBLEMS,
+        'nesting-too-deep',
+        'request-timeout',
+        'unavailable',
+      ),
     },
   });
 
@@ -168,8 +181,9 @@ export function logRoutes(deps: AppDeps) {
     description:
       '`level` is a minimum (`warn` gives warn, error and fatal). `q` is full text on `message`: every word must ' +
       'occur (case-insensitive, whole words); quotes, `*`, `OR`, `NEAR` and other FTS5 syntax are searched for as ' +
-      'text, never interpreted, and a `q` with no letter or digit is a 422. `since` is inclusive, `until` ' +
-      'exclusive. Newest first by arrival; page backwards with `before` = `nextBefore` of the previous page.',
+      'text, never interpreted; a `q` with no letter or digit, or with more than 16 words, is a 422. `since` is ' +
+      'inclusive, `until` exclusive. Newest first by arrival; page backwards with `before` = `nextBefore` of the ' +
+      'previous page.',
     security: BEARER_SECURITY,
     middleware: [requireRole('sre')] as const,
     request: {
@@ -179,7 +193,11 @@ export function logRoutes(deps: AppDeps) {
         q: z
           .string()
           .max(500)
-          .refine((q) => ftsQuery(q) !== undefined, 'expected at least one word (a letter or digit)')
+          .refine((q) => queryTerms(q).length > 0, 'expected at least one word (a letter or digit)')
+          .refine(
+            (q) => queryTerms(q).length <= MAX_QUERY_TERMS,
+            `expected at most ${MAX_QUERY_TERMS} words: every word must occur, so leave out the least telling`,
+          )
           .optional(),
         since: QueryTime.optional(),
         until: QueryTime.optional(),

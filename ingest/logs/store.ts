@@ -3,8 +3,8 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import type { WriteWork } from '../batch-writer.ts';
+import { scrubAttrs, scrubText } from '../scrub.ts';
 import { type LogEntry, type LogLevel, severityOf } from './schemas.ts';
-import { scrubAttrs, scrubText } from './scrub.ts';
 
 const insertStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
 
@@ -49,19 +49,30 @@ export interface LogQuery {
   limit: number;
 }
 
+/** Most words a full-text search takes: each is one more index lookup the query must intersect. */
+export const MAX_QUERY_TERMS = 16;
+
+/** The words of a free-text search: split on whitespace, each with a letter or digit, control characters as spaces. */
+export function queryTerms(text: string): string[] {
+  return text
+    .replace(/\p{Cc}/gu, ' ')
+    .split(/\s+/)
+    .filter((t) => /[\p{L}\p{N}]/u.test(t));
+}
+
 /**
  * Turns free text into an FTS5 query that can only mean "all these words": each term is quoted (inner quotes
  * doubled), so FTS5 operators and syntax in the input are searched for as words, never interpreted. Control
  * characters become spaces: FTS5 reads the query as a C string, and a NUL would end it inside a quoted term.
+ * No words → undefined; more than `MAX_QUERY_TERMS` is refused (a RangeError) rather than searched in part —
+ * the route's query schema answers that with a 422 first.
  */
 export function ftsQuery(text: string): string | undefined {
-  const terms = text
-    .replace(/\p{Cc}/gu, ' ')
-    .split(/\s+/)
-    .map((t) => t.trim())
-    .filter((t) => /[\p{L}\p{N}]/u.test(t))
-    .slice(0, 16);
+  const terms = queryTerms(text);
   if (terms.length === 0) return undefined;
+  if (terms.length > MAX_QUERY_TERMS) {
+    throw new RangeError(`a search takes at most ${MAX_QUERY_TERMS} words, got ${terms.length}`);
+  }
   return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ');
 }
 
