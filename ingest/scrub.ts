@@ -46,12 +46,20 @@ function decodePercentRuns(text: string): string {
   });
 }
 
+/** One email address in decoded text, bounded like `EMAIL` (letters, digits and marks; no percent escapes). */
+const DECODED_EMAIL =
+  /[\p{L}\p{N}\p{M}_+-](?:[\p{L}\p{N}\p{M}_+\-.]|(?<=\p{L})'(?=\p{L})){0,63}@(?:[\p{L}\p{N}\p{M}-]{1,63}\.){1,16}(?:xn--[0-9A-Za-z-]{1,59}|\p{L}[\p{L}\p{M}]{1,62})/u;
+
 /**
  * The address an email match stands for: percent escapes decoded twice, so `alice%40example.com` and the
  * double-encoded `alice%2540example.com` (an encoded URL inside a query parameter) are both `alice@example.com`.
+ * Encoded punctuation that the match took in with the address (an encoded curly quote is non-ASCII bytes, like
+ * an encoded letter) is left out once decoded, so `%E2%80%9Calice%40example.com%E2%80%9D` is `alice@example.com`.
  */
 export function decodeEmail(match: string): string {
-  return match.includes('%') ? decodePercentRuns(decodePercentRuns(match)) : match;
+  if (!match.includes('%')) return match;
+  const decoded = decodePercentRuns(decodePercentRuns(match));
+  return DECODED_EMAIL.exec(decoded)?.[0] ?? decoded;
 }
 
 /**
