@@ -41,7 +41,8 @@ export interface ServerProcess {
 /** Starts `api/server.ts` on a free port and waits for its "listening" log line. */
 export async function startServerProcess(
   env: Record<string, string>,
-  timeoutMs = 15_000,
+  // Generous: a loaded two-core machine has taken over 15 s to start tsx and migrate.
+  timeoutMs = 30_000,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api/server.ts')], {
     cwd: ROOT,
@@ -53,10 +54,11 @@ export async function startServerProcess(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${stderr}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Not left running behind the failed test.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in ${timeoutMs} ms:\n${stderr}`));
+    }, timeoutMs);
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const match = /"msg":"listening","port":(\d+)/.exec(stderr);
