@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>
   consent: async (options) => (await import('./consent.ts')).run(options),
   erasure: async (options) => (await import('./erasure.ts')).run(options),
   fraud: async () => (await import('./fraud.ts')).run(),
+  metrics: async (options) => (await import('./metrics.ts')).run(options),
 };
 
 const { values, positionals } = parseArgs({
