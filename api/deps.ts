@@ -70,7 +70,7 @@ export function createDeps(options: DepsOptions): AppDeps {
       registry,
       logger,
       clock,
-      settle: () => writer.settle(),
+      journal: writer,
     }),
   };
 }

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
+import { Registry } from 'prom-client';
 import { createLogger } from '../api/logger.ts';
+import { BatchWriter } from '../ingest/batch-writer.ts';
 import { hashIdentifier } from '../ingest/identifiers.ts';
 import { createPrivacyRequest, processErasureQueue } from '../retention/privacy-requests.ts';
 import { eventKey, eventKeyOf } from '../storage/event-key.ts';
@@ -111,6 +113,13 @@ async function eraseAmongMany(events: number): Promise<void> {
       .set({ status: 'approved' })
       .where('id', '=', request.id)
       .execute();
+    // The rows went in by SQL, so the journal holds nothing; erasure settles and truncates it as it always does.
+    const journal = new BatchWriter(storage, new Registry(), createLogger('warn'), {
+      maxQueuedRows: 100_000,
+      maxBacklogEvents: 1_000_000,
+      maxInFlightRequests: 1,
+      ipSecret: SECRET,
+    });
     const erasure = await timed(() =>
       processErasureQueue({
         storage,
@@ -118,8 +127,10 @@ async function eraseAmongMany(events: number): Promise<void> {
         logger: createLogger('warn'),
         forgetSubject: () => {},
         now: () => new Date(),
+        journal,
       }),
     );
+    await journal.close();
     const left = await sql<{ n: number }>`select count(*) as n from affiliate_events
       where subject_id = ${SUBJECT} or ip_hash = ${ipHash}`.execute(storage.db);
     const steps = await storage.db

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../api/logger.ts';
 import { ProblemError } from '../api/problem.ts';
 import { writeTransaction } from '../storage/database.ts';
-import type { Storage } from '../storage/index.ts';
+import type { EventJournal, Storage } from '../storage/index.ts';
 import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
 import { WriteThread } from './write-thread.ts';
 
@@ -68,7 +68,7 @@ export function backlogRetryAfterSeconds(lastApplySeconds: number, floor: number
  * would overfill it is refused at once with a 503 and `Retry-After`, never queued without limit. If a group's
  * transaction fails, each submission of it is retried alone, so one bad submission fails only itself.
  */
-export class BatchWriter {
+export class BatchWriter implements EventJournal {
   readonly #storage: Storage;
   readonly #options: BatchWriterOptions;
   readonly #logger: Logger;
@@ -222,8 +222,13 @@ export class BatchWriter {
   }
 
   /** Deletes every event journal segment that holds an applied entry (erasure); false when one had to stay. */
-  truncateJournal(): Promise<boolean> {
+  truncate(): Promise<boolean> {
     return this.#thread.truncateJournal();
+  }
+
+  /** Events acknowledged and not yet applied from the event journal. */
+  get backlogEvents(): number {
+    return this.#thread.backlogEvents;
   }
 
   /** Rows waiting now. */

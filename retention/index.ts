@@ -1,13 +1,13 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../api/logger.ts';
 import type { ConsentGate } from '../consent/index.ts';
-import type { Actor, Storage } from '../storage/index.ts';
+import { type Actor, type EventJournal, readEvents, type Storage } from '../storage/index.ts';
 import { loadRetentionPolicies, type RetentionPolicy } from './policies.ts';
 import { processErasureQueue, SCHEDULER_ACTOR } from './privacy-requests.ts';
 import { type PurgeOutcome, runRetention } from './purge.ts';
 import { type RetentionMetrics, retentionMetrics } from './retention-metrics.ts';
 import { type Job, JobRunner } from './scheduler.ts';
-import { type ErasureJournal, makeErasurePhysical } from './subject-data.ts';
+import { makeErasurePhysical } from './subject-data.ts';
 
 export { DATA_MAP, entryOfTable, INTERNAL_TABLE, mappedCategories } from './data-map.ts';
 export { loadRetentionPolicies, RetentionConfigError, type RetentionPolicy } from './policies.ts';
@@ -36,8 +36,8 @@ export interface RetentionOptions {
   gate: ConsentGate;
   policiesFile?: string;
   batchSize?: number;
-  /** The event journal, which erasure settles first and truncates after. */
-  journal?: ErasureJournal;
+  /** The event journal, which the purge and erasure settle first and erasure truncates after. */
+  journal: EventJournal;
 }
 
 export function createRetention(options: RetentionOptions): Retention {
@@ -48,17 +48,19 @@ export function createRetention(options: RetentionOptions): Retention {
   const purgeLeaseMs = 30 * 60 * 1000;
   const purge: Retention['purge'] = async (now, { dryRun, actor }) => {
     // Acknowledged events still in the event journal count too.
-    await options.journal?.settle();
-    const outcomes = await runRetention(storage.db, {
-      policies,
-      now,
-      dryRun,
-      actor,
-      batchSize: options.batchSize,
-      onTable: (o) => {
-        if (!dryRun && o.rows > 0) metrics.purgedRows.inc({ category: o.category, action: o.action }, o.rows);
-      },
-    });
+    const outcomes = await readEvents(options.journal, () =>
+      runRetention(storage.db, {
+        policies,
+        now,
+        dryRun,
+        actor,
+        batchSize: options.batchSize,
+        onTable: (o) => {
+          if (!dryRun && o.rows > 0)
+            metrics.purgedRows.inc({ category: o.category, action: o.action }, o.rows);
+        },
+      }),
+    );
     if (!dryRun && outcomes.some((o) => o.rows > 0)) {
       await makeErasurePhysical(storage, {
         logsDeleted: outcomes.some((o) => o.table === 'server_logs' && o.rows > 0),

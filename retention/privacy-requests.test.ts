@@ -52,6 +52,41 @@ const erasureContext = () => ({
 });
 
 describe('a privacy request', () => {
+  it('erases an event acknowledged a moment before, while it still waits in the event journal', async () => {
+    const { id } = await file();
+    await post(`/v1/privacy-requests/${id}/approve`);
+    const conversion = {
+      id: 'just-acknowledged',
+      type: 'conversion',
+      ts: '2026-01-31T08:59:00Z',
+      affiliateId: 'aff-1',
+      orderId: 'order-1',
+      subjectId: 'subj-1',
+      amount: 20,
+      currency: 'EUR',
+      ip: '198.51.100.23',
+      userAgent: 'Mozilla/5.0',
+    };
+    const sent = await ctx.app.request('/v1/events', {
+      method: 'POST',
+      headers: jsonHeaders(ctx, 'ingest'),
+      body: JSON.stringify({ events: [conversion] }),
+    });
+    expect(sent.status).toBe(202);
+    // Acknowledged, not yet applied: the apply thread waits for more before its transaction.
+    expect(ctx.deps.writer.backlogEvents).toBe(1);
+    expect(await processErasureQueue(erasureContext())).toEqual({ processed: 1, completed: 1, failed: 0 });
+    const left = await ctx.storage.db
+      .selectFrom('affiliate_events')
+      .select('id')
+      .where('id', '=', 'just-acknowledged')
+      .execute();
+    expect(left).toEqual([]);
+    const { body } = await get(`/v1/privacy-requests/${id}`);
+    const events = body.steps.find((s: { store: string }) => s.store === 'affiliate_events');
+    expect(events.rows).toBe(1);
+  });
+
   it('is filed pending, due one calendar month after receipt, with identifiers kept only as hashes', async () => {
     const request = await file();
     expect(request).toMatchObject({

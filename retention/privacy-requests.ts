@@ -3,16 +3,18 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from '../api/logger.ts';
 import { ProblemError } from '../api/problem.ts';
 import { hashIdentifier } from '../ingest/identifiers.ts';
-import { type Actor, appendAudit, type Database, type Storage } from '../storage/index.ts';
+import {
+  type Actor,
+  appendAudit,
+  type Database,
+  type EventJournal,
+  readEvents,
+  type Storage,
+} from '../storage/index.ts';
 import type { PrivacyRequestRow, PrivacyRequestStepRow } from '../storage/privacy.table.ts';
 import type { SubjectKeys } from './data-map.ts';
 import { addMonths } from './policies.ts';
-import {
-  type ErasureJournal,
-  eraseSubjectStores,
-  makeErasurePhysical,
-  type StoreOutcome,
-} from './subject-data.ts';
+import { eraseSubjectStores, makeErasurePhysical, type StoreOutcome } from './subject-data.ts';
 
 export type RequestType = PrivacyRequestRow['type'];
 export type RequestStatus = PrivacyRequestRow['status'];
@@ -385,8 +387,8 @@ export interface ErasureContext {
   batchSize?: number;
   /** Hears each store's erasure outcome (metrics). */
   onStore?: (outcome: StoreOutcome) => void;
-  /** The event journal: settled before the stores are erased, and its WAL truncated after. */
-  journal?: ErasureJournal;
+  /** The event journal: settled before the stores are erased, and its applied segments deleted after. */
+  journal: EventJournal;
 }
 
 /** The actor recorded for what the scheduler does. */
@@ -447,20 +449,21 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
     try {
       // Events acknowledged before now may still wait in the event journal: apply them, then erase.
       failedStore = 'event journal';
-      await ctx.journal?.settle();
       const outcomes = keys
-        ? await eraseSubjectStores(db, keys, {
-            ref: `audit:${start.id}`,
-            pseudonym: randomBytes(8).toString('hex'),
-            batchSize: ctx.batchSize,
-            onStart: (store) => {
-              failedStore = store;
-            },
-            onStore: async (outcome) => {
-              ctx.onStore?.(outcome);
-              await logStep(db, queued.id, outcome, ctx.now());
-            },
-          })
+        ? await readEvents(ctx.journal, () =>
+            eraseSubjectStores(db, keys, {
+              ref: `audit:${start.id}`,
+              pseudonym: randomBytes(8).toString('hex'),
+              batchSize: ctx.batchSize,
+              onStart: (store) => {
+                failedStore = store;
+              },
+              onStore: async (outcome) => {
+                ctx.onStore?.(outcome);
+                await logStep(db, queued.id, outcome, ctx.now());
+              },
+            }),
+          )
         : [];
       failedStore = 'physical';
       const logsDeleted = outcomes.some((o) => o.store === 'server_logs' && o.rows > 0);

@@ -1,7 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { hashIdentifier } from '../ingest/identifiers.ts';
 import { withoutBusyWait } from '../storage/database.ts';
-import type { Database, Storage } from '../storage/index.ts';
+import type { Database, EventJournal, Storage } from '../storage/index.ts';
 import { changeInBatches, setClause } from './batches.ts';
 import { DATA_MAP, type DataMapEntry, type SubjectKeys } from './data-map.ts';
 
@@ -208,17 +208,6 @@ export interface PhysicalErasure {
   walTruncated: boolean;
 }
 
-/** The event journal as erasure needs it (ingest/events/journal.ts). */
-export interface ErasureJournal {
-  /** Resolves once every acknowledged event is in the database, where erasure finds it. */
-  settle(): Promise<void>;
-  /**
-   * Deletes every journal segment that holds an applied entry; false when one had to stay (it also holds
-   * entries acknowledged since, and goes once they are applied).
-   */
-  truncateJournal(): Promise<boolean>;
-}
-
 /**
  * Makes deleted rows physically gone. `secure_delete` (on for every connection) has already zeroed them in the
  * pages they left; the full-text index merges its segments (its `secure-delete` option removed the tokens
@@ -227,7 +216,7 @@ export interface ErasureJournal {
  */
 export async function makeErasurePhysical(
   storage: Storage,
-  options: { logsDeleted: boolean; attempts?: number; journal?: ErasureJournal },
+  options: { logsDeleted: boolean; attempts?: number; journal?: EventJournal },
 ): Promise<PhysicalErasure> {
   if (options.logsDeleted) {
     await sql`insert into server_logs_fts(server_logs_fts) values ('optimize')`.execute(storage.db);
@@ -250,6 +239,6 @@ export async function makeErasurePhysical(
   } finally {
     Atomics.sub(storage.lockWanted, 0, 1);
   }
-  if (options.journal && !(await options.journal.truncateJournal())) walTruncated = false;
+  if (options.journal && !(await options.journal.truncate())) walTruncated = false;
   return { fullTextOptimized: options.logsDeleted, walTruncated };
 }

@@ -14,5 +14,6 @@ export {
 } from './audit-trail.ts';
 export { DataDirUnsafeError } from './data-dir.ts';
 export { DataDirInUseError, openSqlite, type Storage } from './database.ts';
+export { type EventJournal, readEvents } from './event-journal.ts';
 export { MigrationError, migrateToLatest, pendingMigrations } from './migrate.ts';
 export type { Database } from './schema.ts';

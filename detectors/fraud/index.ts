@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../api/logger.ts';
-import type { Storage } from '../../storage/index.ts';
+import { type EventJournal, readEvents, type Storage } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import {
   affiliatePeriodFeatures,
@@ -51,13 +51,12 @@ export interface FraudDetectorOptions {
   logger: Logger;
   clock: () => Date;
   rulesFile?: string;
-  /** Resolves once every acknowledged affiliate event can be read (the event journal applied). */
-  settle?: () => Promise<void>;
+  /** The event journal, settled before affiliate events are read. */
+  journal: EventJournal;
 }
 
 export function createFraudDetector(options: FraudDetectorOptions): FraudDetector {
   const { storage, registry, clock } = options;
-  const settle = options.settle ?? (async () => {});
   const rules = loadRules(options.rulesFile);
   const datacenter = DatacenterRanges.load();
   const models = new ModelCache();
@@ -112,13 +111,14 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
     currentModel: () => models.current(storage.db),
     async scorePayout(payout) {
       const started = performance.now();
-      await settle();
-      const features = await affiliatePeriodFeatures(
-        storage,
-        payout.affiliate_id,
-        new Date(payout.period_start),
-        new Date(payout.period_end),
-        datacenter,
+      const features = await readEvents(options.journal, () =>
+        affiliatePeriodFeatures(
+          storage,
+          payout.affiliate_id,
+          new Date(payout.period_start),
+          new Date(payout.period_end),
+          datacenter,
+        ),
       );
       const model = await models.current(storage.db);
       const { score } = await recordAssessment(storage.db, payout, features, model, rules, clock());
@@ -128,16 +128,18 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
       return score;
     },
     async retrain(now, windowDays = 30) {
-      await settle();
-      return trainFraudModel(
-        storage,
-        { start: new Date(now.getTime() - windowDays * DAY), end: now },
-        now,
-        datacenter,
+      return readEvents(options.journal, () =>
+        trainFraudModel(
+          storage,
+          { start: new Date(now.getTime() - windowDays * DAY), end: now },
+          now,
+          datacenter,
+        ),
       );
     },
     async run({ start, end, retrain, now }) {
-      await settle();
+      // Everything below reads affiliate events: one settle serves the whole run.
+      await options.journal.settle();
       let model = await models.current(storage.db);
       let trained = false;
       if (retrain || !model) {
