@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../http/roles.ts';
 import { createTestContext, type TestContext } from '../test/harness.ts';
 import { PROTECTED_ROUTES, PUBLIC_ROUTES } from '../test/route-table.ts';
-import { ROLES } from './roles.ts';
 
 let ctx: TestContext;
 beforeAll(async () => {

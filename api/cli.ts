@@ -1,11 +1,11 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { createApiKey, listApiKeys, revokeApiKey } from '../http/api-keys.ts';
+import { ProblemError } from '../http/problem.ts';
+import { isRole, ROLES } from '../http/roles.ts';
 import { createFaroApp, listFaroApps, revokeFaroApp } from '../ingest/faro/index.ts';
 import { type Actor, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts';
 import { ConfigError, loadConfig } from './env.ts';
-import { ProblemError } from './problem.ts';
-import { isRole, ROLES } from './roles.ts';
 import { KeyNameSchema } from './routes/keys.ts';
 
 const USAGE = `usage: vigil <command>

@@ -2,12 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { ConsentGate, Purpose } from '../consent/index.ts';
 import type { FraudDetector } from '../detectors/fraud/index.ts';
+import type { Logger } from '../http/logger.ts';
 import type { BatchWriter } from '../ingest/batch-writer.ts';
+import type { IngestConfig } from '../ingest/config.ts';
+import type { JobRunner } from '../jobs/index.ts';
 import type { Retention } from '../retention/index.ts';
-import type { Actor, Database } from '../storage/index.ts';
-import type { IngestConfig } from './env.ts';
-import type { Logger } from './logger.ts';
-import type { Role } from './roles.ts';
+import type { Database } from '../storage/index.ts';
 
 /** Everything the app needs from outside; tests build as many apps as they like, each with its own. */
 export interface AppDeps {
@@ -29,25 +29,10 @@ export interface AppDeps {
     gate: ConsentGate;
     expiryMs: number;
   };
-  /** Retention policies, the purge, the erasure queue and the job runner. */
+  /** Runs scheduled jobs under their lease, once per tick across replicas, and records their runs. */
+  jobs: JobRunner;
+  /** Retention policies, the purge and the erasure queue. */
   retention: Retention;
   /** Payout scoring: features, the isolation forest, the rules. */
   fraud: FraudDetector;
-}
-
-/** The caller behind an authenticated request. */
-export interface RequestActor extends Actor {
-  role: Role;
-  keyId: string;
-}
-
-/** Hono's environment for every route: request-scoped values set by the app's middleware. */
-export interface AppEnv {
-  Variables: {
-    requestId: string;
-    db: Kysely<Database>;
-    clock: () => Date;
-    logger: Logger;
-    actor: RequestActor;
-  };
 }

@@ -1,13 +1,14 @@
 import type { Registry } from 'prom-client';
 import { ConsentGate, loadGatePolicy, loadPurposes } from '../consent/index.ts';
 import { createFraudDetector } from '../detectors/fraud/index.ts';
+import { createLogger, type Logger } from '../http/logger.ts';
+import { createRegistry } from '../http/metrics.ts';
 import { BatchWriter } from '../ingest/batch-writer.ts';
+import { DEFAULT_INGEST_CONFIG, type IngestConfig } from '../ingest/config.ts';
+import { JobRunner, jobMetrics } from '../jobs/index.ts';
 import { createRetention } from '../retention/index.ts';
 import type { Storage } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
-import { DEFAULT_INGEST_CONFIG, type IngestConfig } from './env.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { createRegistry } from './metrics.ts';
 
 /** What `createDeps` needs; everything but storage and secret has a default fit for tests. */
 export interface DepsOptions {
@@ -41,6 +42,7 @@ export function createDeps(options: DepsOptions): AppDeps {
     maxInFlightRequests: ingest.maxInFlight,
     ipSecret: options.secret,
   });
+  const jobs = new JobRunner(options.storage.db, { logger, metrics: jobMetrics(registry), clock });
   return {
     db: options.storage.db,
     registry,
@@ -48,6 +50,7 @@ export function createDeps(options: DepsOptions): AppDeps {
     clock,
     logger,
     secret: options.secret,
+    jobs,
     ingest,
     writer,
     consent: {
@@ -64,6 +67,7 @@ export function createDeps(options: DepsOptions): AppDeps {
       gate,
       policiesFile: options.retentionPoliciesFile,
       journal: writer,
+      runner: jobs,
     }),
     fraud: createFraudDetector({
       storage: options.storage,

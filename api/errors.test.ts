@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProblemBody } from '../http/problem.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
-import type { ProblemBody } from './problem.ts';
 
 let ctx: TestContext;
 beforeAll(async () => {

@@ -2,15 +2,15 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { startScheduler } from '../retention/index.ts';
+import { listApiKeys } from '../http/api-keys.ts';
+import { ConfigFileError } from '../http/config-file.ts';
+import { createLogger, type Logger } from '../http/logger.ts';
+import { createRegistry } from '../http/metrics.ts';
+import { startScheduler } from '../jobs/index.ts';
 import { DataDirInUseError, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
-import { listApiKeys } from './api-keys.ts';
 import { createApp } from './app.ts';
-import { ConfigFileError } from './config-file.ts';
 import { createDeps } from './deps.ts';
 import { type Config, ConfigError, loadConfig } from './env.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { createRegistry } from './metrics.ts';
 import { resolveSecret } from './secret.ts';
 
 /** A running Vigil: its address and a `stop` that drains it. */
@@ -66,7 +66,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const app = createApp(deps);
-  const scheduler = startScheduler(deps.retention.runner, [
+  const scheduler = startScheduler(deps.jobs, [
     ...deps.retention.jobs(config.schedules),
     {
       name: 'fraud.retrain',

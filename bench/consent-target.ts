@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApiKey } from '../api/api-keys.ts';
 import { createApp } from '../api/app.ts';
 import { createDeps } from '../api/deps.ts';
-import { createLogger } from '../api/logger.ts';
 import { openGatePolicy } from '../consent/index.ts';
+import { createApiKey } from '../http/api-keys.ts';
+import { createLogger } from '../http/logger.ts';
 import { createFaroApp } from '../ingest/faro/index.ts';
 import { migrateToLatest, openSqlite } from '../storage/index.ts';
 

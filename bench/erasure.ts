@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
-import { createLogger } from '../api/logger.ts';
+import { createLogger } from '../http/logger.ts';
 import { BatchWriter } from '../ingest/batch-writer.ts';
-import { hashIdentifier } from '../ingest/identifiers.ts';
 import { createPrivacyRequest, processErasureQueue } from '../retention/privacy-requests.ts';
 import { eventKey, eventKeyOf } from '../storage/event-key.ts';
+import { hashIdentifier } from '../storage/identifiers.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { type Measurement, measure, startTarget } from './harness.ts';
 

@@ -9,10 +9,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { createApiKey } from '../api/api-keys.ts';
 import { loadConfig } from '../api/env.ts';
-import { createLogger } from '../api/logger.ts';
 import { startServer } from '../api/server.ts';
+import { createApiKey } from '../http/api-keys.ts';
+import { createLogger } from '../http/logger.ts';
 import { createFaroApp } from '../ingest/faro/index.ts';
 import { BoundedLabel, templatePath } from '../ingest/route-template.ts';
 import { attackLogEntries, BENCH_ORIGIN, DURATION_BUCKETS } from './metrics.ts';

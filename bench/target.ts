@@ -3,11 +3,11 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createApiKey } from '../api/api-keys.ts';
 import { createApp } from '../api/app.ts';
 import { createDeps } from '../api/deps.ts';
-import { createLogger } from '../api/logger.ts';
-import { createRegistry } from '../api/metrics.ts';
+import { createApiKey } from '../http/api-keys.ts';
+import { createLogger } from '../http/logger.ts';
+import { createRegistry } from '../http/metrics.ts';
 import { appendAudit, migrateToLatest, openSqlite } from '../storage/index.ts';
 
 const dataDir = process.argv[2];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ProblemBody } from '../api/problem.ts';
+import type { ProblemBody } from '../http/problem.ts';
 import { createTestContext, type TestContext } from '../test/harness.ts';
 import { ConsentGate, loadGatePolicy } from './gate.ts';
 import { loadPurposes } from './purposes.ts';

@@ -11,4 +11,6 @@ export {
 } from './gate.ts';
 export { verifyConsentChain } from './ledger.ts';
 export { ConsentConfigError, loadPurposes, type Purpose } from './purposes.ts';
+export { subjectOfReference } from './reference.ts';
 export { consentRouters } from './routes.ts';
+export { DecodedTcStringCache } from './tcf.ts';

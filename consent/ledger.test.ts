@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ProblemBody } from '../api/problem.ts';
+import type { ProblemBody } from '../http/problem.ts';
 import { createTestContext, type TestContext } from '../test/harness.ts';
 import { verifyConsentChain } from './ledger.ts';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { ProblemError } from '../api/problem.ts';
-import { hashIdentifier } from '../ingest/identifiers.ts';
+import { ProblemError } from '../http/problem.ts';
 import type { ConsentRecordRow, ConsentStateRow } from '../storage/consent.table.ts';
+import { hashIdentifier } from '../storage/identifiers.ts';
 import { type Actor, appendAudit, type Database, GENESIS_HASH, redactionChecker } from '../storage/index.ts';
 import type { ConsentGate } from './gate.ts';
 import type { GcmSignal, Purpose } from './purposes.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigFileError, readConfigFile } from '../api/config-file.ts';
+import { ConfigFileError, readConfigFile } from '../http/config-file.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 

@@ -1,17 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
-import { Counter } from 'prom-client';
-import { requireRole } from '../api/auth.ts';
-import type { AppDeps } from '../api/context.ts';
-import { jsonBody } from '../api/json-body.ts';
+import { Counter, type Registry } from 'prom-client';
+import { requireRole } from '../http/auth.ts';
+import { jsonBody } from '../http/json-body.ts';
+import type { Logger } from '../http/logger.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
   BODY_PROBLEMS,
   createRouter,
   problemResponses,
-} from '../api/openapi.ts';
-import { ProblemError, toJsonPointer } from '../api/problem.ts';
+} from '../http/openapi.ts';
+import { ProblemError, toJsonPointer } from '../http/problem.ts';
+import type { ConsentGate } from './gate.ts';
 import {
   type ConsentRecord,
   consentHistory,
@@ -22,6 +23,7 @@ import {
   verifyConsentChain,
   withdrawConsent,
 } from './ledger.ts';
+import type { Purpose } from './purposes.ts';
 import { GCM_SIGNALS } from './purposes.ts';
 import { consentReference } from './reference.ts';
 
@@ -102,8 +104,17 @@ const ExportQuery = z.object({
   to: z.iso.datetime({ offset: true }),
 });
 
+/** What the consent routes need from the app; the composition root provides it. */
+export interface ConsentDeps {
+  registry: Registry;
+  logger: Logger;
+  /** Keys the MAC of consent references and the hashes of identifiers. */
+  secret: Buffer;
+  consent: { purposes: Purpose[]; gate: ConsentGate; expiryMs: number };
+}
+
 /** The ledger's routes: `/v1/consents` (record, expiring, export, verify) and `/v1/subjects/{id}/consents`. */
-export function consentRouters(deps: AppDeps) {
+export function consentRouters(deps: ConsentDeps) {
   const records = new Counter({
     name: 'vigil_consent_records_total',
     help: 'Consent decisions recorded, by purpose, decision and source.',

@@ -2,8 +2,8 @@
 // precision, recall and PR-AUC per fraud pattern and overall. Target: recall >= 0.9 at precision >= 0.9
 // overall, and no pattern below 0.8 recall.
 import fs from 'node:fs';
-import { createApiKey } from '../api/api-keys.ts';
 import { averagePrecision, precisionRecall } from '../detectors/fraud/evaluation.ts';
+import { createApiKey } from '../http/api-keys.ts';
 import { migrateToLatest, openSqlite } from '../storage/index.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { startServerProcess } from '../test/processes.ts';

@@ -1,14 +1,10 @@
-import type SQLite from 'better-sqlite3';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '../api/logger.ts';
-import { ProblemError } from '../api/problem.ts';
-import { writeTransaction } from '../storage/database.ts';
+import type { Logger } from '../http/logger.ts';
+import { ProblemError } from '../http/problem.ts';
+import { type WriteWork, writeTransaction } from '../storage/database.ts';
 import type { EventJournal, Storage } from '../storage/index.ts';
 import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
 import { WriteThread } from './write-thread.ts';
-
-/** Synchronous work on the raw connection, run inside the group's transaction. */
-export type WriteWork<T> = (sqlite: SQLite.Database) => T;
 
 interface Pending {
   rows: number;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFaroApp } from '../ingest/faro/apps.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
+import { createFaroApp } from './faro/apps.ts';
 
 const ORIGIN = 'https://shop.example.test';
 

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { Gauge, type Registry } from 'prom-client';
-import type { AppEnv } from '../api/context.ts';
-import { ProblemError } from '../api/problem.ts';
+import type { AppEnv } from '../http/context.ts';
+import { ProblemError } from '../http/problem.ts';
 import type { BatchWriter } from './batch-writer.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { Counter, type Registry } from 'prom-client';
-import { routeTemplate } from '../api/metrics.ts';
+import { routeTemplate } from '../http/metrics.ts';
 
 /** What happened to an ingested item. */
 export type ItemOutcome = 'accepted' | 'duplicate' | 'rejected' | 'dropped';

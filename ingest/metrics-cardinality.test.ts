@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERIES_BUDGETS } from '../api/bounded-metrics.ts';
+import { SERIES_BUDGETS } from '../http/bounded-metrics.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
 import { createFaroApp } from './faro/apps.ts';
 

@@ -1,7 +1,7 @@
 import { domainToASCII } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expandIPv6, hashIdentifier, truncateIp } from './identifiers.ts';
+import { expandIPv6, hashIdentifier, truncateIp } from '../storage/identifiers.ts';
 import { scrubPath, scrubQueryValue, scrubText } from './scrub.ts';
 
 const secret = Buffer.from('s'.repeat(32));

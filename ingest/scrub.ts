@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { expandIPv6, hashIdentifier, truncateIp } from './identifiers.ts';
+import { expandIPv6, hashIdentifier, truncateIp } from '../storage/identifiers.ts';
 
 /*
  * Email addresses, as they appear in logs, URLs and free text. Every quantifier is bounded and every alternation

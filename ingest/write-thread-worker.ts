@@ -3,7 +3,7 @@
 // op's answer is posted back only after that write is durable. It reads the database only to find
 // ids already stored; the apply thread moves journal entries into the database.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ProblemError } from '../api/problem.ts';
+import { ProblemError } from '../http/problem.ts';
 import { openSqliteConnection } from '../storage/database.ts';
 import { type JournalState, JournalWriter } from './events/journal-writer.ts';
 import type { WriteOpName } from './write-ops.ts';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../api/logger.ts';
+import { createLogger } from '../http/logger.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { refundRows, tempDataDir } from '../test/harness.ts';
 import { type EncodedBatch, encodeForJournal, journalDir, legacyJournalFile } from './events/journal.ts';

@@ -1,7 +1,7 @@
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../api/logger.ts';
-import { ProblemError } from '../api/problem.ts';
+import type { Logger } from '../http/logger.ts';
+import { ProblemError } from '../http/problem.ts';
 import { claimDataDir, DataDirInUseError, type LockWanted } from '../storage/database.ts';
 import type { Storage } from '../storage/index.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';

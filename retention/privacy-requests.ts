@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import type { Logger } from '../api/logger.ts';
-import { ProblemError } from '../api/problem.ts';
-import { hashIdentifier } from '../ingest/identifiers.ts';
+import type { Logger } from '../http/logger.ts';
+import { ProblemError } from '../http/problem.ts';
+import { hashIdentifier } from '../storage/identifiers.ts';
 import {
   type Actor,
   appendAudit,

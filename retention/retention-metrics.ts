@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Database } from '../storage/index.ts';
 import { privacyRequestBacklog } from './privacy-requests.ts';
 
@@ -7,9 +7,6 @@ import { privacyRequestBacklog } from './privacy-requests.ts';
 export interface RetentionMetrics {
   purgedRows: Counter<'category' | 'action'>;
   erasedRows: Counter<'category' | 'action'>;
-  jobRuns: Counter<'job' | 'outcome'>;
-  lastSuccess: Gauge<'job'>;
-  jobDuration: Histogram<'job'>;
 }
 
 const cache = new WeakMap<Registry, RetentionMetrics>();
@@ -73,25 +70,6 @@ export function retentionMetrics(
       name: 'vigil_erasure_rows_total',
       help: 'Rows erased for privacy requests, by data category and action.',
       labelNames: ['category', 'action'] as const,
-      registers,
-    }),
-    jobRuns: new Counter({
-      name: 'vigil_job_runs_total',
-      help: 'Scheduled job runs, by job and outcome (succeeded, failed, skipped).',
-      labelNames: ['job', 'outcome'] as const,
-      registers,
-    }),
-    lastSuccess: new Gauge({
-      name: 'vigil_job_last_success_timestamp_seconds',
-      help: 'When each job last finished successfully (Unix time).',
-      labelNames: ['job'] as const,
-      registers,
-    }),
-    jobDuration: new Histogram({
-      name: 'vigil_job_duration_seconds',
-      help: 'How long successful job runs took.',
-      labelNames: ['job'] as const,
-      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
       registers,
     }),
   };

@@ -1,17 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
-import { requireRole } from '../api/auth.ts';
-import type { AppDeps } from '../api/context.ts';
-import { jsonBody } from '../api/json-body.ts';
+import { requireRole } from '../http/auth.ts';
+import { jsonBody } from '../http/json-body.ts';
+import type { Logger } from '../http/logger.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
   BODY_PROBLEMS,
   createRouter,
   problemResponses,
-} from '../api/openapi.ts';
-import { ProblemError } from '../api/problem.ts';
-import { appendAudit } from '../storage/index.ts';
+} from '../http/openapi.ts';
+import { ProblemError } from '../http/problem.ts';
+import { appendAudit, type EventJournal } from '../storage/index.ts';
 import {
   actOnPrivacyRequest,
   completeAccessRequest,
@@ -22,6 +22,7 @@ import {
   type RequestAction,
 } from './privacy-requests.ts';
 import type { PurgeOutcome } from './purge.ts';
+import type { Retention } from './retention.ts';
 import { exportSubjectStores, type StoreOutcome } from './subject-data.ts';
 
 const RequestIdParam = z.object({ id: z.string().min(1).max(64) });
@@ -93,8 +94,19 @@ const ACTION_SUMMARIES: Record<keyof typeof ACTION_BODIES, string> = {
   extend: 'Extends the due date by one or two months, up to three months from receipt in all (Art. 12(3))',
 };
 
+/** What the privacy-request and retention routes need from the app; the composition root provides it. */
+export interface RetentionDeps {
+  clock: () => Date;
+  logger: Logger;
+  /** Keys the hashes of a request's identifiers. */
+  secret: Buffer;
+  retention: Retention;
+  /** The event write path: settled before an export, so that it holds every acknowledged event. */
+  writer: EventJournal;
+}
+
 /** `/v1/privacy-requests` (role dpo): access and erasure requests and their lifecycle. */
-export function privacyRequestRoutes(deps: AppDeps) {
+export function privacyRequestRoutes(deps: RetentionDeps) {
   const dpo = requireRole('dpo');
   const createRequestRoute = createRoute({
     method: 'post',
@@ -324,7 +336,7 @@ const PurgeOutcomeSchema = z.object({
 });
 
 /** `/v1/retention` (roles dpo, admin): the policies, and a run on demand (or its dry run). */
-export function retentionRoutes(deps: AppDeps) {
+export function retentionRoutes(deps: RetentionDeps) {
   const roles = requireRole('dpo', 'admin');
   const policiesRoute = createRoute({
     method: 'get',

@@ -1,6 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { hashIdentifier } from '../ingest/identifiers.ts';
 import { withoutBusyWait } from '../storage/database.ts';
+import { hashIdentifier } from '../storage/identifiers.ts';
 import type { Database, EventJournal, Storage } from '../storage/index.ts';
 import { changeInBatches, setClause } from './batches.ts';
 import { DATA_MAP, type DataMapEntry, type SubjectKeys } from './data-map.ts';

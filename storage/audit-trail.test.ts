@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiKey } from '../api/api-keys.ts';
+import { createApiKey } from '../http/api-keys.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { appendAudit, GENESIS_HASH, listAudit, verifyAuditChain } from './audit-trail.ts';
 import { openSqlite, type Storage } from './database.ts';

@@ -106,6 +106,9 @@ export async function beginImmediate(sqlite: SQLite.Database, wanted: LockWanted
   }
 }
 
+/** Synchronous work on the raw connection, run inside a write transaction (the ingest group commit). */
+export type WriteWork<T> = (sqlite: SQLite.Database) => T;
+
 /**
  * Runs `work` in a write transaction on the main connection, taking the lock with `beginImmediate`:
  * committed when it returns (or resolves), rolled back when it throws (or rejects).

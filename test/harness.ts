@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createApiKey, revokeApiKey } from '../api/api-keys.ts';
 import { createApp } from '../api/app.ts';
 import type { AppDeps } from '../api/context.ts';
 import { createDeps } from '../api/deps.ts';
-import type { IngestConfig } from '../api/env.ts';
-import { createRegistry } from '../api/metrics.ts';
-import { ROLES, type Role } from '../api/roles.ts';
+import { createApiKey, revokeApiKey } from '../http/api-keys.ts';
+import { createRegistry } from '../http/metrics.ts';
+import { ROLES, type Role } from '../http/roles.ts';
+import type { IngestConfig } from '../ingest/config.ts';
 import type { AffiliateEvent } from '../ingest/events/schemas.ts';
 import { type EventRowBatch, eventRowBatch } from '../ingest/events/store.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';

@@ -1,4 +1,4 @@
-import type { Role } from '../api/roles.ts';
+import type { Role } from '../http/roles.ts';
 
 /** One protected route and a request that its allowed roles may send (the body need not succeed). */
 export interface ProtectedRoute {

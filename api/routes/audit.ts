@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requireRole } from '../../http/auth.ts';
+import { AUTH_PROBLEMS, BEARER_SECURITY, createRouter, problemResponses } from '../../http/openapi.ts';
 import { listAudit, verifyAuditChain } from '../../storage/index.ts';
-import { requireRole } from '../auth.ts';
-import { AUTH_PROBLEMS, BEARER_SECURITY, createRouter, problemResponses } from '../openapi.ts';
 
 const AuditEntrySchema = z
   .object({

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
 import { Histogram, type Registry } from 'prom-client';
+import { createRouter, problemResponses } from '../../http/openapi.ts';
+import { ProblemError } from '../../http/problem.ts';
 import { pendingMigrations } from '../../storage/index.ts';
-import { createRouter, problemResponses } from '../openapi.ts';
-import { ProblemError } from '../problem.ts';
 
 const healthRoute = createRoute({
   method: 'get',

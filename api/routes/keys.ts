@@ -1,9 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createApiKey, listApiKeys, revokeApiKey } from '../api-keys.ts';
-import { requireRole } from '../auth.ts';
-import { jsonBody } from '../json-body.ts';
-import { AUTH_PROBLEMS, BEARER_SECURITY, BODY_PROBLEMS, createRouter, problemResponses } from '../openapi.ts';
-import { ROLES } from '../roles.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../http/api-keys.ts';
+import { requireRole } from '../../http/auth.ts';
+import { jsonBody } from '../../http/json-body.ts';
+import {
+  AUTH_PROBLEMS,
+  BEARER_SECURITY,
+  BODY_PROBLEMS,
+  createRouter,
+  problemResponses,
+} from '../../http/openapi.ts';
+import { ROLES } from '../../http/roles.ts';
 
 /** Key names: short, printable, safe in a URL path and a log line. */
 export const KeyNameSchema = z

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expandIPv6 } from '../../ingest/identifiers.ts';
+import { expandIPv6 } from '../../storage/identifiers.ts';
 
 /** The features, in the order the model sees them. */
 export const FEATURES = [

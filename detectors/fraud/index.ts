@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '../../api/logger.ts';
+import type { Logger } from '../../http/logger.ts';
 import { type EventJournal, readEvents, type Storage } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import {

@@ -1,17 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '../../api/auth.ts';
-import type { AppDeps } from '../../api/context.ts';
-import { jsonBody } from '../../api/json-body.ts';
+import { requireRole } from '../../http/auth.ts';
+import { jsonBody } from '../../http/json-body.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
   BODY_PROBLEMS,
   createRouter,
   problemResponses,
-} from '../../api/openapi.ts';
-import { ProblemError } from '../../api/problem.ts';
+} from '../../http/openapi.ts';
+import { ProblemError } from '../../http/problem.ts';
 import { appendAudit } from '../../storage/index.ts';
 import { toPayoutScore } from './detector.ts';
+import type { FraudDetector } from './index.ts';
 import { REASON_CODES } from './rules.ts';
 import { PayoutScoreSchema } from './schemas.ts';
 
@@ -84,7 +84,7 @@ export function flagRoutes() {
 }
 
 /** `/v1/detectors/fraud` (admin): re-score a period, optionally fitting a fresh model on it first. */
-export function fraudRunRoutes(deps: AppDeps) {
+export function fraudRunRoutes(deps: { fraud: FraudDetector }) {
   const runRoute = createRoute({
     method: 'post',
     path: '/run',

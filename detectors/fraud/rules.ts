@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigFileError, readConfigFile } from '../../api/config-file.ts';
+import { ConfigFileError, readConfigFile } from '../../http/config-file.ts';
 import { type AffiliateFeatures, FEATURES, type FeatureName, type Support } from './features.ts';
 import type { Contributions } from './isolation-forest.ts';
 

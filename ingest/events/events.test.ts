@@ -3,9 +3,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ProblemBody } from '../../api/problem.ts';
+import type { ProblemBody } from '../../http/problem.ts';
+import { hashIdentifier } from '../../storage/identifiers.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../../test/harness.ts';
-import { hashIdentifier } from '../identifiers.ts';
 import { journalDir } from './journal.ts';
 import { readJournal } from './segment-log.ts';
 

@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
-import { requireRole } from '../../api/auth.ts';
-import type { AppDeps, AppEnv } from '../../api/context.ts';
-import { jsonBody } from '../../api/json-body.ts';
+import type { Kysely } from 'kysely';
+import { type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts';
+import { requireRole } from '../../http/auth.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { jsonBody } from '../../http/json-body.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
@@ -10,11 +12,12 @@ import {
   createRouter,
   problemResponses,
   schemaProblem,
-} from '../../api/openapi.ts';
-import { ProblemError } from '../../api/problem.ts';
-import { type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts';
+} from '../../http/openapi.ts';
+import { ProblemError } from '../../http/problem.ts';
+import { hashIdentifier } from '../../storage/identifiers.ts';
+import type { Database } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
-import { hashIdentifier } from '../identifiers.ts';
+import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { scrubText } from '../scrub.ts';
@@ -56,7 +59,7 @@ function toPayout(row: PayoutRow, score: PayoutScore | null): z.infer<typeof Pay
   };
 }
 
-async function storedScore(db: AppDeps['db'], payoutId: string): Promise<PayoutScore | undefined> {
+async function storedScore(db: Kysely<Database>, payoutId: string): Promise<PayoutScore | undefined> {
   const row = await db
     .selectFrom('fraud_scores')
     .selectAll()
@@ -76,7 +79,7 @@ function tooMany(count: number, limit: number, what: string): ProblemError {
  */
 function gateEvents(
   events: AffiliateEvent[],
-  deps: AppDeps,
+  deps: IngestDeps,
   nowMs: number,
   items: ReturnType<typeof ingestItemsCounter>,
 ): AffiliateEvent[] {
@@ -104,7 +107,7 @@ function gateEvents(
 }
 
 /** The affiliate-tracking routes: affiliates, events and payout requests (role ingest). */
-export function affiliateRoutes(deps: AppDeps) {
+export function affiliateRoutes(deps: IngestDeps) {
   const items = ingestItemsCounter(deps.registry);
   const limit = deps.ingest.maxBatchItems;
   const body = jsonBody(deps.ingest.maxBodyBytes, {

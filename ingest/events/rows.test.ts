@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashIdentifier } from '../identifiers.ts';
+import { hashIdentifier } from '../../storage/identifiers.ts';
 import { type AffiliateEvent, EventBatchSchema } from './schemas.ts';
 import { checkRow, eventRowBatch, rowColumns } from './store.ts';
 

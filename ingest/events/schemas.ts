@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import * as zod from 'zod';
-import { PayoutScoreSchema } from '../../detectors/fraud/schemas.ts';
+import { PayoutScoreSchema } from '../../detectors/fraud/index.ts';
 import { TIMESTAMP_MESSAGE } from '../timestamps.ts';
 
 const id = (what: string) =>

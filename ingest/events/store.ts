@@ -1,10 +1,10 @@
 import type SQLite from 'better-sqlite3';
-import { ProblemError } from '../../api/problem.ts';
+import { ProblemError } from '../../http/problem.ts';
 import type { AffiliateEventsTable } from '../../storage/affiliate-events.table.ts';
+import type { WriteWork } from '../../storage/database.ts';
 import { eventKeyOf } from '../../storage/event-key.ts';
+import { hashIdentifier, truncateIp } from '../../storage/identifiers.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
-import type { WriteWork } from '../batch-writer.ts';
-import { hashIdentifier, truncateIp } from '../identifiers.ts';
 import type { Affiliate, AffiliateEvent, PayoutRequest } from './schemas.ts';
 
 export type EventRow = AffiliateEventsTable;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { ProblemError } from '../../api/problem.ts';
-import { generateSecretKey, secretKeyId, secretMatches } from '../../api/secret-key.ts';
+import { ProblemError } from '../../http/problem.ts';
+import { generateSecretKey, secretKeyId, secretMatches } from '../../http/secret-key.ts';
 import type { FaroAppRow } from '../../storage/faro.table.ts';
 import { type Actor, appendAudit, type Database } from '../../storage/index.ts';
 

@@ -5,7 +5,7 @@ import {
   SERIES_BUDGETS,
   SeriesBudget,
   type SeriesExpiry,
-} from '../../api/bounded-metrics.ts';
+} from '../../http/bounded-metrics.ts';
 import { BoundedLabel } from '../route-template.ts';
 import type { FaroPayload } from './schemas.ts';
 

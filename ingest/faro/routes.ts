@@ -2,10 +2,11 @@ import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppDeps, AppEnv } from '../../api/context.ts';
-import { createRouter, problemResponses, schemaProblem } from '../../api/openapi.ts';
-import { ProblemError } from '../../api/problem.ts';
-import { parseJson, readRequestBody } from '../../api/request-body.ts';
+import type { AppEnv } from '../../http/context.ts';
+import { createRouter, problemResponses, schemaProblem } from '../../http/openapi.ts';
+import { ProblemError } from '../../http/problem.ts';
+import { parseJson, readRequestBody } from '../../http/request-body.ts';
+import type { IngestDeps } from '../deps.ts';
 import { AppInFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
@@ -117,7 +118,7 @@ const collectDescription =
   "query string except allow-listed keys; the user's email, name and attributes are never stored.";
 
 /** The Faro receiver: `POST /collect[/:appKey]` and its CORS preflights. */
-export function faroRoutes(deps: AppDeps) {
+export function faroRoutes(deps: IngestDeps) {
   const items = ingestItemsCounter(deps.registry);
   const metrics = new FaroMetrics(deps.registry, deps.ingest.pageRouteCap);
   const buckets = new TokenBuckets(deps.ingest.faroRatePerSecond, deps.ingest.faroBurst);

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
+import type { WriteWork } from '../../storage/database.ts';
 import type { BrowserTelemetryTable } from '../../storage/faro.table.ts';
-import type { WriteWork } from '../batch-writer.ts';
 import { templatePath } from '../route-template.ts';
 import { scrubAttrs, scrubPath, scrubText } from '../scrub.ts';
 import { sanitisePageUrl } from './page-url.ts';

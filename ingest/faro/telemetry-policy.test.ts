@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IngestConfig } from '../../api/env.ts';
 import { consentReference } from '../../consent/reference.ts';
 import { eraseSubjectStores, subjectKeys } from '../../retention/subject-data.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../../test/harness.ts';
+import type { IngestConfig } from '../config.ts';
 import { createFaroApp } from './apps.ts';
 
 const ORIGIN = 'https://shop.example.test';

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { ConsentGate, Purpose } from '../../consent/index.ts';
-import { subjectOfReference } from '../../consent/reference.ts';
-import { DecodedTcStringCache } from '../../consent/tcf.ts';
+import { DecodedTcStringCache, subjectOfReference } from '../../consent/index.ts';
 import type { FaroPayload } from './schemas.ts';
 
 /**

@@ -5,7 +5,7 @@ import {
   SERIES_BUDGETS,
   SeriesBudget,
   type SeriesExpiry,
-} from '../../api/bounded-metrics.ts';
+} from '../../http/bounded-metrics.ts';
 import { BoundedLabel, templatePath } from '../route-template.ts';
 import type { LogEntry } from './schemas.ts';
 

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
-import { requireRole } from '../../api/auth.ts';
-import type { AppDeps } from '../../api/context.ts';
+import { requireRole } from '../../http/auth.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
@@ -9,10 +8,11 @@ import {
   createRouter,
   problemResponses,
   schemaProblem,
-} from '../../api/openapi.ts';
-import { ProblemError } from '../../api/problem.ts';
-import { parseJson, readRequestBody } from '../../api/request-body.ts';
+} from '../../http/openapi.ts';
+import { ProblemError } from '../../http/problem.ts';
+import { parseJson, readRequestBody } from '../../http/request-body.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
+import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
 import { RedMetrics } from './red-metrics.ts';
@@ -115,7 +115,7 @@ function toStoredLog(row: ServerLogRow): z.infer<typeof StoredLogSchema> {
 }
 
 /** `POST /v1/logs` (ingest) and `GET /v1/logs` (sre). */
-export function logRoutes(deps: AppDeps) {
+export function logRoutes(deps: IngestDeps) {
   const items = ingestItemsCounter(deps.registry);
   const red = new RedMetrics(deps.registry, deps.ingest.pageRouteCap);
   const rejections = countRejections(deps.registry);

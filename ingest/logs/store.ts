@@ -1,8 +1,8 @@
 import type SQLite from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
+import type { WriteWork } from '../../storage/database.ts';
 import type { Database } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
-import type { WriteWork } from '../batch-writer.ts';
 import { scrubAttrs, scrubText } from '../scrub.ts';
 import { type LogEntry, type LogLevel, severityOf } from './schemas.ts';
 

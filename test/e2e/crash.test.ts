@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../api/api-keys.ts';
+import { createApiKey } from '../../http/api-keys.ts';
 import { decodeBatch, journalDir, rowId } from '../../ingest/events/journal.ts';
 import { readJournal } from '../../ingest/events/segment-log.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../api/api-keys.ts';
+import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/apps.ts';
-import { hashIdentifier } from '../../ingest/identifiers.ts';
+import { hashIdentifier } from '../../storage/identifiers.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { ROOT, type ServerProcess, startServerProcess } from '../processes.ts';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../api/api-keys.ts';
+import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/index.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../api/api-keys.ts';
+import { createApiKey } from '../../http/api-keys.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { type ServerProcess, startServerProcess } from '../processes.ts';

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Kysely, sql } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Logger } from '../api/logger.ts';
+import type { Logger } from '../http/logger.ts';
 import type { Database } from '../storage/index.ts';
-import type { RetentionMetrics } from './retention-metrics.ts';
+import type { JobMetrics } from './job-metrics.ts';
 
 /** A periodic job: what it does, given the time it runs at. Its summary is stored with the run. */
 export interface Job {
@@ -60,7 +60,7 @@ export class JobRunner {
     private readonly db: Kysely<Database>,
     private readonly options: {
       logger: Logger;
-      metrics: RetentionMetrics;
+      metrics: JobMetrics;
       clock: () => Date;
       holder?: string;
     },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../test/harness.ts';
-import { retentionMetrics } from './retention-metrics.ts';
+import { jobMetrics } from './job-metrics.ts';
 import { acquireLease, JobRunner, startScheduler } from './scheduler.ts';
 
 let ctx: TestContext;
@@ -14,7 +14,7 @@ afterEach(() => ctx.close());
 function runner(holder?: string) {
   return new JobRunner(ctx.storage.db, {
     logger: ctx.deps.logger,
-    metrics: retentionMetrics(ctx.registry, ctx.storage.db, () => now),
+    metrics: jobMetrics(ctx.registry),
     clock: () => now,
     holder,
   });
@@ -85,7 +85,7 @@ describe('the scheduler', () => {
   it('keeps running a job on schedule after it throws', async () => {
     const jobs = new JobRunner(ctx.storage.db, {
       logger: ctx.deps.logger,
-      metrics: retentionMetrics(ctx.registry, ctx.storage.db, () => new Date()),
+      metrics: jobMetrics(ctx.registry),
       clock: () => new Date(),
     });
     let calls = 0;

@@ -1,0 +1,21 @@
+import type { Registry } from 'prom-client';
+import type { ConsentGate, Purpose } from '../consent/index.ts';
+import type { PayoutScore } from '../detectors/fraud/index.ts';
+import type { PayoutRow } from '../storage/payouts.table.ts';
+import type { BatchWriter } from './batch-writer.ts';
+import type { IngestConfig } from './config.ts';
+
+/** What the ingest routes need from the app; the composition root provides it. */
+export interface IngestDeps {
+  /** Where the ingest metrics are registered. */
+  registry: Registry;
+  /** Keys the hashes of personal identifiers (IP, email). */
+  secret: Buffer;
+  ingest: IngestConfig;
+  /** The group-commit writer and event journal every ingest route submits to. */
+  writer: BatchWriter;
+  /** The consent gate, which decides from memory whether an item about a subject may be kept. */
+  consent: { gate: ConsentGate; purposes: Purpose[] };
+  /** Scores a payout when it is stored. */
+  fraud: { scorePayout(payout: PayoutRow): Promise<PayoutScore> };
+}
