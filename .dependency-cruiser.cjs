@@ -56,6 +56,14 @@ module.exports = {
         pathNot: ['^$1/', '^(ingest|consent|retention)/index\\.ts$', '^detectors/[^/]+/index\\.ts$'],
       },
     },
+    {
+      name: 'services-throw-domain-errors',
+      severity: 'error',
+      comment:
+        'Only the HTTP layer of an area (its routes and middleware) speaks problem+json; services throw the domain errors of storage/errors.ts.',
+      from: { path: `^${AREAS}/`, pathNot: ['(^|/)routes\\.ts$', '^ingest/in-flight\\.ts$', NOT_TEST] },
+      to: { path: '^http/problem\\.ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

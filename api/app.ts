@@ -16,6 +16,7 @@ import { affiliateRoutes } from '../ingest/events/index.ts';
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
 import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
+import { isDomainError } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -124,7 +125,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.onError((error, c) => {
     if (
       error instanceof ClientAbortedError ||
-      (c.req.raw.signal.aborted && !(error instanceof ProblemError))
+      (c.req.raw.signal.aborted && !(error instanceof ProblemError) && !isDomainError(error))
     ) {
       // Nobody is left to read an answer: not a fault of ours. Recorded as nginx's 499 (client closed request).
       const route = routeTemplate(c);

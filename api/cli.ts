@@ -4,7 +4,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../http/api-keys.ts';
 import { ProblemError } from '../http/problem.ts';
 import { isRole, ROLES } from '../http/roles.ts';
 import { createFaroApp, listFaroApps, revokeFaroApp } from '../ingest/faro/index.ts';
-import { type Actor, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+import { type Actor, isDomainError, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { KeyNameSchema } from './routes/keys.ts';
 
@@ -178,7 +178,7 @@ export async function runCli(
       io.err(`vigil: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof ProblemError) {
+    if (error instanceof ConfigError || error instanceof ProblemError || isDomainError(error)) {
       io.err(`vigil: ${error.message}`);
       return 1;
     }

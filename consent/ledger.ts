@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { ProblemError } from '../http/problem.ts';
 import type { ConsentRecordRow, ConsentStateRow } from '../storage/consent.table.ts';
 import { hashIdentifier } from '../storage/identifiers.ts';
-import { type Actor, appendAudit, type Database, GENESIS_HASH, redactionChecker } from '../storage/index.ts';
+import {
+  type Actor,
+  appendAudit,
+  type Database,
+  GENESIS_HASH,
+  InvalidInputError,
+  redactionChecker,
+} from '../storage/index.ts';
 import type { ConsentGate } from './gate.ts';
 import type { GcmSignal, Purpose } from './purposes.ts';
 import {
@@ -135,12 +141,13 @@ function resolveDecisions(
   const names = new Set(purposes.map((p) => p.name));
   const unknown = Object.keys(input.decisions ?? {}).filter((p) => !names.has(p));
   if (unknown.length > 0) {
-    throw new ProblemError('validation-failed', `unknown purpose(s): ${unknown.join(', ')}`, {
-      errors: unknown.map((p) => ({
+    throw new InvalidInputError(
+      `unknown purpose(s): ${unknown.join(', ')}`,
+      unknown.map((p) => ({
         path: `/decisions/${p}`,
         message: `expected one of ${[...names].join(', ')}`,
       })),
-    });
+    );
   }
   const derived: Record<string, Decision> = {};
   if (input.method === 'gpc') {
@@ -158,13 +165,9 @@ function resolveDecisions(
   if (tcf) Object.assign(derived, decisionsFromTcString(tcf, purposes));
   const decisions = { ...derived, ...input.decisions };
   if (Object.keys(decisions).length === 0) {
-    throw new ProblemError(
-      'validation-failed',
-      'no decisions given, and none derivable from tcString, gcm or method',
-      {
-        errors: [{ path: '/decisions', message: 'give decisions, a tcString, gcm signals or a method' }],
-      },
-    );
+    throw new InvalidInputError('no decisions given, and none derivable from tcString, gcm or method', [
+      { path: '/decisions', message: 'give decisions, a tcString, gcm signals or a method' },
+    ]);
   }
   return decisions;
 }
@@ -246,24 +249,22 @@ export async function recordConsent(
       tcf = decodeTcString(input.tcString);
     } catch (error) {
       const detail = error instanceof TcStringError ? error.message : 'the TC string cannot be decoded';
-      throw new ProblemError('validation-failed', detail, {
-        errors: [{ path: '/tcString', message: detail }],
-      });
+      throw new InvalidInputError(detail, [{ path: '/tcString', message: detail }]);
     }
     const violation = tcfPolicyViolation(tcf);
     if (violation) {
-      throw new ProblemError('validation-failed', `the TC string breaks TCF policy: ${violation}`, {
-        errors: [{ path: '/tcString', message: violation }],
-      });
+      throw new InvalidInputError(`the TC string breaks TCF policy: ${violation}`, [
+        { path: '/tcString', message: violation },
+      ]);
     }
   }
   const decisions = resolveDecisions(input, tcf, ctx.purposes);
   const recordedAt = ctx.now.toISOString();
   const collectedAt = input.collectedAt ? new Date(input.collectedAt).toISOString() : recordedAt;
   if (Date.parse(collectedAt) > ctx.now.getTime() + MAX_CLOCK_SKEW_MS) {
-    throw new ProblemError('validation-failed', 'collectedAt is in the future', {
-      errors: [{ path: '/collectedAt', message: 'must not be later than now' }],
-    });
+    throw new InvalidInputError('collectedAt is in the future', [
+      { path: '/collectedAt', message: 'must not be later than now' },
+    ]);
   }
   const anyGranted = Object.values(decisions).includes('granted');
   const expiresAt = anyGranted ? new Date(Date.parse(collectedAt) + ctx.expiryMs).toISOString() : null;
@@ -332,9 +333,9 @@ export async function withdrawConsent(
   const chosen = purposes === 'all' ? names : purposes;
   const unknown = chosen.filter((p) => !names.includes(p));
   if (unknown.length > 0) {
-    throw new ProblemError('validation-failed', `unknown purpose(s): ${unknown.join(', ')}`, {
-      errors: [{ path: '/purposes', message: `expected some of ${names.join(', ')}` }],
-    });
+    throw new InvalidInputError(`unknown purpose(s): ${unknown.join(', ')}`, [
+      { path: '/purposes', message: `expected some of ${names.join(', ')}` },
+    ]);
   }
   const now = ctx.now.toISOString();
   const decisions = Object.fromEntries(chosen.map((p) => [p, 'denied' as const]));

@@ -1,6 +1,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { type DomainError, type FieldError, isDomainError } from '../storage/index.ts';
+
+export type { FieldError };
 
 /** The closed set of problem types Vigil answers with; each maps to exactly one status. */
 export type ProblemCode =
@@ -76,13 +79,7 @@ export function problemType(code: ProblemCode): string {
   return `urn:vigil:problem:${code}`;
 }
 
-/** One field that failed validation; `path` is a JSON Pointer (RFC 6901) into the input. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-/** An RFC 9457 problem, thrown by services and middleware and answered by the app's `onError`. */
+/** An RFC 9457 problem, thrown by the HTTP layer (middleware, handlers) and answered by the app's `onError`. */
 export class ProblemError extends Error {
   readonly status: ContentfulStatusCode;
   constructor(
@@ -157,12 +154,38 @@ function codeForStatus(status: number): ProblemCode {
   }
 }
 
+/** The problem a service's domain error is answered with: the one place where the domain meets HTTP. */
+function domainProblem(error: DomainError): ProblemError {
+  switch (error.kind) {
+    case 'not-found':
+      return new ProblemError('not-found', error.message);
+    case 'conflict':
+      return new ProblemError(
+        'conflict',
+        error.message,
+        error.errors.length > 0 ? { errors: error.errors } : {},
+      );
+    case 'invalid-input':
+      return new ProblemError(
+        'validation-failed',
+        error.message,
+        error.errors.length > 0 ? { errors: error.errors } : {},
+      );
+    case 'overloaded':
+      return new ProblemError('unavailable', error.message, {
+        headers: { 'retry-after': String(error.retryAfterSeconds) },
+      });
+  }
+}
+
 /**
- * Turns anything thrown into a problem, in three tiers: ours as they are; Hono's `HTTPException` by its
- * status (its message is written by Hono or us, never by the input); anything else as a bare 500.
+ * Turns anything thrown into a problem, in three tiers: ours as they are (a service's domain error mapped to
+ * its problem); Hono's `HTTPException` by its status (its message is written by Hono or us, never by the
+ * input); anything else as a bare 500.
  */
 export function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
+  if (isDomainError(error)) return domainProblem(error);
   if (error instanceof HTTPException) {
     const code = codeForStatus(error.status);
     return new ProblemError(code, code === 'internal' ? undefined : error.message || undefined);

@@ -1,8 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../http/logger.ts';
-import { ProblemError } from '../http/problem.ts';
 import { type WriteWork, writeTransaction } from '../storage/database.ts';
-import type { EventJournal, Storage } from '../storage/index.ts';
+import { type EventJournal, OverloadedError, type Storage } from '../storage/index.ts';
 import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
 import { WriteThread } from './write-thread.ts';
 
@@ -304,13 +303,11 @@ export class BatchWriter implements EventJournal {
     }
   }
 
-  #unavailable(detail: string, retryAfterSeconds = this.#options.retryAfterSeconds): ProblemError {
-    return new ProblemError('unavailable', `${detail}; retry later`, {
-      headers: { 'retry-after': String(retryAfterSeconds) },
-    });
+  #unavailable(detail: string, retryAfterSeconds = this.#options.retryAfterSeconds): OverloadedError {
+    return new OverloadedError(`${detail}; retry later`, retryAfterSeconds);
   }
 
-  #backlogFull(): ProblemError {
+  #backlogFull(): OverloadedError {
     this.#refused.inc({ reason: 'backlog' });
     return this.#unavailable(
       'events are arriving faster than they are applied',

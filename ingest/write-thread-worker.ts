@@ -3,8 +3,8 @@
 // op's answer is posted back only after that write is durable. It reads the database only to find
 // ids already stored; the apply thread moves journal entries into the database.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ProblemError } from '../http/problem.ts';
 import { openSqliteConnection } from '../storage/database.ts';
+import { isDomainError, type SerializedDomainError, serializeDomainError } from '../storage/errors.ts';
 import { type JournalState, JournalWriter } from './events/journal-writer.ts';
 import type { WriteOpName } from './write-ops.ts';
 
@@ -35,7 +35,8 @@ export type OpReply =
   | {
       type: 'failed';
       id: number;
-      problem?: { code: ProblemError['code']; detail?: string; options: ProblemError['options'] };
+      /** A domain error of the op (a conflict, invalid input), rebuilt on the other side. */
+      error?: SerializedDomainError;
       message: string;
     };
 
@@ -74,13 +75,8 @@ function run(message: OpMessage): unknown {
 }
 
 function failure(id: number, error: unknown): OpReply {
-  if (error instanceof ProblemError) {
-    return {
-      type: 'failed',
-      id,
-      problem: { code: error.code, detail: error.detail, options: error.options },
-      message: error.message,
-    };
+  if (isDomainError(error)) {
+    return { type: 'failed', id, error: serializeDomainError(error), message: error.message };
   }
   return { type: 'failed', id, message: error instanceof Error ? error.message : String(error) };
 }

@@ -1,9 +1,8 @@
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../http/logger.ts';
-import { ProblemError } from '../http/problem.ts';
 import { claimDataDir, DataDirInUseError, type LockWanted } from '../storage/database.ts';
-import type { Storage } from '../storage/index.ts';
+import { deserializeDomainError, OverloadedError, type Storage } from '../storage/index.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';
 import { journalDir } from './events/journal.ts';
 import type { JournalState } from './events/journal-writer.ts';
@@ -147,7 +146,7 @@ export class WriteThread {
       worker = this.#ensureWriter();
     } catch (error) {
       if (!(error instanceof DataDirInUseError)) throw error;
-      return Promise.reject(new ProblemError('unavailable', error.message));
+      return Promise.reject(new OverloadedError(error.message, 1));
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -257,11 +256,7 @@ export class WriteThread {
       if (this.#waiting.size === 0) return;
       this.#logger.error('write thread exited with ops in flight', { code, ops: this.#waiting.size });
       for (const waiting of this.#waiting.values()) {
-        waiting.reject(
-          new ProblemError('unavailable', 'the write path restarted; retry', {
-            headers: { 'retry-after': '1' },
-          }),
-        );
+        waiting.reject(new OverloadedError('the write path restarted; retry', 1));
       }
       this.#waiting.clear();
     });
@@ -384,8 +379,7 @@ export class WriteThread {
     if (!waiting) return;
     this.#waiting.delete(reply.id);
     if (reply.type === 'done') waiting.resolve(reply.value);
-    else if (reply.problem)
-      waiting.reject(new ProblemError(reply.problem.code, reply.problem.detail, reply.problem.options));
+    else if (reply.error) waiting.reject(deserializeDomainError(reply.error));
     else waiting.reject(new Error(reply.message));
   }
 }

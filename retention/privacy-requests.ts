@@ -1,13 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from '../http/logger.ts';
-import { ProblemError } from '../http/problem.ts';
 import { hashIdentifier } from '../storage/identifiers.ts';
 import {
   type Actor,
   appendAudit,
+  ConflictError,
   type Database,
   type EventJournal,
+  InvalidInputError,
+  NotFoundError,
   readEvents,
   type Storage,
 } from '../storage/index.ts';
@@ -188,11 +190,10 @@ export async function actOnPrivacyRequest(
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    if (!current) throw new ProblemError('not-found', 'no privacy request has this id');
+    if (!current) throw new NotFoundError('no privacy request has this id');
     const rule = TRANSITIONS[act.action];
     if (!rule.from.includes(current.status)) {
-      throw new ProblemError(
-        'conflict',
+      throw new ConflictError(
         `a request that is ${current.status} cannot be given "${act.action}" (allowed from: ${rule.from.join(', ')})`,
       );
     }
@@ -201,18 +202,12 @@ export async function actOnPrivacyRequest(
     if (act.action === 'extend') {
       const months = current.extended_months + act.months;
       if (months > MAX_EXTENSION_MONTHS) {
-        throw new ProblemError(
-          'validation-failed',
-          'a request can be extended by two further months at most',
+        throw new InvalidInputError('a request can be extended by two further months at most', [
           {
-            errors: [
-              {
-                path: '/months',
-                message: `already extended by ${current.extended_months}; at most ${MAX_EXTENSION_MONTHS - current.extended_months} more`,
-              },
-            ],
+            path: '/months',
+            message: `already extended by ${current.extended_months}; at most ${MAX_EXTENSION_MONTHS - current.extended_months} more`,
           },
-        );
+        ]);
       }
       changes = {
         extended_months: months,
@@ -297,7 +292,7 @@ export async function getPrivacyRequest(
   now: Date,
 ): Promise<{ request: PrivacyRequest; steps: RequestStep[]; row: PrivacyRequestRow }> {
   const row = await db.selectFrom('privacy_requests').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new ProblemError('not-found', 'no privacy request has this id');
+  if (!row) throw new NotFoundError('no privacy request has this id');
   const steps = await db
     .selectFrom('privacy_request_steps')
     .selectAll()

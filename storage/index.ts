@@ -14,6 +14,18 @@ export {
 } from './audit-trail.ts';
 export { DataDirUnsafeError } from './data-dir.ts';
 export { DataDirInUseError, openSqlite, type Storage } from './database.ts';
+export {
+  ConflictError,
+  type DomainError,
+  deserializeDomainError,
+  type FieldError,
+  InvalidInputError,
+  isDomainError,
+  NotFoundError,
+  OverloadedError,
+  type SerializedDomainError,
+  serializeDomainError,
+} from './errors.ts';
 export { type EventJournal, readEvents } from './event-journal.ts';
 export { MigrationError, migrateToLatest, pendingMigrations } from './migrate.ts';
 export type { Database } from './schema.ts';

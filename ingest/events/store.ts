@@ -1,9 +1,9 @@
 import type SQLite from 'better-sqlite3';
-import { ProblemError } from '../../http/problem.ts';
 import type { AffiliateEventsTable } from '../../storage/affiliate-events.table.ts';
 import type { WriteWork } from '../../storage/database.ts';
 import { eventKeyOf } from '../../storage/event-key.ts';
 import { hashIdentifier, truncateIp } from '../../storage/identifiers.ts';
+import { ConflictError, InvalidInputError } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import type { Affiliate, AffiliateEvent, PayoutRequest } from './schemas.ts';
 
@@ -444,9 +444,9 @@ export function upsertAffiliates(affiliates: Affiliate[], secret: Buffer, now: s
       for (const code of new Set(a.couponCodes.map((c) => c.toUpperCase()))) {
         const holder = owner.get(code) as string | undefined;
         if (holder !== undefined && holder !== a.id) {
-          throw new ProblemError('conflict', `coupon code ${code} belongs to another affiliate`, {
-            errors: [{ path: `/${index}/couponCodes`, message: `${code} belongs to affiliate ${holder}` }],
-          });
+          throw new ConflictError(`coupon code ${code} belongs to another affiliate`, [
+            { path: `/${index}/couponCodes`, message: `${code} belongs to affiliate ${holder}` },
+          ]);
         }
         addCode.run(code, a.id);
       }
@@ -472,14 +472,12 @@ export function insertPayout(request: PayoutRequest, now: string): WriteWork<Pay
       .pluck()
       .get(request.affiliateId);
     if (affiliate === undefined) {
-      throw new ProblemError('validation-failed', 'the payout names an affiliate Vigil does not know', {
-        errors: [
-          {
-            path: '/affiliateId',
-            message: `no affiliate ${request.affiliateId}; send it to /v1/affiliates first`,
-          },
-        ],
-      });
+      throw new InvalidInputError('the payout names an affiliate Vigil does not know', [
+        {
+          path: '/affiliateId',
+          message: `no affiliate ${request.affiliateId}; send it to /v1/affiliates first`,
+        },
+      ]);
     }
     const { changes } = sqlite
       .prepare(
@@ -504,7 +502,7 @@ export function insertPayout(request: PayoutRequest, now: string): WriteWork<Pay
         payout.period_end === request.periodEnd &&
         payout.amount === request.amount &&
         payout.currency === request.currency;
-      if (!same) throw new ProblemError('conflict', `payout ${request.id} exists with different details`);
+      if (!same) throw new ConflictError(`payout ${request.id} exists with different details`);
     }
     return { created: changes > 0, payout };
   };

@@ -1,8 +1,14 @@
 import type { Kysely } from 'kysely';
-import { ProblemError } from '../../http/problem.ts';
 import { generateSecretKey, secretKeyId, secretMatches } from '../../http/secret-key.ts';
 import type { FaroAppRow } from '../../storage/faro.table.ts';
-import { type Actor, appendAudit, type Database } from '../../storage/index.ts';
+import {
+  type Actor,
+  appendAudit,
+  ConflictError,
+  type Database,
+  InvalidInputError,
+  NotFoundError,
+} from '../../storage/index.ts';
 
 const KEY_PREFIX = 'vfa';
 
@@ -56,16 +62,12 @@ export async function createFaroApp(
   now: Date,
 ): Promise<{ key: string; app: FaroApp }> {
   if (!APP_NAME.test(input.name)) {
-    throw new ProblemError(
-      'validation-failed',
-      'expected 1-64 letters, digits, dots, dashes or underscores as the name',
-    );
+    throw new InvalidInputError('expected 1-64 letters, digits, dots, dashes or underscores as the name');
   }
   const origins = input.origins.map((o) => ({ given: o, origin: normaliseOrigin(o) }));
   const bad = origins.find((o) => o.origin === undefined);
   if (bad || origins.length === 0) {
-    throw new ProblemError(
-      'validation-failed',
+    throw new InvalidInputError(
       bad ? `${bad.given} is not an origin (scheme://host[:port])` : 'an app needs at least one origin',
     );
   }
@@ -77,7 +79,7 @@ export async function createFaroApp(
       .where('name', '=', input.name)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    if (taken) throw new ProblemError('conflict', `a live app named "${input.name}" already exists`);
+    if (taken) throw new ConflictError(`a live app named "${input.name}" already exists`);
     const inserted = await trx
       .insertInto('faro_apps')
       .values({
@@ -128,7 +130,7 @@ export async function revokeFaroApp(
       .where('revoked_at', 'is', null)
       .returningAll()
       .executeTakeFirst();
-    if (!row) throw new ProblemError('not-found', `no live app is named "${name}"`);
+    if (!row) throw new NotFoundError(`no live app is named "${name}"`);
     await appendAudit(
       trx,
       actor,

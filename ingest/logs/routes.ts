@@ -11,6 +11,7 @@ import {
 } from '../../http/openapi.ts';
 import { ProblemError } from '../../http/problem.ts';
 import { parseJson, readRequestBody } from '../../http/request-body.ts';
+import { OverloadedError } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
@@ -230,7 +231,7 @@ export function logRoutes(deps: IngestDeps) {
           insertLogs(entries, deps.secret, c.var.clock().toISOString()),
         );
       } catch (error) {
-        const queueFull = error instanceof ProblemError && error.code === 'unavailable';
+        const queueFull = error instanceof OverloadedError;
         items.inc(
           { kind: 'log', outcome: 'rejected', reason: queueFull ? 'queue_full' : 'error' },
           entries.length,

@@ -1,0 +1,92 @@
+/**
+ * The errors services throw: what went wrong in the domain's terms, with no HTTP in them. Only the HTTP layer
+ * (`http/problem.ts`, `toProblem`) turns them into problem+json answers; the CLI prints their messages; the
+ * write thread sends them across as `SerializedDomainError`.
+ */
+
+/** Where in the input a value is wrong (a JSON Pointer, `''` for the whole) and what is wrong with it. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** Something the request names does not exist. */
+export class NotFoundError extends Error {
+  readonly kind = 'not-found';
+}
+
+/** The request contradicts what is stored (a name taken, the same id with other details, a state that forbids it). */
+export class ConflictError extends Error {
+  readonly kind = 'conflict';
+  constructor(
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The input is well-formed but not acceptable, with each wrong value's place. */
+export class InvalidInputError extends Error {
+  readonly kind = 'invalid-input';
+  constructor(
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Vigil cannot take this now (a bound reached, the write path restarting); the caller may retry after a while. */
+export class OverloadedError extends Error {
+  readonly kind = 'overloaded';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+export type DomainError = NotFoundError | ConflictError | InvalidInputError | OverloadedError;
+
+/** A domain error as plain data, to cross a worker thread's message port. */
+export type SerializedDomainError =
+  | { kind: 'not-found'; message: string }
+  | { kind: 'conflict' | 'invalid-input'; message: string; errors: FieldError[] }
+  | { kind: 'overloaded'; message: string; retryAfterSeconds: number };
+
+/** Whether `error` is one of the domain's errors. */
+export function isDomainError(error: unknown): error is DomainError {
+  return (
+    error instanceof NotFoundError ||
+    error instanceof ConflictError ||
+    error instanceof InvalidInputError ||
+    error instanceof OverloadedError
+  );
+}
+
+export function serializeDomainError(error: DomainError): SerializedDomainError {
+  switch (error.kind) {
+    case 'conflict':
+    case 'invalid-input':
+      return { kind: error.kind, message: error.message, errors: error.errors };
+    case 'overloaded':
+      return { kind: error.kind, message: error.message, retryAfterSeconds: error.retryAfterSeconds };
+    default:
+      return { kind: error.kind, message: error.message };
+  }
+}
+
+export function deserializeDomainError(data: SerializedDomainError): DomainError {
+  switch (data.kind) {
+    case 'not-found':
+      return new NotFoundError(data.message);
+    case 'conflict':
+      return new ConflictError(data.message, data.errors);
+    case 'invalid-input':
+      return new InvalidInputError(data.message, data.errors);
+    case 'overloaded':
+      return new OverloadedError(data.message, data.retryAfterSeconds);
+  }
+}
