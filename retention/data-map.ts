@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { eventKey } from '../storage/event-key.ts';
+import { OPEN_PRIVACY_REQUEST_STATUSES } from '../storage/privacy.table.ts';
 
 /**
  * What identifies one data subject across the stores: the id the marketplace uses, the pseudonym ingestion puts
@@ -387,7 +388,7 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     // Open requests stay whatever their age.
     age: {
       column: 'received_at',
-      keep: sql<boolean>`status in ('pending', 'approved', 'in_processing', 'error')`,
+      keep: sql<boolean>`status in (${sql.join(OPEN_PRIVACY_REQUEST_STATUSES)})`,
     },
   },
 ];

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from '../http/logger.ts';
-import { hashIdentifier } from '../storage/identifiers.ts';
+import { hashIdentifier, subjectPseudonym } from '../storage/identifiers.ts';
 import {
   type Actor,
   appendAudit,
@@ -13,7 +13,11 @@ import {
   readEvents,
   type Storage,
 } from '../storage/index.ts';
-import type { PrivacyRequestRow, PrivacyRequestStepRow } from '../storage/privacy.table.ts';
+import {
+  OPEN_PRIVACY_REQUEST_STATUSES,
+  type PrivacyRequestRow,
+  type PrivacyRequestStepRow,
+} from '../storage/privacy.table.ts';
 import type { SubjectKeys } from './data-map.ts';
 import { addMonths } from './policies.ts';
 import { eraseSubjectStores, makeErasurePhysical, type StoreOutcome } from './subject-data.ts';
@@ -22,12 +26,10 @@ export type RequestType = PrivacyRequestRow['type'];
 export type RequestStatus = PrivacyRequestRow['status'];
 
 /** Statuses in which a request still needs work; the rest are final. */
-export const OPEN_STATUSES = [
-  'pending',
-  'approved',
-  'in_processing',
-  'error',
-] as const satisfies RequestStatus[];
+export const OPEN_STATUSES = OPEN_PRIVACY_REQUEST_STATUSES;
+
+/** `status in (<the open statuses>)`, for queries written in SQL. */
+export const isOpen = sql<boolean>`status in (${sql.join(OPEN_STATUSES)})`;
 
 /** GDPR Art. 12(3): one month from receipt, extendable by two further months. */
 export const BASE_MONTHS = 1;
@@ -265,7 +267,7 @@ export async function listPrivacyRequests(
   if (query.status) q = q.where('status', '=', query.status);
   if (query.type) q = q.where('type', '=', query.type);
   if (query.overdue !== undefined) {
-    const overdue = sql<boolean>`(status in ('pending', 'approved', 'in_processing', 'error') and due_at < ${now.toISOString()})`;
+    const overdue = sql<boolean>`(${isOpen} and due_at < ${now.toISOString()})`;
     q = q.where(query.overdue ? overdue : sql<boolean>`not ${overdue}`);
   }
   if (query.before) {
@@ -307,7 +309,7 @@ export function keysOfRequest(row: PrivacyRequestRow, secret: Buffer): SubjectKe
   if (row.subject_id === null) return undefined;
   return {
     subjectId: row.subject_id,
-    subjectPseudonym: `sub:${hashIdentifier(secret, 'subject', row.subject_id)}`,
+    subjectPseudonym: subjectPseudonym(secret, row.subject_id),
     emailHash: row.email_hash ?? undefined,
     ipHash: row.ip_hash ?? undefined,
     requestId: row.id,
@@ -543,9 +545,7 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
 export async function privacyRequestBacklog(db: Kysely<Database>, now: Date) {
   const { rows } = await sql<{ type: RequestType; open: number; overdue: number; oldest: string | null }>`
     select type, count(*) as open, sum(due_at < ${now.toISOString()}) as overdue, min(received_at) as oldest
-    from privacy_requests where status in ('pending', 'approved', 'in_processing', 'error') group by type`.execute(
-    db,
-  );
+    from privacy_requests where ${isOpen} group by type`.execute(db);
   return rows.map((r) => ({
     type: r.type,
     open: Number(r.open),

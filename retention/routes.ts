@@ -12,6 +12,7 @@ import {
 } from '../http/openapi.ts';
 import { ProblemError } from '../http/problem.ts';
 import { appendAudit, type EventJournal } from '../storage/index.ts';
+import { PRIVACY_REQUEST_STATUSES } from '../storage/privacy.table.ts';
 import {
   actOnPrivacyRequest,
   completeAccessRequest,
@@ -46,7 +47,7 @@ const RequestSchema = z
   .object({
     id: z.string(),
     type: z.enum(['access', 'erasure']),
-    status: z.enum(['pending', 'approved', 'in_processing', 'complete', 'denied', 'canceled', 'error']),
+    status: z.enum(PRIVACY_REQUEST_STATUSES),
     subjectId: z.string().nullable().openapi({ description: 'Null once an erasure has completed' }),
     identifiers: z.object({ email: z.boolean(), ip: z.boolean() }),
     note: z.string().nullable(),

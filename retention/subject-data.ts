@@ -1,6 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { withoutBusyWait } from '../storage/database.ts';
-import { hashIdentifier } from '../storage/identifiers.ts';
+import { hashIdentifier, subjectPseudonym } from '../storage/identifiers.ts';
 import type { Database, EventJournal, Storage } from '../storage/index.ts';
 import { changeInBatches, setClause } from './batches.ts';
 import { DATA_MAP, type DataMapEntry, type SubjectKeys } from './data-map.ts';
@@ -17,7 +17,7 @@ export function subjectKeys(secret: Buffer, ids: SubjectIdentifiers, requestId?:
   return {
     requestId,
     subjectId: ids.subjectId,
-    subjectPseudonym: `sub:${hashIdentifier(secret, 'subject', ids.subjectId)}`,
+    subjectPseudonym: subjectPseudonym(secret, ids.subjectId),
     emailHash: ids.email === undefined ? undefined : hashIdentifier(secret, 'email', ids.email),
     ipHash: ids.ip === undefined ? undefined : hashIdentifier(secret, 'ip', ids.ip),
   };

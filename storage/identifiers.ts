@@ -37,6 +37,14 @@ export function normaliseEmail(email: string): string {
   return `${value.slice(0, at)}@${ascii === '' ? domain : ascii.toLowerCase()}`;
 }
 
+/**
+ * What stands for a subject id where consent asks for minimisation: `sub:` and the keyed hash of the id. The same
+ * subject keeps linking its rows, and erasure finds them by computing this again, so it is built here only.
+ */
+export function subjectPseudonym(secret: Buffer, subjectId: string): string {
+  return `sub:${hashIdentifier(secret, 'subject', subjectId)}`;
+}
+
 const BLOCK = 64;
 const SHA256_BYTES = 32;
 /** Messages up to this many bytes are hashed in place; longer ones get a buffer of their own. */

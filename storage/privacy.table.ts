@@ -1,10 +1,19 @@
 import type { Generated, Selectable } from 'kysely';
 
+/** Where a privacy request stands; the open ones still need work, the rest are final. */
+export const OPEN_PRIVACY_REQUEST_STATUSES = ['pending', 'approved', 'in_processing', 'error'] as const;
+export const PRIVACY_REQUEST_STATUSES = [
+  ...OPEN_PRIVACY_REQUEST_STATUSES,
+  'complete',
+  'denied',
+  'canceled',
+] as const;
+
 /** A data subject's access or erasure request and where it stands. Identifiers are hashed; cleared after erasure. */
 export interface PrivacyRequestsTable {
   id: string;
   type: 'access' | 'erasure';
-  status: 'pending' | 'approved' | 'in_processing' | 'complete' | 'denied' | 'canceled' | 'error';
+  status: (typeof PRIVACY_REQUEST_STATUSES)[number];
   subject_id: string | null;
   email_hash: string | null;
   ip_hash: string | null;

@@ -14,7 +14,7 @@ import {
   schemaProblem,
 } from '../../http/openapi.ts';
 import { ProblemError } from '../../http/problem.ts';
-import { hashIdentifier } from '../../storage/identifiers.ts';
+import { subjectPseudonym } from '../../storage/identifiers.ts';
 import type { Database } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import type { IngestDeps } from '../deps.ts';
@@ -99,7 +99,7 @@ function gateEvents(
       items.inc({ kind: event.type, outcome: 'dropped', reason: decision.reason });
     else if (decision.action === 'minimise') {
       // Pseudonymised: the same subject still links its events, but the id no longer names them.
-      const subjectId = event.subjectId && `sub:${hashIdentifier(deps.secret, 'subject', event.subjectId)}`;
+      const subjectId = event.subjectId && subjectPseudonym(deps.secret, event.subjectId);
       kept.push({ ...event, subjectId } as AffiliateEvent);
     } else kept.push(event);
   }
