@@ -22,7 +22,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 
-export const API_VERSION = '0.1.0';
+const API_VERSION = '0.1.0';
 
 /** The status recorded for a request its client abandoned (nginx's; no answer reaches anyone). */
 const CLIENT_CLOSED_REQUEST = 499 as StatusCode;

@@ -3,7 +3,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from '../ingest/config.ts';
 
-export { DEFAULT_INGEST_CONFIG, type IngestConfig };
+export { DEFAULT_INGEST_CONFIG };
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 

@@ -19,17 +19,13 @@ beforeEach(() => {
 });
 
 describe('the consent gate under consent/gate-policy.yaml', () => {
-  it('keeps affiliate events and logs under legitimate interest, saying why, with or without a record', () => {
+  it('keeps affiliate events under legitimate interest, saying why, with or without a record', () => {
     for (const kind of ['affiliate_click', 'affiliate_conversion'] as const) {
       const decision = gate.decide(kind, 'nobody', NOW);
       expect(decision.action).toBe('keep');
       expect(decision.reason).toBe('legitimate_interest');
       expect(decision.note).toMatch(/fraud prevention/);
     }
-    expect(gate.decide('server_log', undefined, NOW)).toMatchObject({
-      action: 'keep',
-      reason: 'legitimate_interest',
-    });
   });
 
   it('answers browser telemetry by the analytics decision: granted, denied, withdrawn, expired, none', () => {
@@ -231,8 +227,7 @@ describe('the consent configuration files', () => {
   it('refuses a gate policy naming an unknown purpose or leaving a kind out', () => {
     const rest =
       '  affiliate_click: {basis: legitimate_interest, note: n}\n' +
-      '  affiliate_conversion: {basis: legitimate_interest, note: n}\n' +
-      '  server_log: {basis: legitimate_interest, note: n}\nnoRecord: deny\n';
+      '  affiliate_conversion: {basis: legitimate_interest, note: n}\nnoRecord: deny\n';
     const unknown = file(
       'unknown.yaml',
       `kinds:\n  browser_telemetry: {purpose: tracking, without: drop}\n${rest}`,

@@ -9,12 +9,7 @@ import { ConsentConfigError, type Purpose, readConsentConfig } from './purposes.
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** The kinds of ingested data the gate knows. */
-export const GATED_KINDS = [
-  'browser_telemetry',
-  'affiliate_click',
-  'affiliate_conversion',
-  'server_log',
-] as const;
+const GATED_KINDS = ['browser_telemetry', 'affiliate_click', 'affiliate_conversion'] as const;
 export type GatedKind = (typeof GATED_KINDS)[number];
 
 const PolicySchema = z.strictObject({
@@ -29,7 +24,7 @@ const PolicySchema = z.strictObject({
 });
 
 /** What the policy says about one kind: the purpose it needs (and the action without it), or its legal basis. */
-export type KindRule =
+type KindRule =
   | { purpose: string; without: 'drop' | 'minimise' }
   | { basis: 'legitimate_interest'; note: string };
 

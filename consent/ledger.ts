@@ -20,7 +20,7 @@ import {
   tcfPolicyViolation,
 } from './tcf.ts';
 
-export type Decision = 'granted' | 'denied';
+type Decision = 'granted' | 'denied';
 
 /** A consent as the CMP sends it (validated by the route's schema). */
 export interface ConsentInput {
@@ -69,7 +69,7 @@ export interface ConsentRecord {
   hash: string;
 }
 
-export function toRecord(row: ConsentRecordRow): ConsentRecord {
+function toRecord(row: ConsentRecordRow): ConsentRecord {
   return {
     id: row.id,
     subjectId: row.subject_id,

@@ -11,7 +11,7 @@ const PREFIX = 'cr1';
 const MAC_BYTES = 16;
 const MAX_SUBJECT_BYTES = 256;
 /** Longest reference `consentReference` makes (a subject id of 256 bytes). */
-export const MAX_CONSENT_REFERENCE = PREFIX.length + 2 + Math.ceil((MAX_SUBJECT_BYTES * 4) / 3) + 24;
+const MAX_CONSENT_REFERENCE = PREFIX.length + 2 + Math.ceil((MAX_SUBJECT_BYTES * 4) / 3) + 24;
 
 function mac(secret: Buffer, subjectId: string): Buffer {
   return createHmac('sha256', secret)

@@ -18,9 +18,9 @@ export const PATTERNS = [
   'velocity_spike',
   'geo_mismatch',
 ] as const;
-export type Pattern = (typeof PATTERNS)[number];
+type Pattern = (typeof PATTERNS)[number];
 
-export interface SimulatedAffiliate {
+interface SimulatedAffiliate {
   id: string;
   name: string;
   couponCodes: string[];
@@ -32,7 +32,7 @@ export interface SimulatedAffiliate {
   mixed: boolean;
 }
 
-export type SimulatedEvent = Record<string, unknown> & { id: string; type: string; ts: string };
+type SimulatedEvent = Record<string, unknown> & { id: string; type: string; ts: string };
 
 export interface Campaign {
   periodStart: Date;

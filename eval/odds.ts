@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Matrix, toMatrix } from '../detectors/fraud/isolation-forest.ts';
 
-export const ODDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/odds');
+const ODDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/odds');
 
 export interface OddsSet {
   name: string;

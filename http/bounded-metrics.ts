@@ -31,14 +31,14 @@ export const SERIES_BUDGETS = {
 } as const;
 
 /** How long a series may go without an update before it is removed and its slot freed. */
-export const DEFAULT_IDLE_MS = 60 * 60 * 1000;
+const DEFAULT_IDLE_MS = 60 * 60 * 1000;
 
 const FOLDED_METRIC = 'vigil_metric_series_folded_total';
 // Sweeps on update at most this often: each sweep is O(expired + 1), but it need not run per observation.
 const SWEEP_EVERY_MS = 1000;
 
 /** A label of a bounded family: free text (`other` in the overflow series) or a closed set of values. */
-export type LabelKind = 'free' | readonly string[];
+type LabelKind = 'free' | readonly string[];
 
 type Labels<L extends string> = Record<L, string>;
 

@@ -11,7 +11,7 @@ export class ConfigFileError extends Error {
 }
 
 /** A zod error as one line: `path: message; path: message`. */
-export function issuesText(error: z.ZodError): string {
+function issuesText(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 

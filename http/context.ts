@@ -4,7 +4,7 @@ import type { Logger } from './logger.ts';
 import type { Role } from './roles.ts';
 
 /** The caller behind an authenticated request. */
-export interface RequestActor extends Actor {
+interface RequestActor extends Actor {
   role: Role;
   keyId: string;
 }

@@ -6,10 +6,10 @@ import { DEFAULT_BODY_IDLE_TIMEOUT_MS, parseJson, readRequestBody } from './requ
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json$/i;
 
 /** The default cap on a JSON request body; routes that take batches set their own. */
-export const DEFAULT_JSON_LIMIT_BYTES = 64 * 1024;
+const DEFAULT_JSON_LIMIT_BYTES = 64 * 1024;
 
 /** Nesting allowed by default: deeper than any schema of ours, far below what costs the parser. */
-export const DEFAULT_JSON_MAX_DEPTH = 32;
+const DEFAULT_JSON_MAX_DEPTH = 32;
 
 /** Options of `jsonBody`. */
 export interface JsonBodyOptions {

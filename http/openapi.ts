@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from './context.ts';
 import { PROBLEM_CONTENT_TYPE, type ProblemCode, ProblemError, statusOf, toJsonPointer } from './problem.ts';
 
-export const ProblemSchema = z
+const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: 'urn:vigil:problem:validation-failed' }),
     title: z.string(),
@@ -78,7 +78,7 @@ export function schemaProblem(issues: readonly z.core.$ZodIssue[], detail: strin
 }
 
 /** The validators' hook: a schema violation becomes a 422 problem listing each field as a JSON Pointer. */
-export function validationProblem(
+function validationProblem(
   result: { success: true } | { success: false; error: z.ZodError; target?: string },
   _c: Context,
 ): void {

@@ -75,7 +75,7 @@ const TITLES: Record<ProblemCode, string> = {
 };
 
 /** The stable `type` URI of a problem code. */
-export function problemType(code: ProblemCode): string {
+function problemType(code: ProblemCode): string {
   return `urn:vigil:problem:${code}`;
 }
 

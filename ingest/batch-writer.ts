@@ -34,7 +34,7 @@ export interface BatchWriterOptions {
   ipSecret?: Buffer;
 }
 
-export const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
+const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
   maxQueuedRows: 100_000,
   maxBatchRows: 20_000,
   retryAfterSeconds: 1,

@@ -2,9 +2,6 @@ import { createMiddleware } from 'hono/factory';
 import { Counter, type Registry } from 'prom-client';
 import { routeTemplate } from '../http/metrics.ts';
 
-/** What happened to an ingested item. */
-export type ItemOutcome = 'accepted' | 'duplicate' | 'rejected' | 'dropped';
-
 const ITEMS_METRIC = 'vigil_ingest_items_total';
 
 /**
@@ -26,7 +23,7 @@ export function ingestItemsCounter(registry: Registry): Counter<'kind' | 'outcom
 const REJECTED_METRIC = 'vigil_ingest_rejected_requests_total';
 
 /** `vigil_ingest_rejected_requests_total{route,reason}`: whole requests refused (a batch is refused whole). */
-export function ingestRejectedCounter(registry: Registry): Counter<'route' | 'reason'> {
+function ingestRejectedCounter(registry: Registry): Counter<'route' | 'reason'> {
   const existing = registry.getSingleMetric(REJECTED_METRIC);
   if (existing) return existing as Counter<'route' | 'reason'>;
   return new Counter({
@@ -38,7 +35,7 @@ export function ingestRejectedCounter(registry: Registry): Counter<'route' | 're
 }
 
 /** The reason label for a refused ingest request, from its status. */
-export function rejectionReason(status: number): string {
+function rejectionReason(status: number): string {
   switch (status) {
     case 400:
       return 'malformed';

@@ -56,7 +56,7 @@ const DECODED_EMAIL =
  * Encoded punctuation that the match took in with the address (an encoded curly quote is non-ASCII bytes, like
  * an encoded letter) is left out once decoded, so `%E2%80%9Calice%40example.com%E2%80%9D` is `alice@example.com`.
  */
-export function decodeEmail(match: string): string {
+function decodeEmail(match: string): string {
   if (!match.includes('%')) return match;
   const decoded = decodePercentRuns(decodePercentRuns(match));
   return DECODED_EMAIL.exec(decoded)?.[0] ?? decoded;
@@ -67,7 +67,7 @@ export function decodeEmail(match: string): string {
  * address as its IPv4 address (`::ffff:198.51.100.7` is `198.51.100.7`, as a data subject knows it). Other
  * forms are hashed as written.
  */
-export function ipForHash(raw: string): string {
+function ipForHash(raw: string): string {
   let ip = raw.trim();
   const bracketed = /^\[([^\]]*)\](?::\d{1,5})?$/.exec(ip);
   if (bracketed) ip = bracketed[1] ?? ip;
@@ -86,13 +86,13 @@ export function ipForHash(raw: string): string {
 }
 
 /** `ip:<prefix>#<hash>`: the network stays readable, the host is replaced by a keyed hash of the address. */
-export function ipToken(secret: Buffer, ip: string): string {
+function ipToken(secret: Buffer, ip: string): string {
   const address = ipForHash(ip);
   return `ip:${truncateIp(address) ?? 'unknown'}#${hashIdentifier(secret, 'ip', address)}`;
 }
 
 /** `email:<hash>`: the keyed hash of the normalised address (see `normaliseEmail`). */
-export function emailToken(secret: Buffer, email: string): string {
+function emailToken(secret: Buffer, email: string): string {
   return `email:${hashIdentifier(secret, 'email', decodeEmail(email))}`;
 }
 
@@ -163,10 +163,10 @@ const IP_KEY = /(^|[._-])(ip|ip_?address|client_?ip|remote_?addr|x_forwarded_for
 const EMAIL_KEY = /(^|[._-])(e_?mail|mail|email_?address)$/i;
 
 /** How deep `scrubAttrs` descends; deeper values become `[depth limit]`. */
-export const ATTRS_MAX_DEPTH = 8;
+const ATTRS_MAX_DEPTH = 8;
 /** How many keys and values `scrubAttrs` visits in all; later ones become `[truncated]`. */
-export const ATTRS_MAX_NODES = 10_000;
-export const TRUNCATED = '[truncated]';
+const ATTRS_MAX_NODES = 10_000;
+const TRUNCATED = '[truncated]';
 
 /**
  * Scrubs attributes recursively: values under identifier keys are replaced whole, other strings and every key are

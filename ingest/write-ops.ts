@@ -5,7 +5,7 @@ import type { EventCounts } from './events/store.ts';
  * The writes the write thread can run, by name, with their structured-cloneable payload and result. Each
  * runs synchronously inside the thread's group transaction.
  */
-export interface WriteOps {
+interface WriteOps {
   /** Appends a request's new events to the event journal; counts the new and the repeated. */
   'events.store': { payload: EncodedBatch; result: EventCounts };
 }

@@ -37,7 +37,7 @@ export interface WritePathHooks {
  * 20,000-event transactions, even on an empty table (28.6 against 13.1 µs: each commit writes its dirty pages
  * and checkpoints), and that CPU was taken from the requests being acknowledged.
  */
-export const DEFAULT_APPLY_LIMITS: ApplyLimits = {
+const DEFAULT_APPLY_LIMITS: ApplyLimits = {
   maxEvents: 200_000,
   budgetMs: 1000,
   minEvents: 20_000,

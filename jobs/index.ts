@@ -1,2 +1,2 @@
-export { type JobMetrics, jobMetrics } from './job-metrics.ts';
-export { acquireLease, type Job, JobRunner, type Scheduler, startScheduler } from './scheduler.ts';
+export { jobMetrics } from './job-metrics.ts';
+export { type Job, JobRunner, startScheduler } from './scheduler.ts';

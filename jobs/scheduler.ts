@@ -23,7 +23,7 @@ export type JobOutcome =
   | { status: 'skipped'; reason: 'running' | 'leased' };
 
 /** Identifies this process among the replicas that share the database. */
-export function leaseHolder(): string {
+function leaseHolder(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
@@ -46,7 +46,7 @@ export async function acquireLease(
   return Number(result.numAffectedRows ?? 0) > 0;
 }
 
-export async function releaseLease(db: Kysely<Database>, job: string, holder: string): Promise<void> {
+async function releaseLease(db: Kysely<Database>, job: string, holder: string): Promise<void> {
   await db.deleteFrom('job_leases').where('job', '=', job).where('holder', '=', holder).execute();
 }
 

@@ -17,7 +17,7 @@ export interface SubjectKeys {
 }
 
 /** What erasure does to a store's rows about the subject. */
-export type ErasureRule =
+type ErasureRule =
   | { action: 'delete' }
   | {
       action: 'pseudonymise';

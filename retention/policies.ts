@@ -5,7 +5,7 @@ import { ConfigFileError, readConfigFile } from '../http/config-file.ts';
 import { DATA_MAP, type DataMapEntry, mappedCategories } from './data-map.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_POLICIES_FILE = path.join(HERE, 'policies.yaml');
+const DEFAULT_POLICIES_FILE = path.join(HERE, 'policies.yaml');
 
 /** Thrown when the retention policies are invalid or do not cover the data map; the start stops with it. */
 export class RetentionConfigError extends ConfigFileError {

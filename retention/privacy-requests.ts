@@ -23,17 +23,17 @@ import { addMonths } from './policies.ts';
 import { eraseSubjectStores, makeErasurePhysical, type StoreOutcome } from './subject-data.ts';
 
 export type RequestType = PrivacyRequestRow['type'];
-export type RequestStatus = PrivacyRequestRow['status'];
+type RequestStatus = PrivacyRequestRow['status'];
 
 /** Statuses in which a request still needs work; the rest are final. */
-export const OPEN_STATUSES = OPEN_PRIVACY_REQUEST_STATUSES;
+const OPEN_STATUSES = OPEN_PRIVACY_REQUEST_STATUSES;
 
 /** `status in (<the open statuses>)`, for queries written in SQL. */
-export const isOpen = sql<boolean>`status in (${sql.join(OPEN_STATUSES)})`;
+const isOpen = sql<boolean>`status in (${sql.join(OPEN_STATUSES)})`;
 
 /** GDPR Art. 12(3): one month from receipt, extendable by two further months. */
-export const BASE_MONTHS = 1;
-export const MAX_EXTENSION_MONTHS = 2;
+const BASE_MONTHS = 1;
+const MAX_EXTENSION_MONTHS = 2;
 
 /** A privacy request as the API shows it. */
 export interface PrivacyRequest {
@@ -67,7 +67,7 @@ export interface RequestStep {
   at: string;
 }
 
-export function toRequest(row: PrivacyRequestRow, now: Date): PrivacyRequest {
+function toRequest(row: PrivacyRequestRow, now: Date): PrivacyRequest {
   const open = (OPEN_STATUSES as readonly string[]).includes(row.status);
   return {
     id: row.id,

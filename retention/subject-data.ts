@@ -34,7 +34,7 @@ function escapeRegExp(text: string): string {
  * put in place of its e-mail or IP address (in the message or the attributes). The message is searched
  * through the full-text index; attributes, which it does not cover, by a scan.
  */
-export async function logMentionIds(db: Kysely<Database>, keys: SubjectKeys): Promise<number[]> {
+async function logMentionIds(db: Kysely<Database>, keys: SubjectKeys): Promise<number[]> {
   const ids = new Set<number>();
   const hashes = [keys.emailHash, keys.ipHash].filter((h): h is string => h !== undefined);
   for (const hash of hashes) {
@@ -109,7 +109,7 @@ async function* subjectRows(
 }
 
 /** The tables an export or erasure visits: those with a way to find a subject's rows. */
-export function subjectStores(): DataMapEntry[] {
+function subjectStores(): DataMapEntry[] {
   return DATA_MAP.filter((e) => e.table === LOGS || e.find !== undefined);
 }
 

@@ -1,5 +1,3 @@
-import type { Selectable } from 'kysely';
-
 /**
  * Clicks, conversions and refunds in one table, one row per sender's event id (idempotency). IPs are kept
  * only as a keyed hash and a /24 or /48 prefix; the referrer only as its host; the landing URL as its path
@@ -38,8 +36,6 @@ export interface AffiliateEventsTable {
   subject_key: number | null;
   ip_key: number | null;
 }
-
-export type AffiliateEventRow = Selectable<AffiliateEventsTable>;
 
 /** The last event journal entry applied to `affiliate_events` (one row, id 1). */
 export interface EventJournalAppliedTable {

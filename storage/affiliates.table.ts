@@ -1,5 +1,3 @@
-import type { Selectable } from 'kysely';
-
 /** An affiliate (creator) the marketplace pays; `subject_id` is the creator's own data-subject id. */
 export interface AffiliatesTable {
   id: string;
@@ -16,5 +14,3 @@ export interface AffiliateCouponsTable {
   code: string;
   affiliate_id: string;
 }
-
-export type AffiliateRow = Selectable<AffiliatesTable>;

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Selectable } from 'kysely';
 
 /** One API key. Only the SHA-256 of the secret is stored; `id` is the public part of the key. */
 export interface ApiKeysTable {
@@ -11,5 +11,3 @@ export interface ApiKeysTable {
 }
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
-export type NewApiKeyRow = Insertable<ApiKeysTable>;
-export type ApiKeyUpdate = Updateable<ApiKeysTable>;

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 /** The append-only audit trail; each row's `hash` covers its fields and the previous row's hash. */
 export interface AuditLogTable {
@@ -16,4 +16,3 @@ export interface AuditLogTable {
 }
 
 export type AuditLogRow = Selectable<AuditLogTable>;
-export type NewAuditLogRow = Insertable<AuditLogTable>;

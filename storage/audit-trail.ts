@@ -128,13 +128,13 @@ export type ChainVerification =
     };
 
 /** The audit actions that may pseudonymise chained rows; a redaction names one such entry (`audit:<id>`). */
-export const REDACTING_ACTIONS = ['privacy.erasure.start', 'retention.pseudonymise'] as const;
+const REDACTING_ACTIONS = ['privacy.erasure.start', 'retention.pseudonymise'] as const;
 
 /**
  * Whether a redaction names a real erasure or retention run: a row marked redacted by anything but an audit
  * entry of a redacting action is treated as tampered with. (The trail's own entries are never deleted.)
  */
-export async function redactionIsRecorded(db: Kysely<Database>, by: string): Promise<boolean> {
+async function redactionIsRecorded(db: Kysely<Database>, by: string): Promise<boolean> {
   const match = /^audit:(\d+)$/.exec(by);
   if (!match) return false;
   const entry = await db

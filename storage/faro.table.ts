@@ -42,4 +42,3 @@ export interface FaroIdempotencyTable {
 }
 
 export type FaroAppRow = Selectable<FaroAppsTable>;
-export type BrowserTelemetryRow = Selectable<BrowserTelemetryTable>;

@@ -29,5 +29,4 @@ export interface FraudScoresTable {
   scored_at: string;
 }
 
-export type FraudModelRow = Selectable<FraudModelsTable>;
 export type FraudScoreRow = Selectable<FraudScoresTable>;

@@ -25,7 +25,7 @@ const ASCII = /^[\x00-\x7f]*$/;
  * `bob@bücher.de` and `bob@xn--bcher-kva.de` are one address. An ASCII address is only trimmed and lowercased,
  * as it always was, so hashes stored before stay findable.
  */
-export function normaliseEmail(email: string): string {
+function normaliseEmail(email: string): string {
   const lower = email.trim().toLowerCase();
   if (ASCII.test(lower)) return lower;
   const value = email.trim().normalize('NFC').toLowerCase();

@@ -7,7 +7,7 @@ function migrator(db: Kysely<Database>): Migrator {
 }
 
 /** Thrown when a migration fails; the database is left at the last migration that succeeded. */
-export class MigrationError extends Error {
+class MigrationError extends Error {
   constructor(
     readonly migration: string | undefined,
     cause: unknown,

@@ -65,4 +65,3 @@ export interface JobRunsTable {
 
 export type PrivacyRequestRow = Selectable<PrivacyRequestsTable>;
 export type PrivacyRequestStepRow = Selectable<PrivacyRequestStepsTable>;
-export type JobRunRow = Selectable<JobRunsTable>;

@@ -118,7 +118,7 @@ function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, e
  * Loads what the features of one period need, for one affiliate (by index, for scoring a payout in its
  * request) or for every affiliate (one pass over the period, for training and re-scoring).
  */
-export function loadPeriodEvents(
+function loadPeriodEvents(
   sqlite: SQLite.Database,
   range: { start: Date; end: Date; affiliateId?: string },
 ): PeriodEvents {
@@ -366,11 +366,6 @@ export class ModelCache {
       forest: IsolationForest.fromJSON(JSON.parse(row.forest) as SerializedForest),
       quantiles: features.quantiles,
     };
-    return this.model;
-  }
-
-  /** What the cache holds now, without a query (for the model-age metric). */
-  peek(): FraudModel | undefined {
     return this.model;
   }
 }

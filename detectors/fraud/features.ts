@@ -85,7 +85,7 @@ export interface AffiliateInfo {
 }
 
 /** What the click-side features need of an affiliate's clicks in the period, as counts. */
-export interface ClickSummary {
+interface ClickSummary {
   clicks: number;
   /** Clicks per stored IP prefix. */
   prefixes: Map<string, number>;
@@ -117,7 +117,7 @@ export interface PeriodEvents {
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** User agents of automation rather than people: headless browsers, HTTP libraries, crawlers. */
-export const AUTOMATION_USER_AGENT =
+const AUTOMATION_USER_AGENT =
   /headless|phantomjs|selenium|webdriver|puppeteer|playwright|python-requests|python-urllib|aiohttp|httpx|curl\/|wget\/|go-http-client|okhttp|java\/|libwww|scrapy|node-fetch|axios\/|bot\b|spider|crawler/i;
 
 function ipv4ToInt(ip: string): number | undefined {
@@ -259,7 +259,7 @@ function emptyTally(): Tally {
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
 /** Counts an affiliate's clicks the way the click-side features read them. */
-export function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
+function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
   const summaries = new Map<string, ClickSummary>();
   const perIp = new Map<string, Map<string, number>>();
   for (const click of clicks) {

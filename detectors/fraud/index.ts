@@ -16,13 +16,13 @@ import {
 import { loadRules, type RulesConfig } from './rules.ts';
 
 export { type PayoutScore, toPayoutScore } from './detector.ts';
-export { FraudConfigError } from './rules.ts';
+
 export { PayoutScoreSchema } from './schemas.ts';
 
 const DAY = 86_400_000;
 
 /** What a re-scoring run did. */
-export interface FraudRunSummary {
+interface FraudRunSummary {
   periodStart: string;
   periodEnd: string;
   modelVersion: number | null;

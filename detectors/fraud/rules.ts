@@ -59,7 +59,7 @@ export type RulesConfig = z.infer<typeof RulesFileSchema>;
 type RuleSpec = NonNullable<RulesConfig['rules'][ReasonCode]>;
 
 /** Thrown when the rules file is invalid; the start stops with its message. */
-export class FraudConfigError extends ConfigFileError {
+class FraudConfigError extends ConfigFileError {
   constructor(file: string, detail: string) {
     super(file, detail);
     this.name = 'FraudConfigError';

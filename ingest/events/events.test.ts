@@ -561,7 +561,6 @@ describe('the consent gate on /v1/events', () => {
     gate.usePolicy({
       kinds: {
         browser_telemetry: open,
-        server_log: open,
         affiliate_click: { purpose: 'marketing', without: 'drop' },
         affiliate_conversion: { purpose: 'marketing', without: 'minimise' },
       },

@@ -18,7 +18,7 @@ import { checkRow, type EventRowBatch, fillIpHashes } from './store.ts';
  * of thousands together. Appending to a file costs the same whatever the keys, and acknowledgement no longer
  * waits for index maintenance; the apply thread's large transactions share each dirty page among many rows.
  */
-export const JOURNAL_DIR = 'event-journal';
+const JOURNAL_DIR = 'event-journal';
 
 /** The journal directory beside a database file. */
 export function journalDir(databaseFile: string): string {
@@ -55,12 +55,6 @@ export function legacyJournalEntries(databaseFile: string, appliedSeq: number): 
 export function removeLegacyJournal(databaseFile: string): void {
   const file = legacyJournalFile(databaseFile);
   for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
-}
-
-/** One journal entry: the rows of one request's new events, in insertion form. */
-export interface JournalEntry {
-  seq: number;
-  batch: EventRowBatch;
 }
 
 /** The entry text of rows: `{"types":[…],"values":[…]}`, and `"h":[…]` when their IP hashes follow them. */

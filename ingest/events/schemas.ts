@@ -23,7 +23,7 @@ function toIsoUtc(value: string | number): string {
 }
 
 /** An instant as ISO 8601 with an offset, or epoch milliseconds; normalised to ISO UTC. */
-export const Timestamp = z
+const Timestamp = z
   .union(
     [
       z.iso.datetime({ offset: true, message: TIMESTAMP_MESSAGE }),
@@ -50,7 +50,7 @@ const Url = z
     'expected an absolute URL such as https://shop.example/p/1',
   );
 
-export const ClickSchema = z
+const ClickSchema = z
   .strictObject({
     id: id('event id'),
     type: z.literal('click'),
@@ -67,7 +67,7 @@ export const ClickSchema = z
   })
   .openapi('Click');
 
-export const ConversionSchema = z
+const ConversionSchema = z
   .strictObject({
     id: id('event id'),
     type: z.literal('conversion'),
@@ -87,7 +87,7 @@ export const ConversionSchema = z
   })
   .openapi('Conversion');
 
-export const RefundSchema = z
+const RefundSchema = z
   .strictObject({
     id: id('event id'),
     type: z.literal('refund'),
@@ -99,15 +99,11 @@ export const RefundSchema = z
   })
   .openapi('Refund');
 
-export const AffiliateEventSchema = z.discriminatedUnion('type', [
-  ClickSchema,
-  ConversionSchema,
-  RefundSchema,
-]);
+const AffiliateEventSchema = z.discriminatedUnion('type', [ClickSchema, ConversionSchema, RefundSchema]);
 export type AffiliateEvent = z.infer<typeof AffiliateEventSchema>;
 
 /** Hard ceiling of the schema; the configured `maxBatchItems` (413 past it) is usually lower. */
-export const SCHEMA_MAX_ITEMS = 100_000;
+const SCHEMA_MAX_ITEMS = 100_000;
 
 export const EventBatchSchema = z.strictObject({
   events: z.array(AffiliateEventSchema).min(1).max(SCHEMA_MAX_ITEMS),
@@ -121,7 +117,7 @@ export const EventBatchSchema = z.strictObject({
  */
 export const CompiledEventBatchSchema = zod.compile(EventBatchSchema, { strict: true });
 
-export const AffiliateSchema = z
+const AffiliateSchema = z
   .strictObject({
     id: id('affiliate id'),
     name: z.string().min(1).max(200),

@@ -20,8 +20,8 @@ const HEADER_BYTES = 20;
  * segment, so these bound how long an applied entry's bytes stay while entries keep coming. (When every
  * entry is applied, the segment goes at once.)
  */
-export const SEGMENT_BYTES = 64 * 1024 * 1024;
-export const SEGMENT_MAX_AGE_MS = 60_000;
+const SEGMENT_BYTES = 64 * 1024 * 1024;
+const SEGMENT_MAX_AGE_MS = 60_000;
 const SEGMENT_NAME = /^(\d{16})\.log$/;
 
 /** One journal record: a request's new events as entry text. */

@@ -32,7 +32,7 @@ function toApp(row: FaroAppRow): FaroApp {
 }
 
 /** `scheme://host[:port]`, lower-cased, nothing else: the form browsers send in `Origin`. */
-export function normaliseOrigin(value: string): string | undefined {
+function normaliseOrigin(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -52,7 +52,7 @@ export function normaliseOrigin(value: string): string | undefined {
   return url.origin;
 }
 
-export const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Registers an app with its allowed origins and audits it; returns the key, which is stored only hashed. */
 export async function createFaroApp(

@@ -1,2 +1,2 @@
-export { createFaroApp, type FaroApp, listFaroApps, revokeFaroApp } from './apps.ts';
+export { createFaroApp, listFaroApps, revokeFaroApp } from './apps.ts';
 export { faroRoutes } from './routes.ts';

@@ -38,8 +38,8 @@ export interface TelemetryVerdict {
 }
 
 /** Where a consent banner puts its consent in the Faro session (`faro.api.setSession({ attributes })`). */
-export const CONSENT_REFERENCE_ATTRIBUTE = 'consentReference';
-export const TC_STRING_ATTRIBUTE = 'tcString';
+const CONSENT_REFERENCE_ATTRIBUTE = 'consentReference';
+const TC_STRING_ATTRIBUTE = 'tcString';
 
 function sessionAttribute(payload: FaroPayload, name: string): string | undefined {
   const value = payload.meta?.session?.attributes?.[name];

@@ -1,2 +1,1 @@
 export { logRoutes } from './routes.ts';
-export type { LogEntry } from './schemas.ts';

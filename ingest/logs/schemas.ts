@@ -20,7 +20,7 @@ const toIsoUtc = (value: string | number) => new Date(value).toISOString();
 const InYearRange = z.string().regex(/^\d{4}-/, 'expected a time in the years 0000 to 9999');
 
 /** ISO 8601 with offset, or epoch milliseconds; stored as UTC ISO 8601. */
-export const LogTimestamp = z
+const LogTimestamp = z
   .union(
     [
       z.iso.datetime({ offset: true, message: TIMESTAMP_MESSAGE }),

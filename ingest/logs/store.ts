@@ -67,7 +67,7 @@ export function queryTerms(text: string): string[] {
  * No words → undefined; more than `MAX_QUERY_TERMS` is refused (a RangeError) rather than searched in part —
  * the route's query schema answers that with a 422 first.
  */
-export function ftsQuery(text: string): string | undefined {
+function ftsQuery(text: string): string | undefined {
   const terms = queryTerms(text);
   if (terms.length === 0) return undefined;
   if (terms.length > MAX_QUERY_TERMS) {
