@@ -60,7 +60,6 @@ const { file, journalDir, secret } = workerData as {
 };
 const main = openSqliteConnection(file);
 const journal = new JournalWriter(journalDir, main, {
-  databaseFile: file,
   secret: secret && Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength),
 });
 let queue: OpMessage[] = [];

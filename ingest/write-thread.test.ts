@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../http/logger.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { refundRows, tempDataDir } from '../test/harness.ts';
-import { type EncodedBatch, encodeForJournal, journalDir, legacyJournalFile } from './events/journal.ts';
+import { type EncodedBatch, encodeForJournal, journalDir } from './events/journal.ts';
 import { readJournal, segmentFiles } from './events/segment-log.ts';
 import { WriteThread } from './write-thread.ts';
 
@@ -225,27 +224,6 @@ describe('the write thread and the event journal', () => {
     await thread.run(1, 'events.store', batch(['c3']));
     await thread.settle();
     expect(await stored()).toEqual(['c1', 'c2', 'c3']);
-  });
-
-  it('carries over what an earlier version left in its SQLite journal, then deletes that file', async () => {
-    await thread.close();
-    const legacy = new SQLite(legacyJournalFile(storage.file));
-    legacy.exec(
-      'create table journal (seq integer primary key, events integer not null, rows text not null)',
-    );
-    const add = legacy.prepare('insert into journal (seq, events, rows) values (?, ?, ?)');
-    add.run(1, 2, batch(['v1', 'v2']).text);
-    add.run(2, 1, batch(['v3']).text);
-    legacy.close();
-    thread = open();
-    await thread.start();
-    expect(thread.backlogEvents).toBeLessThanOrEqual(3);
-    // Still waiting, they count as stored.
-    expect(await storeRefunds(['v3', 'v4'])).toEqual({ accepted: 1, duplicates: 1 });
-    await thread.settle();
-    expect(await stored()).toEqual(['v1', 'v2', 'v3', 'v4']);
-    expect(await appliedSeq()).toBe(3);
-    expect(fs.readdirSync(dir).filter((name) => name.startsWith('event-journal.sqlite'))).toEqual([]);
   });
 
   it('refuses a malformed row before it reaches the journal, and fails only that op', async () => {

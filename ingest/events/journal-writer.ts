@@ -1,16 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { eventKey } from '../../storage/event-key.ts';
 import { IdFilter } from './id-filter.ts';
-import {
-  appliedSeq,
-  decodeBatch,
-  type EncodedBatch,
-  encodeBatch,
-  legacyJournalEntries,
-  removeLegacyJournal,
-  rowId,
-  withIpHashes,
-} from './journal.ts';
+import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, rowId, withIpHashes } from './journal.ts';
 import { PendingIds } from './pending-ids.ts';
 import { SegmentWriter } from './segment-log.ts';
 import {
@@ -102,15 +93,9 @@ export class JournalWriter {
 
   /**
    * `journalDir`: the journal's directory; `main`: a connection to the database, for its lookups;
-   * `databaseFile`: where an earlier version's journal may be; `secret`: keys the IP hashes of unhashed
-   * batches (without it, such a batch is refused).
+   * `secret`: keys the IP hashes of unhashed batches (without it, such a batch is refused).
    */
-  constructor(
-    journalDir: string,
-    main: SQLite.Database,
-    options: { databaseFile?: string; secret?: Buffer | undefined } = {},
-  ) {
-    const { databaseFile } = options;
+  constructor(journalDir: string, main: SQLite.Database, options: { secret?: Buffer | undefined } = {}) {
     this.#secret = options.secret;
     this.#log = new SegmentWriter(journalDir);
     this.#stored = main.prepare('select 1 from affiliate_events where id_key = ? and id = ?').pluck();
@@ -132,16 +117,6 @@ export class JournalWriter {
       last = seq;
     };
     for (const { seq, text } of this.#log.recovered) if (seq > applied) take(seq, text);
-    if (databaseFile) {
-      // Entries an earlier version left in its SQLite journal move to this one, then that file goes.
-      const legacy = legacyJournalEntries(databaseFile, Math.max(applied, last));
-      for (const { seq, events, text } of legacy) {
-        this.#log.stage(seq, events, text);
-        take(seq, text);
-      }
-      this.#log.commit();
-      removeLegacyJournal(databaseFile);
-    }
     // Entries are numbered after the last one applied even when the journal was lost or replaced, so a new
     // entry is never mistaken for one already applied.
     // (This process holds the data directory, so no other appends or applies entries meanwhile.)

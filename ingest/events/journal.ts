@@ -1,8 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
-import { openSqliteConnection } from '../../storage/database.ts';
-import type { LogRecord } from './segment-log.ts';
 import { checkRow, type EventRowBatch, fillIpHashes } from './store.ts';
 
 /**
@@ -23,38 +20,6 @@ const JOURNAL_DIR = 'event-journal';
 /** The journal directory beside a database file. */
 export function journalDir(databaseFile: string): string {
   return path.join(path.dirname(databaseFile), JOURNAL_DIR);
-}
-
-/** Where earlier versions kept the journal: a SQLite file with a `journal (seq, events, rows)` table. */
-export function legacyJournalFile(databaseFile: string): string {
-  return path.join(path.dirname(databaseFile), 'event-journal.sqlite');
-}
-
-/**
- * Entries left after `appliedSeq` in a journal of an earlier version, oldest first, for the writer to carry
- * over; the caller deletes the file (`removeLegacyJournal`) once they are committed to the new journal.
- */
-export function legacyJournalEntries(databaseFile: string, appliedSeq: number): LogRecord[] {
-  const file = legacyJournalFile(databaseFile);
-  if (!fs.existsSync(file)) return [];
-  const legacy = openSqliteConnection(file);
-  try {
-    const table = legacy
-      .prepare("select 1 from sqlite_master where type = 'table' and name = 'journal'")
-      .get();
-    if (!table) return [];
-    return legacy
-      .prepare('select seq, events, rows as text from journal where seq > ? order by seq')
-      .all(appliedSeq) as LogRecord[];
-  } finally {
-    legacy.close();
-  }
-}
-
-/** Deletes an earlier version's journal file with its WAL and shared memory. */
-export function removeLegacyJournal(databaseFile: string): void {
-  const file = legacyJournalFile(databaseFile);
-  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
 }
 
 /** The entry text of rows: `{"types":[…],"values":[…]}`, and `"h":[…]` when their IP hashes follow them. */
