@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../http/logger.ts';
 import { type WriteWork, writeTransaction } from '../storage/database.ts';
 import { type EventJournal, OverloadedError, type Storage } from '../storage/index.ts';
-import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
+import type { EncodedBatch } from './events/journal.ts';
+import type { EventCounts } from './events/store.ts';
 import { WriteThread } from './write-thread.ts';
 
 interface Pending {
@@ -250,20 +251,16 @@ export class BatchWriter implements EventJournal {
   }
 
   /**
-   * Runs a named write op on the write thread (for the hottest paths), under the same queue bound; resolves
-   * once the thread's group transaction holding it has committed.
+   * Appends a request's affiliate events to the event journal on the write thread, under the same queue bound
+   * and the backlog bound; resolves with the new and repeated events once the append is durable.
    */
-  async submitOp<K extends WriteOpName>(
-    rows: number,
-    op: K,
-    payload: WriteOpPayload<K>,
-  ): Promise<WriteOpResult<K>> {
+  async appendEvents(rows: number, batch: EncodedBatch): Promise<EventCounts> {
     this.#admit(rows);
     if (this.#thread.backlogEvents + rows > this.#options.maxBacklogEvents) throw this.#backlogFull();
     this.#queuedRows += rows;
     this.#depth.set(this.#queuedRows);
     try {
-      return await this.#thread.run(rows, op, payload);
+      return await this.#thread.appendEvents(rows, batch);
     } finally {
       this.#queuedRows -= rows;
       this.#depth.set(this.#queuedRows);
@@ -273,7 +270,7 @@ export class BatchWriter implements EventJournal {
   /**
    * Throws the 503 problem when the event backlog is already at its bound: called before a request's body is
    * read, so that a surge past the bound is refused without parsing what would be refused anyway (which took
-   * the CPU the apply thread needed to make room). `submitOp` checks again with the request's events.
+   * the CPU the apply thread needed to make room). `appendEvents` checks again with the request's events.
    */
   refuseIfBacklogFull(): void {
     if (this.#thread.backlogEvents >= this.#options.maxBacklogEvents) throw this.#backlogFull();

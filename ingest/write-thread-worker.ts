@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection } from '../storage/database.ts';
 import { isDomainError, type SerializedDomainError, serializeDomainError } from '../storage/errors.ts';
+import type { EncodedBatch } from './events/journal.ts';
 import { type JournalState, JournalWriter } from './events/journal-writer.ts';
-import type { WriteOpName } from './write-ops.ts';
 
 /** An op posted by the main thread. */
 export interface OpMessage {
@@ -14,8 +14,8 @@ export interface OpMessage {
   id: number;
   /** Rows the op writes, for the commit metrics. */
   rows: number;
-  op: WriteOpName;
-  payload: unknown;
+  /** The request's events, as the journal entry's text with their ids and raw IPs. */
+  batch: EncodedBatch;
 }
 
 /** Messages the main thread sends besides ops. */
@@ -65,12 +65,8 @@ const journal = new JournalWriter(journalDir, main, {
 let queue: OpMessage[] = [];
 let scheduled = false;
 
-const OPS: Record<WriteOpName, (payload: never) => unknown> = {
-  'events.store': (batch) => journal.store(batch),
-};
-
 function run(message: OpMessage): unknown {
-  return (OPS[message.op] as (payload: unknown) => unknown)(message.payload);
+  return journal.store(message.batch);
 }
 
 function failure(id: number, error: unknown): OpReply {

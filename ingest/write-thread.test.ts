@@ -52,8 +52,7 @@ afterEach(async () => {
 
 const batch = (ids: string[]) => encodeForJournal(refundRows(ids));
 /** Stores refunds with these ids; what the write thread counted of them. */
-const storeRefunds = async (ids: string[]) =>
-  (await thread.run(ids.length, 'events.store', batch(ids))).refund;
+const storeRefunds = async (ids: string[]) => (await thread.appendEvents(ids.length, batch(ids))).refund;
 const stored = async () =>
   (await storage.db.selectFrom('affiliate_events').select('id').orderBy('id').execute()).map((r) => r.id);
 /** Entries in the journal's files, read as another process would. */
@@ -78,9 +77,9 @@ async function withApplyHeld<T>(work: () => Promise<T>): Promise<T> {
 describe('the write thread and the event journal', () => {
   it('groups ops posted together into one commit and answers each after it', async () => {
     const results = await Promise.all([
-      thread.run(2, 'events.store', batch(['a', 'b'])),
-      thread.run(1, 'events.store', batch(['c'])),
-      thread.run(1, 'events.store', batch(['a'])),
+      thread.appendEvents(2, batch(['a', 'b'])),
+      thread.appendEvents(1, batch(['c'])),
+      thread.appendEvents(1, batch(['a'])),
     ]);
     expect(results.map((r) => r.refund)).toEqual([
       { accepted: 2, duplicates: 0 },
@@ -109,28 +108,24 @@ describe('the write thread and the event journal', () => {
   });
 
   it('deletes applied entries from the journal and records the last one applied', async () => {
-    await thread.run(1, 'events.store', batch(['d1']));
-    await thread.run(1, 'events.store', batch(['d2']));
+    await thread.appendEvents(1, batch(['d1']));
+    await thread.appendEvents(1, batch(['d2']));
     await thread.settle();
     expect(await appliedSeq()).toBe(2);
     // The write thread deletes an entry once it hears it was applied.
     await expect.poll(journalEntries).toEqual([]);
     // A request whose events were all repeats adds no entry.
-    await thread.run(1, 'events.store', batch(['d1']));
+    await thread.appendEvents(1, batch(['d1']));
     expect(journalEntries()).toEqual([]);
   });
 
   it('deletes many applied entries a few at a time, also when no more requests come', async () => {
-    await Promise.all(
-      Array.from({ length: 100 }, (_, i) => thread.run(1, 'events.store', batch([`many${i}`]))),
-    );
+    await Promise.all(Array.from({ length: 100 }, (_, i) => thread.appendEvents(1, batch([`many${i}`]))));
     await thread.settle();
     await expect.poll(journalEntries, { timeout: 5000 }).toEqual([]);
     expect(await stored()).toHaveLength(100);
     // A graceful stop deletes what is applied at once.
-    await Promise.all(
-      Array.from({ length: 100 }, (_, i) => thread.run(1, 'events.store', batch([`more${i}`]))),
-    );
+    await Promise.all(Array.from({ length: 100 }, (_, i) => thread.appendEvents(1, batch([`more${i}`]))));
     await thread.close();
     expect(journalEntries()).toEqual([]);
     expect(await stored()).toHaveLength(200);
@@ -141,7 +136,7 @@ describe('the write thread and the event journal', () => {
     thread = open({ maxEvents: 5 });
     await withApplyHeld(async () => {
       await Promise.all(
-        Array.from({ length: 6 }, (_, i) => thread.run(2, 'events.store', batch([`m${i}a`, `m${i}b`]))),
+        Array.from({ length: 6 }, (_, i) => thread.appendEvents(2, batch([`m${i}a`, `m${i}b`]))),
       );
     });
     await thread.settle();
@@ -173,8 +168,8 @@ describe('the write thread and the event journal', () => {
 
   it('keeps what the apply thread has not applied across a restart, and applies it at the next start', async () => {
     await withApplyHeld(async () => {
-      await thread.run(2, 'events.store', batch(['r1', 'r2']));
-      await thread.run(1, 'events.store', batch(['r3']));
+      await thread.appendEvents(2, batch(['r1', 'r2']));
+      await thread.appendEvents(1, batch(['r3']));
       // Stop with no time to apply: the entries stay in the journal.
       await thread.close(0);
     });
@@ -195,12 +190,12 @@ describe('the write thread and the event journal', () => {
   });
 
   it('numbers new entries after the last one applied even when the journal file was lost', async () => {
-    await thread.run(1, 'events.store', batch(['l1']));
+    await thread.appendEvents(1, batch(['l1']));
     await thread.settle();
     await thread.close();
     fs.rmSync(journalDir(storage.file), { recursive: true, force: true });
     thread = open();
-    await thread.run(1, 'events.store', batch(['l2']));
+    await thread.appendEvents(1, batch(['l2']));
     await thread.settle();
     expect(await stored()).toEqual(['l1', 'l2']);
     expect(await appliedSeq()).toBe(2);
@@ -208,7 +203,7 @@ describe('the write thread and the event journal', () => {
 
   it('cuts a record torn by a crash at the next start, says so, and keeps every entry before it', async () => {
     await withApplyHeld(async () => {
-      await thread.run(2, 'events.store', batch(['c1', 'c2']));
+      await thread.appendEvents(2, batch(['c1', 'c2']));
       await thread.close(0);
     });
     // A group half written when the process stopped: a header and part of a payload.
@@ -221,7 +216,7 @@ describe('the write thread and the event journal', () => {
     );
     await thread.start();
     expect(lines.join('')).toMatch(/event journal segment cut/);
-    await thread.run(1, 'events.store', batch(['c3']));
+    await thread.appendEvents(1, batch(['c3']));
     await thread.settle();
     expect(await stored()).toEqual(['c1', 'c2', 'c3']);
   });
@@ -233,8 +228,8 @@ describe('the write thread and the event journal', () => {
     // ...and the write thread refuses a batch not in the encoded shape.
     const broken: EncodedBatch = { types: ['refund'], ids: ['x', 'y'], text: '{}' };
     const [good, bad] = await Promise.allSettled([
-      thread.run(1, 'events.store', batch(['ok'])),
-      thread.run(1, 'events.store', broken),
+      thread.appendEvents(1, batch(['ok'])),
+      thread.appendEvents(1, broken),
     ]);
     expect(good.status).toBe('fulfilled');
     expect(bad.status).toBe('rejected');
@@ -244,7 +239,7 @@ describe('the write thread and the event journal', () => {
   });
 
   it('appends only the new rows of a request that repeats events', async () => {
-    await thread.run(1, 'events.store', batch(['p1']));
+    await thread.appendEvents(1, batch(['p1']));
     expect(await storeRefunds(['p1', 'p2', 'p2'])).toEqual({ accepted: 1, duplicates: 2 });
     await thread.settle();
     expect(await stored()).toEqual(['p1', 'p2']);
@@ -293,7 +288,7 @@ describe('the write thread and the event journal', () => {
   });
 
   it('commits what it holds before it closes', async () => {
-    const pending = thread.run(1, 'events.store', batch(['last']));
+    const pending = thread.appendEvents(1, batch(['last']));
     await thread.close();
     await pending;
     expect(await stored()).toEqual(['last']);
@@ -303,9 +298,9 @@ describe('the write thread and the event journal', () => {
     await thread.close();
     // Nothing is applied unless a reader settles.
     thread = open({ minEvents: 100, maxDelayMs: 60_000 });
-    await thread.run(1, 'events.store', batch(['t1']));
+    await thread.appendEvents(1, batch(['t1']));
     await thread.settle();
-    await thread.run(1, 'events.store', batch(['t2']));
+    await thread.appendEvents(1, batch(['t2']));
     // The applied segment of t1 is unlinked in the background.
     await expect.poll(journalEntries).toEqual([{ seq: 2, events: 1 }]);
     // Its segment holds an entry not yet applied: it is applied, then the segment goes.
@@ -313,7 +308,7 @@ describe('the write thread and the event journal', () => {
     expect(segmentFiles(journalDir(storage.file))).toEqual([]);
     expect(await stored()).toEqual(['t1', 't2']);
     // What comes after goes to a new segment.
-    await thread.run(1, 'events.store', batch(['t3']));
+    await thread.appendEvents(1, batch(['t3']));
     expect(journalEntries()).toEqual([{ seq: 3, events: 1 }]);
   });
 });

@@ -4,9 +4,10 @@ import type { Logger } from '../http/logger.ts';
 import { claimDataDir, DataDirInUseError, type LockWanted } from '../storage/database.ts';
 import { deserializeDomainError, OverloadedError, type Storage } from '../storage/index.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';
+import type { EncodedBatch } from './events/journal.ts';
 import { journalDir } from './events/journal.ts';
 import type { JournalState } from './events/journal-writer.ts';
-import type { WriteOpName, WriteOpPayload, WriteOpResult } from './write-ops.ts';
+import type { EventCounts } from './events/store.ts';
 import type { ControlMessage, OpMessage, OpReply, ReplyMessage } from './write-thread-worker.ts';
 
 interface Waiting {
@@ -140,7 +141,8 @@ export class WriteThread {
     await this.#applierStarted;
   }
 
-  run<K extends WriteOpName>(rows: number, op: K, payload: WriteOpPayload<K>): Promise<WriteOpResult<K>> {
+  /** Appends a request's events to the journal in the thread's next group commit; resolves once it is durable. */
+  appendEvents(rows: number, batch: EncodedBatch): Promise<EventCounts> {
     let worker: Worker;
     try {
       worker = this.#ensureWriter();
@@ -151,7 +153,7 @@ export class WriteThread {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ type: 'op', id, rows, op, payload } satisfies OpMessage);
+      worker.postMessage({ type: 'op', id, rows, batch } satisfies OpMessage);
     });
   }
 

@@ -274,9 +274,8 @@ export function affiliateRoutes(deps: IngestDeps) {
     if (received.length > limit) throw tooMany(received.length, limit, 'events');
     const now = c.var.clock();
     const events = gateEvents(received, deps, now.getTime(), items);
-    const counts = await deps.writer.submitOp(
+    const counts = await deps.writer.appendEvents(
       events.length,
-      'events.store',
       // The IPs are hashed on the write thread, before anything is journaled.
       encodeForJournal(unhashedRowBatch(events, now.toISOString())),
     );
