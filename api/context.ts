@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
-import type { ConsentGate, Purpose } from '../consent/index.ts';
+import type { ConsentGate, ConsentMetrics, Purpose } from '../consent/index.ts';
 import type { FraudDetector } from '../detectors/fraud/index.ts';
 import type { Logger } from '../http/logger.ts';
 import type { BatchWriter } from '../ingest/batch-writer.ts';
 import type { IngestConfig } from '../ingest/config.ts';
+import type { IngestMetrics } from '../ingest/ingest-metrics.ts';
 import type { JobRunner } from '../jobs/index.ts';
 import type { Retention } from '../retention/index.ts';
 import type { Database } from '../storage/index.ts';
@@ -23,11 +24,15 @@ export interface AppDeps {
   /** The group-commit writer every ingest route submits to. */
   writer: BatchWriter;
   ingest: IngestConfig;
+  /** The ingest routes' metrics and each Faro app's in-flight bound, built once for every router. */
+  ingestMetrics: IngestMetrics;
   consent: {
     purposes: Purpose[];
     /** Answers from memory whether ingestion may keep an item about a subject. */
     gate: ConsentGate;
     expiryMs: number;
+    /** The consent routes' metrics, built once for every router. */
+    metrics: ConsentMetrics;
   };
   /** Runs scheduled jobs under their lease, once per tick across replicas, and records their runs. */
   jobs: JobRunner;

@@ -1,10 +1,11 @@
 import type { Registry } from 'prom-client';
-import { ConsentGate, loadGatePolicy, loadPurposes } from '../consent/index.ts';
+import { ConsentGate, createConsentMetrics, loadGatePolicy, loadPurposes } from '../consent/index.ts';
 import { createFraudDetector } from '../detectors/fraud/index.ts';
 import { createLogger, type Logger } from '../http/logger.ts';
 import { createRegistry } from '../http/metrics.ts';
 import { BatchWriter } from '../ingest/batch-writer.ts';
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from '../ingest/config.ts';
+import { createIngestMetrics } from '../ingest/ingest-metrics.ts';
 import { JobRunner, jobMetrics } from '../jobs/index.ts';
 import { createRetention } from '../retention/index.ts';
 import type { Storage } from '../storage/index.ts';
@@ -52,11 +53,13 @@ export function createDeps(options: DepsOptions): AppDeps {
     secret: options.secret,
     jobs,
     ingest,
+    ingestMetrics: createIngestMetrics(registry, ingest),
     writer,
     consent: {
       purposes,
       gate,
       expiryMs: (options.consentExpiryDays ?? 395) * 24 * 60 * 60 * 1000,
+      metrics: createConsentMetrics(registry),
     },
     retention: createRetention({
       storage: options.storage,

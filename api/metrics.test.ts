@@ -1,5 +1,10 @@
 import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consentRouters } from '../consent/index.ts';
+import { affiliateRoutes } from '../ingest/events/index.ts';
+import { faroRoutes } from '../ingest/faro/index.ts';
+import { logRoutes } from '../ingest/logs/index.ts';
+import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
 import { createTestContext, type TestContext } from '../test/harness.ts';
 import { cachedMetrics } from './routes/health.ts';
 
@@ -109,5 +114,18 @@ describe('cachedMetrics', () => {
     await metrics();
     await metrics();
     expect(state.renders).toBe(2);
+  });
+});
+
+describe('routers and their metrics', () => {
+  it('builds every area router twice from one set of dependencies: the metrics are made once, with them', () => {
+    for (let i = 0; i < 2; i += 1) {
+      expect(() => affiliateRoutes(ctx.deps)).not.toThrow();
+      expect(() => logRoutes(ctx.deps)).not.toThrow();
+      expect(() => faroRoutes(ctx.deps)).not.toThrow();
+      expect(() => consentRouters(ctx.deps)).not.toThrow();
+      expect(() => privacyRequestRoutes(ctx.deps)).not.toThrow();
+      expect(() => retentionRoutes(ctx.deps)).not.toThrow();
+    }
   });
 });

@@ -1,3 +1,4 @@
+export { type ConsentMetrics, createConsentMetrics } from './consent-metrics.ts';
 export {
   ConsentGate,
   loadGatePolicy,

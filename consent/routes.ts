@@ -1,9 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
-import { Counter, type Registry } from 'prom-client';
 import { requireRole } from '../http/auth.ts';
 import { jsonBody } from '../http/json-body.ts';
-import type { Logger } from '../http/logger.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
@@ -12,6 +10,7 @@ import {
   problemResponses,
 } from '../http/openapi.ts';
 import { ProblemError, toJsonPointer } from '../http/problem.ts';
+import type { ConsentMetrics } from './consent-metrics.ts';
 import type { ConsentGate } from './gate.ts';
 import {
   type ConsentRecord,
@@ -106,27 +105,14 @@ const ExportQuery = z.object({
 
 /** What the consent routes need from the app; the composition root provides it. */
 export interface ConsentDeps {
-  registry: Registry;
-  logger: Logger;
   /** Keys the MAC of consent references and the hashes of identifiers. */
   secret: Buffer;
-  consent: { purposes: Purpose[]; gate: ConsentGate; expiryMs: number };
+  consent: { purposes: Purpose[]; gate: ConsentGate; expiryMs: number; metrics: ConsentMetrics };
 }
 
 /** The ledger's routes: `/v1/consents` (record, expiring, export, verify) and `/v1/subjects/{id}/consents`. */
 export function consentRouters(deps: ConsentDeps) {
-  const records = new Counter({
-    name: 'vigil_consent_records_total',
-    help: 'Consent decisions recorded, by purpose, decision and source.',
-    labelNames: ['purpose', 'decision', 'source'] as const,
-    registers: [deps.registry],
-  });
-  const withdrawals = new Counter({
-    name: 'vigil_consent_withdrawals_total',
-    help: 'Consent withdrawals, by purpose.',
-    labelNames: ['purpose'] as const,
-    registers: [deps.registry],
-  });
+  const { records, withdrawals } = deps.consent.metrics;
   const ctx = (now: Date) => ({
     purposes: deps.consent.purposes,
     gate: deps.consent.gate,
@@ -346,7 +332,7 @@ export function consentRouters(deps: ConsentDeps) {
       // The status line has gone out: all that is left is to log the failure and cut the body short, which
       // the client sees as an incomplete NDJSON document rather than a complete one.
       async (error) => {
-        deps.logger.error('consent export failed', { error, requestId });
+        c.var.logger.error('consent export failed', { error, requestId });
       },
     );
   });

@@ -1,14 +1,14 @@
-import type { Registry } from 'prom-client';
 import type { ConsentGate, Purpose } from '../consent/index.ts';
 import type { PayoutScore } from '../detectors/fraud/index.ts';
 import type { PayoutRow } from '../storage/payouts.table.ts';
 import type { BatchWriter } from './batch-writer.ts';
 import type { IngestConfig } from './config.ts';
+import type { IngestMetrics } from './ingest-metrics.ts';
 
 /** What the ingest routes need from the app; the composition root provides it. */
 export interface IngestDeps {
-  /** Where the ingest metrics are registered. */
-  registry: Registry;
+  /** The ingest routes' metrics (and each Faro app's in-flight bound), built once. */
+  ingestMetrics: IngestMetrics;
   /** Keys the hashes of personal identifiers (IP, email). */
   secret: Buffer;
   ingest: IngestConfig;

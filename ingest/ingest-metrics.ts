@@ -1,37 +1,47 @@
 import { createMiddleware } from 'hono/factory';
 import { Counter, type Registry } from 'prom-client';
 import { routeTemplate } from '../http/metrics.ts';
+import type { IngestConfig } from './config.ts';
+import { FaroMetrics } from './faro/faro-metrics.ts';
+import { AppInFlightBound } from './in-flight.ts';
+import { RedMetrics } from './logs/red-metrics.ts';
 
-const ITEMS_METRIC = 'vigil_ingest_items_total';
-
-/**
- * `vigil_ingest_items_total{kind,outcome,reason}`, shared by every ingest route of one registry. `kind` is a
- * fixed item type (click, conversion, refund, affiliate, payout, log, faro_log, faro_exception, …), `reason` a
- * fixed code (ok, validation, too_large, rate_limited, duplicate, consent, queue_full, …) — never input.
- */
-export function ingestItemsCounter(registry: Registry): Counter<'kind' | 'outcome' | 'reason'> {
-  const existing = registry.getSingleMetric(ITEMS_METRIC);
-  if (existing) return existing as Counter<'kind' | 'outcome' | 'reason'>;
-  return new Counter({
-    name: ITEMS_METRIC,
-    help: 'Ingested items by kind and outcome (accepted, duplicate, rejected, dropped) and reason.',
-    labelNames: ['kind', 'outcome', 'reason'] as const,
-    registers: [registry],
-  });
+/** The ingest routes' metrics, built once with the app's dependencies (routers made from them share them). */
+export interface IngestMetrics {
+  /**
+   * `vigil_ingest_items_total{kind,outcome,reason}`. `kind` is a fixed item type (click, conversion, refund,
+   * affiliate, payout, log, faro_log, faro_exception, …), `reason` a fixed code (ok, validation, too_large,
+   * rate_limited, duplicate, consent, queue_full, …) — never input.
+   */
+  items: Counter<'kind' | 'outcome' | 'reason'>;
+  /** `vigil_ingest_rejected_requests_total{route,reason}`: whole requests refused (a batch is refused whole). */
+  rejected: Counter<'route' | 'reason'>;
+  /** Web vitals and browser exceptions of Faro payloads. */
+  faro: FaroMetrics;
+  /** RED metrics of the requests that server logs describe. */
+  red: RedMetrics;
+  /** The bound on each Faro app's requests in flight, with its gauge. */
+  faroInFlight: AppInFlightBound;
 }
 
-const REJECTED_METRIC = 'vigil_ingest_rejected_requests_total';
-
-/** `vigil_ingest_rejected_requests_total{route,reason}`: whole requests refused (a batch is refused whole). */
-function ingestRejectedCounter(registry: Registry): Counter<'route' | 'reason'> {
-  const existing = registry.getSingleMetric(REJECTED_METRIC);
-  if (existing) return existing as Counter<'route' | 'reason'>;
-  return new Counter({
-    name: REJECTED_METRIC,
-    help: 'Ingest requests refused whole, by route template and reason (validation, too_large, queue_full, …).',
-    labelNames: ['route', 'reason'] as const,
-    registers: [registry],
-  });
+export function createIngestMetrics(registry: Registry, config: IngestConfig): IngestMetrics {
+  return {
+    items: new Counter({
+      name: 'vigil_ingest_items_total',
+      help: 'Ingested items by kind and outcome (accepted, duplicate, rejected, dropped) and reason.',
+      labelNames: ['kind', 'outcome', 'reason'] as const,
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'vigil_ingest_rejected_requests_total',
+      help: 'Ingest requests refused whole, by route template and reason (validation, too_large, queue_full, …).',
+      labelNames: ['route', 'reason'] as const,
+      registers: [registry],
+    }),
+    faro: new FaroMetrics(registry, config.pageRouteCap),
+    red: new RedMetrics(registry, config.pageRouteCap),
+    faroInFlight: new AppInFlightBound(config.faroMaxInFlight, registry),
+  };
 }
 
 /** The reason label for a refused ingest request, from its status. */
@@ -64,9 +74,7 @@ function rejectionReason(status: number): string {
  * origin, rate, size, shape, full queue); `itemKind`, when given, also counts it as one rejected item of that
  * kind (for bodies refused before their items were read).
  */
-export function countRejections(registry: Registry, itemKind?: string) {
-  const rejected = ingestRejectedCounter(registry);
-  const items = ingestItemsCounter(registry);
+export function countRejections({ rejected, items }: IngestMetrics, itemKind?: string) {
   return createMiddleware(async (c, next) => {
     await next();
     if (c.res.status < 400) return;

@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { requireRole } from '../http/auth.ts';
 import { jsonBody } from '../http/json-body.ts';
-import type { Logger } from '../http/logger.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
@@ -97,8 +96,6 @@ const ACTION_SUMMARIES: Record<keyof typeof ACTION_BODIES, string> = {
 
 /** What the privacy-request and retention routes need from the app; the composition root provides it. */
 export interface RetentionDeps {
-  clock: () => Date;
-  logger: Logger;
   /** Keys the hashes of a request's identifiers. */
   secret: Buffer;
   retention: Retention;
@@ -265,12 +262,12 @@ export function privacyRequestRoutes(deps: RetentionDeps) {
           };
         });
         await out.write(`},"manifest":${JSON.stringify(manifest)}}`);
-        await completeAccessRequest(c.var.db, request.id, outcomes, actor, deps.clock());
+        await completeAccessRequest(c.var.db, request.id, outcomes, actor, c.var.clock());
       },
       // The status line has gone out: log the failure and cut the body short (an incomplete JSON document),
       // and the request stays open.
       async (error) => {
-        deps.logger.error('privacy export failed', { error, requestId });
+        c.var.logger.error('privacy export failed', { error, requestId });
       },
     );
   });

@@ -19,7 +19,7 @@ import type { Database } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
-import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
+import { countRejections, type IngestMetrics } from '../ingest-metrics.ts';
 import { scrubText } from '../scrub.ts';
 import { encodeForJournal } from './journal.ts';
 import {
@@ -81,7 +81,7 @@ function gateEvents(
   events: AffiliateEvent[],
   deps: IngestDeps,
   nowMs: number,
-  items: ReturnType<typeof ingestItemsCounter>,
+  items: IngestMetrics['items'],
 ): AffiliateEvent[] {
   const kept: AffiliateEvent[] = [];
   for (const event of events) {
@@ -108,13 +108,13 @@ function gateEvents(
 
 /** The affiliate-tracking routes: affiliates, events and payout requests (role ingest). */
 export function affiliateRoutes(deps: IngestDeps) {
-  const items = ingestItemsCounter(deps.registry);
+  const items = deps.ingestMetrics.items;
   const limit = deps.ingest.maxBatchItems;
   const body = jsonBody(deps.ingest.maxBodyBytes, {
     maxDepth: MAX_BODY_DEPTH,
     idleTimeoutMs: deps.ingest.bodyIdleTimeoutMs,
   });
-  const rejections = countRejections(deps.registry);
+  const rejections = countRejections(deps.ingestMetrics);
   const inFlight = inFlightBound(deps.writer);
 
   const eventsRoute = createRoute({

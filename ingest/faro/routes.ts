@@ -7,10 +7,8 @@ import { createRouter, problemResponses, schemaProblem } from '../../http/openap
 import { ProblemError } from '../../http/problem.ts';
 import { parseJson, readRequestBody } from '../../http/request-body.ts';
 import type { IngestDeps } from '../deps.ts';
-import { AppInFlightBound } from '../in-flight.ts';
-import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
+import { countRejections } from '../ingest-metrics.ts';
 import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
-import { FaroMetrics } from './faro-metrics.ts';
 import { queryKeyMatcher } from './page-url.ts';
 import { CompiledFaroPayloadSchema, type FaroPayload, FaroPayloadSchema } from './schemas.ts';
 import { countItems, insertTelemetry, toTelemetryRows } from './store.ts';
@@ -119,14 +117,11 @@ const collectDescription =
 
 /** The Faro receiver: `POST /collect[/:appKey]` and its CORS preflights. */
 export function faroRoutes(deps: IngestDeps) {
-  const items = ingestItemsCounter(deps.registry);
-  const metrics = new FaroMetrics(deps.registry, deps.ingest.pageRouteCap);
+  const { items, faro: metrics, faroInFlight: inFlight } = deps.ingestMetrics;
   const buckets = new TokenBuckets(deps.ingest.faroRatePerSecond, deps.ingest.faroBurst);
   const keepQueryKey = queryKeyMatcher(deps.ingest.urlQueryAllowList);
   // A refused payload was not read, so it counts as one `faro_payload` rather than per item kind.
-  const rejections = countRejections(deps.registry, 'faro_payload');
-  // Its own bound per app, apart from the backends' pool: the app key is public.
-  const inFlight = new AppInFlightBound(deps.ingest.faroMaxInFlight, deps.registry);
+  const rejections = countRejections(deps.ingestMetrics, 'faro_payload');
   // What `accept` reads the body with, under the configured body-idle timeout.
   const readBody = (c: Context<AppEnv>, maxBytes: number) =>
     readFaroBody(c, maxBytes, deps.ingest.bodyIdleTimeoutMs);

@@ -15,8 +15,7 @@ import { OverloadedError } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
-import { countRejections, ingestItemsCounter } from '../ingest-metrics.ts';
-import { RedMetrics } from './red-metrics.ts';
+import { countRejections } from '../ingest-metrics.ts';
 import {
   CompiledLogBatchSchema,
   LOG_LEVELS,
@@ -117,9 +116,8 @@ function toStoredLog(row: ServerLogRow): z.infer<typeof StoredLogSchema> {
 
 /** `POST /v1/logs` (ingest) and `GET /v1/logs` (sre). */
 export function logRoutes(deps: IngestDeps) {
-  const items = ingestItemsCounter(deps.registry);
-  const red = new RedMetrics(deps.registry, deps.ingest.pageRouteCap);
-  const rejections = countRejections(deps.registry);
+  const { items, red } = deps.ingestMetrics;
+  const rejections = countRejections(deps.ingestMetrics);
   const countRefused: CountRefused = (entries, reason) =>
     items.inc({ kind: 'log', outcome: 'rejected', reason }, entries);
 
