@@ -12,7 +12,7 @@ import { httpMetrics, routeTemplate } from '../http/metrics.ts';
 import { createRouter } from '../http/openapi.ts';
 import { ProblemError, problemResponse, toProblem } from '../http/problem.ts';
 import { ClientAbortedError } from '../http/request-body.ts';
-import { affiliateRoutes } from '../ingest/events/index.ts';
+import { affiliateRoutes, eventRoutes, payoutRoutes } from '../ingest/events/index.ts';
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
 import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
@@ -74,7 +74,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/v1/audit', auditRoutes);
   app.route('/v1/keys', keyRoutes);
   // Ingestion routes are mounted below, one line per area.
-  app.route('/v1', affiliateRoutes(deps));
+  app.route('/v1/affiliates', affiliateRoutes(deps));
+  app.route('/v1/events', eventRoutes(deps));
+  app.route('/v1/payouts', payoutRoutes(deps));
   app.route('/v1/logs', logRoutes(deps));
   app.route('/collect', faroRoutes(deps));
   const consent = consentRouters(deps);

@@ -1,1 +1,1 @@
-export { affiliateRoutes } from './routes.ts';
+export { affiliateRoutes, eventRoutes, payoutRoutes } from './routes.ts';

@@ -106,43 +106,26 @@ function gateEvents(
   return kept;
 }
 
-/** The affiliate-tracking routes: affiliates, events and payout requests (role ingest). */
+/** What the affiliate-tracking routers share: the batch limit, the body guard and the bounds of ingestion. */
+function trackingParts(deps: IngestDeps) {
+  return {
+    items: deps.ingestMetrics.items,
+    limit: deps.ingest.maxBatchItems,
+    body: jsonBody(deps.ingest.maxBodyBytes, {
+      maxDepth: MAX_BODY_DEPTH,
+      idleTimeoutMs: deps.ingest.bodyIdleTimeoutMs,
+    }),
+    rejections: countRejections(deps.ingestMetrics),
+    inFlight: inFlightBound(deps.writer),
+  };
+}
+
+/** `POST /v1/affiliates` (ingest): affiliates and their coupon codes. */
 export function affiliateRoutes(deps: IngestDeps) {
-  const items = deps.ingestMetrics.items;
-  const limit = deps.ingest.maxBatchItems;
-  const body = jsonBody(deps.ingest.maxBodyBytes, {
-    maxDepth: MAX_BODY_DEPTH,
-    idleTimeoutMs: deps.ingest.bodyIdleTimeoutMs,
-  });
-  const rejections = countRejections(deps.ingestMetrics);
-  const inFlight = inFlightBound(deps.writer);
-
-  const eventsRoute = createRoute({
-    method: 'post',
-    path: '/events',
-    tags: ['ingest'],
-    summary: 'Affiliate clicks, conversions and refunds; idempotent on event id',
-    description:
-      'The batch is validated whole: one bad event rejects it with 422 naming the event index, and nothing ' +
-      'is stored. 202 means every event is committed. IPs are stored only as a keyed hash and a /24 or /48 prefix.',
-    security: BEARER_SECURITY,
-    request: { body: { required: true, content: { 'application/json': { schema: EventBatchSchema } } } },
-    responses: {
-      202: {
-        description: 'Committed',
-        content: {
-          'application/json': {
-            schema: z.object({ accepted: z.number().int(), duplicates: z.number().int() }),
-          },
-        },
-      },
-      ...problemResponses(...WRITE_PROBLEMS),
-    },
-  });
-
+  const { items, limit, body, rejections, inFlight } = trackingParts(deps);
   const affiliatesRoute = createRoute({
     method: 'post',
-    path: '/affiliates',
+    path: '/',
     tags: ['ingest'],
     summary: 'Upserts one affiliate, or a batch `{affiliates: [...]}`, with its coupon codes',
     security: BEARER_SECURITY,
@@ -157,9 +140,40 @@ export function affiliateRoutes(deps: IngestDeps) {
     },
   });
 
+  return createRouter().openapi(affiliatesRoute, async (c) => {
+    const input = c.req.valid('json');
+    const affiliates: Affiliate[] = 'affiliates' in input ? input.affiliates : [input];
+    if (affiliates.length > limit) throw tooMany(affiliates.length, limit, 'affiliates');
+    const seen = new Map<string, number>();
+    affiliates.forEach((a, i) => {
+      for (const code of a.couponCodes.map((x) => x.toUpperCase())) {
+        const other = seen.get(code);
+        if (other !== undefined && affiliates[other]?.id !== a.id) {
+          throw new ProblemError('conflict', `coupon code ${code} is given to two affiliates in this batch`, {
+            errors: [
+              { path: `/affiliates/${i}/couponCodes`, message: `${code} also belongs to item ${other}` },
+            ],
+          });
+        }
+        seen.set(code, i);
+      }
+    });
+    const now = c.var.clock().toISOString();
+    const upserted = await deps.writer.submit(
+      affiliates.length,
+      upsertAffiliates(affiliates, deps.secret, now),
+    );
+    items.inc({ kind: 'affiliate', outcome: 'accepted', reason: 'ok' }, upserted);
+    return c.json({ upserted }, 200);
+  });
+}
+
+/** `POST /v1/payouts`, `GET /v1/payouts/{id}` (ingest): payout requests, scored on arrival. */
+export function payoutRoutes(deps: IngestDeps) {
+  const { items, body, rejections, inFlight } = trackingParts(deps);
   const createPayoutRoute = createRoute({
     method: 'post',
-    path: '/payouts',
+    path: '/',
     tags: ['ingest'],
     summary: 'A payout request, stored and scored for fraud within the request; idempotent on id',
     description:
@@ -181,7 +195,7 @@ export function affiliateRoutes(deps: IngestDeps) {
 
   const getPayoutRoute = createRoute({
     method: 'get',
-    path: '/payouts/{id}',
+    path: '/{id}',
     tags: ['ingest'],
     summary: 'A payout request with its status',
     security: BEARER_SECURITY,
@@ -193,37 +207,7 @@ export function affiliateRoutes(deps: IngestDeps) {
     },
   });
 
-  const router = createRouter()
-    .openapi(affiliatesRoute, async (c) => {
-      const input = c.req.valid('json');
-      const affiliates: Affiliate[] = 'affiliates' in input ? input.affiliates : [input];
-      if (affiliates.length > limit) throw tooMany(affiliates.length, limit, 'affiliates');
-      const seen = new Map<string, number>();
-      affiliates.forEach((a, i) => {
-        for (const code of a.couponCodes.map((x) => x.toUpperCase())) {
-          const other = seen.get(code);
-          if (other !== undefined && affiliates[other]?.id !== a.id) {
-            throw new ProblemError(
-              'conflict',
-              `coupon code ${code} is given to two affiliates in this batch`,
-              {
-                errors: [
-                  { path: `/affiliates/${i}/couponCodes`, message: `${code} also belongs to item ${other}` },
-                ],
-              },
-            );
-          }
-          seen.set(code, i);
-        }
-      });
-      const now = c.var.clock().toISOString();
-      const upserted = await deps.writer.submit(
-        affiliates.length,
-        upsertAffiliates(affiliates, deps.secret, now),
-      );
-      items.inc({ kind: 'affiliate', outcome: 'accepted', reason: 'ok' }, upserted);
-      return c.json({ upserted }, 200);
-    })
+  return createRouter()
     .openapi(createPayoutRoute, async (c) => {
       const request = c.req.valid('json');
       const { created, payout } = await deps.writer.submit(
@@ -261,13 +245,42 @@ export function affiliateRoutes(deps: IngestDeps) {
       if (!row) throw new ProblemError('not-found', 'no payout has this id');
       return c.json(toPayout(row, (await storedScore(c.var.db, row.id)) ?? null), 200);
     });
+}
+
+/** `POST /v1/events` (ingest): affiliate clicks, conversions and refunds. */
+export function eventRoutes(deps: IngestDeps) {
+  const { items, limit, body, rejections, inFlight } = trackingParts(deps);
+  const eventsRoute = createRoute({
+    method: 'post',
+    path: '/',
+    tags: ['ingest'],
+    summary: 'Affiliate clicks, conversions and refunds; idempotent on event id',
+    description:
+      'The batch is validated whole: one bad event rejects it with 422 naming the event index, and nothing ' +
+      'is stored. 202 means every event is committed. IPs are stored only as a keyed hash and a /24 or /48 prefix.',
+    security: BEARER_SECURITY,
+    request: { body: { required: true, content: { 'application/json': { schema: EventBatchSchema } } } },
+    responses: {
+      202: {
+        description: 'Committed',
+        content: {
+          'application/json': {
+            schema: z.object({ accepted: z.number().int(), duplicates: z.number().int() }),
+          },
+        },
+      },
+      ...problemResponses(...WRITE_PROBLEMS),
+    },
+  });
+
+  const router = createRouter();
   // Documented like the others, but validated here: the compiled schema's fast path runs only synchronously.
   router.openAPIRegistry.registerPath(eventsRoute);
   const backlogRoom = createMiddleware<AppEnv>(async (_c, next) => {
     deps.writer.refuseIfBacklogFull();
     await next();
   });
-  router.post('/events', rejections, requireRole('ingest'), inFlight, backlogRoom, body, async (c) => {
+  router.post('/', rejections, requireRole('ingest'), inFlight, backlogRoom, body, async (c) => {
     const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
     if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
     const received = parsed.data.events;
