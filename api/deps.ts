@@ -3,9 +3,9 @@ import { ConsentGate, createConsentMetrics, loadGatePolicy, loadPurposes } from 
 import { createFraudDetector } from '../detectors/fraud/index.ts';
 import { createLogger, type Logger } from '../http/logger.ts';
 import { createRegistry } from '../http/metrics.ts';
-import { BatchWriter } from '../ingest/batch-writer.ts';
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from '../ingest/config.ts';
 import { createIngestMetrics } from '../ingest/ingest-metrics.ts';
+import { BatchWriter } from '../ingest/write-path/batch-writer.ts';
 import { JobRunner, jobMetrics } from '../jobs/index.ts';
 import { createRetention } from '../retention/index.ts';
 import type { Storage } from '../storage/index.ts';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { createLogger } from '../http/logger.ts';
-import { BatchWriter } from '../ingest/batch-writer.ts';
+import { BatchWriter } from '../ingest/write-path/batch-writer.ts';
 import { createPrivacyRequest, processErasureQueue } from '../retention/privacy-requests.ts';
 import { eventKey, eventKeyOf } from '../storage/event-key.ts';
 import { hashIdentifier } from '../storage/identifiers.ts';

@@ -1,9 +1,9 @@
 import type { ConsentGate, Purpose } from '../consent/index.ts';
 import type { PayoutScore } from '../detectors/fraud/index.ts';
 import type { PayoutRow } from '../storage/payouts.table.ts';
-import type { BatchWriter } from './batch-writer.ts';
 import type { IngestConfig } from './config.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
+import type { BatchWriter } from './write-path/batch-writer.ts';
 
 /** What the ingest routes need from the app; the composition root provides it. */
 export interface IngestDeps {

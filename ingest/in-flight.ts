@@ -2,17 +2,17 @@ import { createMiddleware } from 'hono/factory';
 import { Gauge, type Registry } from 'prom-client';
 import type { AppEnv } from '../http/context.ts';
 import { ProblemError } from '../http/problem.ts';
-import type { BatchWriter } from './batch-writer.ts';
+import type { Admission } from './write-path/admission.ts';
 
 /**
- * Counts the request against the writer's bound on ingest requests in flight (`BatchWriter.enterRequest`)
+ * Counts the request against the write path's bound on ingest requests in flight (`Admission.enterRequest`)
  * until it is answered; past the bound it is refused with 503 before its body is read. Put after the role
  * check: the pool is the backends', and a request without a key of role `ingest` must not hold a slot of it
  * (the check reads no body, so a refused request holds nothing either).
  */
-export function inFlightBound(writer: BatchWriter) {
+export function inFlightBound(admission: Admission) {
   return createMiddleware<AppEnv>(async (_c, next) => {
-    const leave = writer.enterRequest();
+    const leave = admission.enterRequest();
     try {
       await next();
     } finally {

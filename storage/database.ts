@@ -273,7 +273,7 @@ export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage 
   const sqlite = openSqliteConnection(file);
   // This connection serves requests on the main thread, and a checkpoint runs in the connection whose commit
   // set it off: copying the WAL (mostly the apply thread's large transactions) into the database there would
-  // stall every request meanwhile. The apply thread checkpoints instead (ingest/apply-thread-worker.ts);
+  // stall every request meanwhile. The apply thread checkpoints instead (ingest/write-path/apply-thread-worker.ts);
   // closing the last connection to the file checkpoints what is left.
   sqlite.pragma('wal_autocheckpoint = 0');
   const lockWanted = createLockWanted();

@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ProblemBody } from '../../http/problem.ts';
 import { hashIdentifier } from '../../storage/identifiers.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../../test/harness.ts';
-import { journalDir } from './journal.ts';
-import { readJournal } from './segment-log.ts';
+import { journalDir } from '../write-path/journal.ts';
+import { readJournal } from '../write-path/segment-log.ts';
 
 let ctx: TestContext;
 

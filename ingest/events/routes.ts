@@ -21,7 +21,7 @@ import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, type IngestMetrics } from '../ingest-metrics.ts';
 import { scrubText } from '../scrub.ts';
-import { encodeForJournal } from './journal.ts';
+import { encodeForJournal } from '../write-path/journal.ts';
 import {
   type Affiliate,
   AffiliateBodySchema,
@@ -116,7 +116,7 @@ function trackingParts(deps: IngestDeps) {
       idleTimeoutMs: deps.ingest.bodyIdleTimeoutMs,
     }),
     rejections: countRejections(deps.ingestMetrics),
-    inFlight: inFlightBound(deps.writer),
+    inFlight: inFlightBound(deps.writer.admission),
   };
 }
 
@@ -277,7 +277,7 @@ export function eventRoutes(deps: IngestDeps) {
   // Documented like the others, but validated here: the compiled schema's fast path runs only synchronously.
   router.openAPIRegistry.registerPath(eventsRoute);
   const backlogRoom = createMiddleware<AppEnv>(async (_c, next) => {
-    deps.writer.refuseIfBacklogFull();
+    deps.writer.admission.refuseIfBacklogFull();
     await next();
   });
   router.post('/', rejections, requireRole('ingest'), inFlight, backlogRoom, body, async (c) => {

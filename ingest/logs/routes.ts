@@ -134,7 +134,7 @@ export function logRoutes(deps: IngestDeps) {
     middleware: [
       rejections,
       requireRole('ingest'),
-      inFlightBound(deps.writer),
+      inFlightBound(deps.writer.admission),
       logBody(
         deps.ingest.maxBodyBytes,
         deps.ingest.maxBatchItems,

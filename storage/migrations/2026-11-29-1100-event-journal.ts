@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
 type AnyDb = Kysely<any>;
 
 export async function up(db: AnyDb): Promise<void> {
-  // The last event journal entry applied to affiliate_events (ingest/events/journal.ts), written in the same
+  // The last event journal entry applied to affiliate_events (ingest/write-path/journal.ts), written in the same
   // transaction as the rows it applied, so an entry is applied exactly once across crashes.
   await db.schema
     .createTable('event_journal_applied')

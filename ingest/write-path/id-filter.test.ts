@@ -5,10 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventKey } from '../../storage/event-key.ts';
 import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
 import { refundRows, tempDataDir } from '../../test/harness.ts';
+import { insertEventRows } from '../events/store.ts';
 import { IdFilter } from './id-filter.ts';
 import { encodeForJournal, journalDir } from './journal.ts';
 import { JournalWriter } from './journal-writer.ts';
-import { insertEventRows } from './store.ts';
 
 describe('IdFilter', () => {
   it('never rules out a key it was given', () => {

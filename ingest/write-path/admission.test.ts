@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backlogRetryAfterSeconds } from './batch-writer.ts';
+import { backlogRetryAfterSeconds } from './admission.ts';
 
 describe('the Retry-After of a full event backlog', () => {
   it('says about as long as the last apply transaction took, spread by a quarter either way', () => {

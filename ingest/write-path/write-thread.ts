@@ -1,13 +1,13 @@
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../http/logger.ts';
-import { claimDataDir, DataDirInUseError, type LockWanted } from '../storage/database.ts';
-import { deserializeDomainError, OverloadedError, type Storage } from '../storage/index.ts';
+import type { Logger } from '../../http/logger.ts';
+import { claimDataDir, DataDirInUseError, type LockWanted } from '../../storage/database.ts';
+import { deserializeDomainError, OverloadedError, type Storage } from '../../storage/index.ts';
+import type { EventCounts } from '../events/store.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';
-import type { EncodedBatch } from './events/journal.ts';
-import { journalDir } from './events/journal.ts';
-import type { JournalState } from './events/journal-writer.ts';
-import type { EventCounts } from './events/store.ts';
+import type { EncodedBatch } from './journal.ts';
+import { journalDir } from './journal.ts';
+import type { JournalState } from './journal-writer.ts';
 import type { ControlMessage, OpMessage, OpReply, ReplyMessage } from './write-thread-worker.ts';
 
 interface Waiting {
@@ -65,7 +65,7 @@ function eventLoopUtilization(): () => number {
 const BOOT = new URL('./write-thread-boot.mjs', import.meta.url);
 
 /**
- * The main thread's side of the two threads of the event write path (see events/journal.ts): the write
+ * The main thread's side of the two threads of the event write path (see journal.ts): the write
  * thread appends each group of requests' events to the journal, and an op's promise settles when its group
  * is committed there; the apply thread moves journal entries into the database. This side keeps count of the
  * backlog (events acknowledged, not yet applied) and lets readers wait until every acknowledged event is

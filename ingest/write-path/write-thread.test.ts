@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../http/logger.ts';
-import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
-import { refundRows, tempDataDir } from '../test/harness.ts';
-import { type EncodedBatch, encodeForJournal, journalDir } from './events/journal.ts';
-import { readJournal, segmentFiles } from './events/segment-log.ts';
+import { createLogger } from '../../http/logger.ts';
+import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
+import { refundRows, tempDataDir } from '../../test/harness.ts';
+import { type EncodedBatch, encodeForJournal, journalDir } from './journal.ts';
+import { readJournal, segmentFiles } from './segment-log.ts';
 import { WriteThread } from './write-thread.ts';
 
 let dir: string;

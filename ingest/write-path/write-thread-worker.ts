@@ -1,12 +1,12 @@
-// The write thread: appends accepted affiliate events to the event journal (ingest/events/journal.ts),
+// The write thread: appends accepted affiliate events to the event journal (ingest/write-path/journal.ts),
 // grouping every op that arrived within one turn of its event loop into one durable write (group commit). Each
 // op's answer is posted back only after that write is durable. It reads the database only to find
 // ids already stored; the apply thread moves journal entries into the database.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteConnection } from '../storage/database.ts';
-import { isDomainError, type SerializedDomainError, serializeDomainError } from '../storage/errors.ts';
-import type { EncodedBatch } from './events/journal.ts';
-import { type JournalState, JournalWriter } from './events/journal-writer.ts';
+import { openSqliteConnection } from '../../storage/database.ts';
+import { isDomainError, type SerializedDomainError, serializeDomainError } from '../../storage/errors.ts';
+import type { EncodedBatch } from './journal.ts';
+import { type JournalState, JournalWriter } from './journal-writer.ts';
 
 /** An op posted by the main thread. */
 export interface OpMessage {

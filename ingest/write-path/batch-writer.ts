@@ -1,9 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '../http/logger.ts';
-import { type WriteWork, writeTransaction } from '../storage/database.ts';
-import { type EventJournal, OverloadedError, type Storage } from '../storage/index.ts';
-import type { EncodedBatch } from './events/journal.ts';
-import type { EventCounts } from './events/store.ts';
+import type { Logger } from '../../http/logger.ts';
+import { type WriteWork, writeTransaction } from '../../storage/database.ts';
+import type { EventJournal, Storage } from '../../storage/index.ts';
+import type { EventCounts } from '../events/store.ts';
+import { Admission, type AdmissionLimits } from './admission.ts';
+import type { EncodedBatch } from './journal.ts';
 import { WriteThread } from './write-thread.ts';
 
 interface Pending {
@@ -13,24 +14,10 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** Limits of the write queue. */
-export interface BatchWriterOptions {
-  /** Rows that may wait for a commit; past this, submissions are refused with 503. */
-  maxQueuedRows: number;
+/** Limits of the write path: its admission bounds, and the rows of one group transaction. */
+export interface BatchWriterOptions extends AdmissionLimits {
   /** Rows at most in one transaction; a longer queue is committed in several. */
   maxBatchRows: number;
-  /** What a refused submission's `Retry-After` says. */
-  retryAfterSeconds: number;
-  /**
-   * Events acknowledged but not yet applied from the event journal; past this, event submissions are refused
-   * with 503 until the apply thread catches up.
-   */
-  maxBacklogEvents: number;
-  /**
-   * Ingest requests (of keys of role `ingest`) being handled at once, from before their body is read until
-   * they are answered; past this, new ones are refused with 503 before their body is read (`enterRequest`).
-   */
-  maxInFlightRequests: number;
   /** Keys the IP hashes of event batches the write thread hashes (`unhashedRowBatch`). */
   ipSecret?: Buffer;
 }
@@ -42,20 +29,6 @@ const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
   maxBacklogEvents: 2_000_000,
   maxInFlightRequests: 512,
 };
-
-/** The longest `Retry-After` a full backlog answers. */
-const MAX_BACKLOG_RETRY_AFTER_SECONDS = 30;
-
-/**
- * The `Retry-After` (seconds) of a request refused because the event backlog is at its bound: room comes when
- * the apply thread's next transaction commits, so about as long as its last one took (never less than
- * `floor`, at most 30 s; a transaction stops taking entries after 1 s, but a slow disk stretches its commit),
- * spread by ±25% (`random` in [0, 1)) so that the clients refused together do not all come back together.
- */
-export function backlogRetryAfterSeconds(lastApplySeconds: number, floor: number, random: number): number {
-  const spread = lastApplySeconds * (0.75 + random / 2);
-  return Math.min(MAX_BACKLOG_RETRY_AFTER_SECONDS, Math.max(floor, Math.ceil(spread)));
-}
 
 /**
  * Group commit: work submitted by concurrent requests is run in one transaction per tick, and each
@@ -69,17 +42,13 @@ export class BatchWriter implements EventJournal {
   readonly #options: BatchWriterOptions;
   readonly #logger: Logger;
   #queue: Pending[] = [];
-  #queuedRows = 0;
   #scheduled = false;
   #running: Promise<void> | undefined;
-  #closed = false;
-  /** How long the apply thread's last transaction took (0 before the first). */
-  #lastApplySeconds = 0;
-  readonly #depth: Gauge;
   readonly #batchRows: Histogram;
   readonly #commitSeconds: Histogram;
-  readonly #refused: Counter<'reason'>;
   readonly #thread: WriteThread;
+  /** The bounds on requests in flight, queued rows and the event backlog; every submission passes them. */
+  readonly admission: Admission;
 
   constructor(
     storage: Storage,
@@ -90,11 +59,6 @@ export class BatchWriter implements EventJournal {
     this.#storage = storage;
     this.#logger = logger;
     this.#options = { ...DEFAULT_WRITER_OPTIONS, ...options };
-    this.#depth = new Gauge({
-      name: 'vigil_ingest_queue_rows',
-      help: 'Rows waiting in the write queue for their group commit.',
-      registers: [registry],
-    });
     this.#batchRows = new Histogram({
       name: 'vigil_ingest_batch_rows',
       help: 'Rows committed per group transaction.',
@@ -105,12 +69,6 @@ export class BatchWriter implements EventJournal {
       name: 'vigil_ingest_commit_duration_seconds',
       help: 'Time to run and commit one group transaction.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers: [registry],
-    });
-    this.#refused = new Counter({
-      name: 'vigil_ingest_refused_total',
-      help: 'Submissions refused by the write path, by reason (queue_full, backlog, closing).',
-      labelNames: ['reason'] as const,
       registers: [registry],
     });
     const applied = new Counter({
@@ -138,7 +96,7 @@ export class BatchWriter implements EventJournal {
           this.#commitSeconds.observe(seconds);
         },
         onApplied: (events, seconds) => {
-          this.#lastApplySeconds = seconds;
+          this.admission.applied(seconds);
           applied.inc(events);
           applySeconds.observe(seconds);
         },
@@ -151,6 +109,7 @@ export class BatchWriter implements EventJournal {
       },
     );
     const thread = this.#thread;
+    this.admission = new Admission(this.#options, registry, () => thread.backlogEvents);
     new Gauge({
       name: 'vigil_ingest_request_thread_utilization',
       help:
@@ -169,39 +128,6 @@ export class BatchWriter implements EventJournal {
         this.set(thread.backlogEvents);
       },
     });
-    const inFlight = () => this.#inFlight;
-    new Gauge({
-      name: 'vigil_ingest_requests_in_flight',
-      help: 'Ingest requests being handled (read, parsed, waiting for their commit); past the bound new ones get 503.',
-      registers: [registry],
-      collect() {
-        this.set(inFlight());
-      },
-    });
-  }
-
-  /** Ingest requests entered and not yet left (`enterRequest`). */
-  #inFlight = 0;
-
-  /**
-   * Counts an ingest request as in flight until the returned function is called, or throws the 503 problem
-   * when `maxInFlightRequests` already are. Called before the body is read, so that the bodies held at once
-   * are bounded however many clients send, and a refusal costs next to nothing. A slow body holds its slot for
-   * no longer than the body-idle timeout of the body reader (`api/request-body.ts`) and the server's request
-   * timeout.
-   */
-  enterRequest(): () => void {
-    if (this.#inFlight >= this.#options.maxInFlightRequests) {
-      this.#refused.inc({ reason: 'overloaded' });
-      throw this.#unavailable('Vigil is handling as many ingest requests as it can');
-    }
-    this.#inFlight += 1;
-    let left = false;
-    return () => {
-      if (left) return;
-      left = true;
-      this.#inFlight -= 1;
-    };
   }
 
   /**
@@ -227,25 +153,18 @@ export class BatchWriter implements EventJournal {
     return this.#thread.backlogEvents;
   }
 
-  /** Rows waiting now. */
-  get queuedRows(): number {
-    return this.#queuedRows;
-  }
-
   /**
    * Queues `work` (counted as `rows` against the queue bound) and resolves with its result once committed.
    * Throws a 503 problem at once when the queue is full or the writer is closing.
    */
   submit<T>(rows: number, work: WriteWork<T>): Promise<T> {
     try {
-      this.#admit(rows);
+      this.admission.enqueue(rows);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ rows, work, resolve: resolve as (value: unknown) => void, reject });
-      this.#queuedRows += rows;
-      this.#depth.set(this.#queuedRows);
       this.#schedule();
     });
   }
@@ -255,61 +174,24 @@ export class BatchWriter implements EventJournal {
    * and the backlog bound; resolves with the new and repeated events once the append is durable.
    */
   async appendEvents(rows: number, batch: EncodedBatch): Promise<EventCounts> {
-    this.#admit(rows);
-    if (this.#thread.backlogEvents + rows > this.#options.maxBacklogEvents) throw this.#backlogFull();
-    this.#queuedRows += rows;
-    this.#depth.set(this.#queuedRows);
+    this.admission.enqueueEvents(rows);
     try {
       return await this.#thread.appendEvents(rows, batch);
     } finally {
-      this.#queuedRows -= rows;
-      this.#depth.set(this.#queuedRows);
+      this.admission.dequeue(rows);
     }
-  }
-
-  /**
-   * Throws the 503 problem when the event backlog is already at its bound: called before a request's body is
-   * read, so that a surge past the bound is refused without parsing what would be refused anyway (which took
-   * the CPU the apply thread needed to make room). `appendEvents` checks again with the request's events.
-   */
-  refuseIfBacklogFull(): void {
-    if (this.#thread.backlogEvents >= this.#options.maxBacklogEvents) throw this.#backlogFull();
   }
 
   /** Refuses new work, then waits until everything queued is committed. */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.admission.close();
     while (this.#running || this.#queue.length > 0) {
       if (!this.#running) this.#schedule();
       await this.#running;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    while (this.#queuedRows > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.admission.queuedRows > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.#thread.close();
-  }
-
-  /** Throws the 503 problem when the writer is closing or `rows` more would overfill the queue. */
-  #admit(rows: number): void {
-    if (this.#closed) {
-      this.#refused.inc({ reason: 'closing' });
-      throw this.#unavailable('Vigil is shutting down');
-    }
-    if (this.#queuedRows > 0 && this.#queuedRows + rows > this.#options.maxQueuedRows) {
-      this.#refused.inc({ reason: 'queue_full' });
-      throw this.#unavailable('the ingestion queue is full');
-    }
-  }
-
-  #unavailable(detail: string, retryAfterSeconds = this.#options.retryAfterSeconds): OverloadedError {
-    return new OverloadedError(`${detail}; retry later`, retryAfterSeconds);
-  }
-
-  #backlogFull(): OverloadedError {
-    this.#refused.inc({ reason: 'backlog' });
-    return this.#unavailable(
-      'events are arriving faster than they are applied',
-      backlogRetryAfterSeconds(this.#lastApplySeconds, this.#options.retryAfterSeconds, Math.random()),
-    );
   }
 
   #schedule(): void {
@@ -342,8 +224,7 @@ export class BatchWriter implements EventJournal {
       await this.#commit(group);
       this.#commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     });
-    this.#queuedRows -= rows;
-    this.#depth.set(this.#queuedRows);
+    this.admission.dequeue(rows);
     this.#batchRows.observe(rows);
   }
 

@@ -1,9 +1,5 @@
 import type SQLite from 'better-sqlite3';
 import { eventKey } from '../../storage/event-key.ts';
-import { IdFilter } from './id-filter.ts';
-import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, rowId, withIpHashes } from './journal.ts';
-import { PendingIds } from './pending-ids.ts';
-import { SegmentWriter } from './segment-log.ts';
 import {
   type EventCounts,
   type EventRowBatch,
@@ -11,7 +7,11 @@ import {
   IP_HASH_AT,
   ipHash,
   isEventType,
-} from './store.ts';
+} from '../events/store.ts';
+import { IdFilter } from './id-filter.ts';
+import { appliedSeq, decodeBatch, type EncodedBatch, encodeBatch, rowId, withIpHashes } from './journal.ts';
+import { PendingIds } from './pending-ids.ts';
+import { SegmentWriter } from './segment-log.ts';
 
 type EventType = EventRowBatch['types'][number];
 

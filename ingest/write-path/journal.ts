@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
-import { checkRow, type EventRowBatch, fillIpHashes } from './store.ts';
+import { checkRow, type EventRowBatch, fillIpHashes } from '../events/store.ts';
 
 /**
  * The event journal: every accepted batch of affiliate events is first appended, as its minimised rows, to

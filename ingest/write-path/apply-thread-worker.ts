@@ -1,13 +1,13 @@
-// The apply thread: moves event journal entries (ingest/events/journal.ts) into affiliate_events, many
+// The apply thread: moves event journal entries (ingest/write-path/journal.ts) into affiliate_events, many
 // entries per transaction, and records the last entry applied in the same transaction. Runs whenever the
 // journal holds entries it has not applied; the main thread wakes it after each group the write thread commits.
 import fs from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type LockWanted, openSqliteConnection } from '../storage/database.ts';
-import { appliedSeq, decodeBatch } from './events/journal.ts';
-import { SegmentReader } from './events/segment-log.ts';
-import { insertEventRows } from './events/store.ts';
+import { type LockWanted, openSqliteConnection } from '../../storage/database.ts';
+import { insertEventRows } from '../events/store.ts';
+import { appliedSeq, decodeBatch } from './journal.ts';
+import { SegmentReader } from './segment-log.ts';
 
 /** Limits of one apply transaction. */
 export interface ApplyLimits {
