@@ -8,6 +8,7 @@ import {
   BODY_PROBLEMS,
   createRouter,
   problemResponses,
+  servePlain,
 } from '../http/openapi.ts';
 import { ProblemError, toJsonPointer } from '../http/problem.ts';
 import type { ConsentMetrics } from './consent-metrics.ts';
@@ -308,8 +309,8 @@ export function consentRouters(deps: ConsentDeps) {
       return c.json(record, 201);
     });
 
-  // The export streams: it is a plain handler, documented by `exportRoute`.
-  consents.get('/export', requireRole('dpo'), (c) => {
+  // The export streams: a plain handler, documented by `exportRoute`.
+  servePlain(consents, exportRoute, requireRole('dpo'), async (c) => {
     const parsed = ExportQuery.safeParse(c.req.query());
     if (!parsed.success) {
       throw new ProblemError('validation-failed', 'the query string does not match the schema', {
@@ -336,6 +337,5 @@ export function consentRouters(deps: ConsentDeps) {
       },
     );
   });
-  consents.openAPIRegistry.registerPath(exportRoute);
   return { consents, subjects };
 }

@@ -1,5 +1,5 @@
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './context.ts';
 import { PROBLEM_CONTENT_TYPE, type ProblemCode, ProblemError, statusOf, toJsonPointer } from './problem.ts';
 
@@ -92,4 +92,18 @@ function validationProblem(
 /** A router for one area, answering validation failures as problems. */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationProblem });
+}
+
+/**
+ * Serves `route` with plain handlers — for a route that streams its answer, or validates on a fast path of its
+ * own — and documents it from the same object, so that the method and path served cannot drift from the ones
+ * documented (an OpenAPI `{id}` is Hono's `:id`).
+ */
+export function servePlain(
+  router: OpenAPIHono<AppEnv>,
+  route: RouteConfig,
+  ...handlers: [MiddlewareHandler<AppEnv>, ...MiddlewareHandler<AppEnv>[]]
+): void {
+  router.openAPIRegistry.registerPath(route);
+  router.on(route.method.toUpperCase(), route.path.replaceAll(/\{(\w+)\}/g, ':$1'), ...handlers);
 }

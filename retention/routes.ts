@@ -8,6 +8,7 @@ import {
   BODY_PROBLEMS,
   createRouter,
   problemResponses,
+  servePlain,
 } from '../http/openapi.ts';
 import { ProblemError } from '../http/problem.ts';
 import { appendAudit, type EventJournal } from '../storage/index.ts';
@@ -214,10 +215,11 @@ export function privacyRequestRoutes(deps: RetentionDeps) {
       return c.json({ request, steps }, 200);
     });
 
-  // The export streams: it is a plain handler, documented by `exportRoute`.
-  router.get('/:id/export', dpo, async (c) => {
-    const id = c.req.param('id');
-    if (id.length > 64) throw new ProblemError('not-found', 'no privacy request has this id');
+  // The export streams: a plain handler, documented by `exportRoute`.
+  servePlain(router, exportRoute, dpo, async (c) => {
+    const id = c.req.param('id') ?? '';
+    if (id.length === 0 || id.length > 64)
+      throw new ProblemError('not-found', 'no privacy request has this id');
     const now = c.var.clock();
     const { request, row } = await getPrivacyRequest(c.var.db, id, now);
     if (request.type !== 'access') throw new ProblemError('conflict', 'only an access request has an export');
@@ -271,7 +273,6 @@ export function privacyRequestRoutes(deps: RetentionDeps) {
       },
     );
   });
-  router.openAPIRegistry.registerPath(exportRoute);
 
   for (const action of Object.keys(ACTION_BODIES) as (keyof typeof ACTION_BODIES)[]) {
     const route = createRoute({

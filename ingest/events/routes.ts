@@ -12,6 +12,7 @@ import {
   createRouter,
   problemResponses,
   schemaProblem,
+  servePlain,
 } from '../../http/openapi.ts';
 import { ProblemError } from '../../http/problem.ts';
 import { subjectPseudonym } from '../../storage/identifiers.ts';
@@ -274,33 +275,41 @@ export function eventRoutes(deps: IngestDeps) {
   });
 
   const router = createRouter();
-  // Documented like the others, but validated here: the compiled schema's fast path runs only synchronously.
-  router.openAPIRegistry.registerPath(eventsRoute);
   const backlogRoom = createMiddleware<AppEnv>(async (_c, next) => {
     deps.writer.admission.refuseIfBacklogFull();
     await next();
   });
-  router.post('/', rejections, requireRole('ingest'), inFlight, backlogRoom, body, async (c) => {
-    const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
-    if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
-    const received = parsed.data.events;
-    if (received.length > limit) throw tooMany(received.length, limit, 'events');
-    const now = c.var.clock();
-    const events = gateEvents(received, deps, now.getTime(), items);
-    const counts = await deps.writer.appendEvents(
-      events.length,
-      // The IPs are hashed on the write thread, before anything is journaled.
-      encodeForJournal(unhashedRowBatch(events, now.toISOString())),
-    );
-    let accepted = 0;
-    let duplicates = 0;
-    for (const [kind, n] of Object.entries(counts)) {
-      if (n.accepted > 0) items.inc({ kind, outcome: 'accepted', reason: 'ok' }, n.accepted);
-      if (n.duplicates > 0) items.inc({ kind, outcome: 'duplicate', reason: 'duplicate' }, n.duplicates);
-      accepted += n.accepted;
-      duplicates += n.duplicates;
-    }
-    return c.json({ accepted, duplicates }, 202);
-  });
+  // Documented like the others, but validated here: the compiled schema's fast path runs only synchronously.
+  servePlain(
+    router,
+    eventsRoute,
+    rejections,
+    requireRole('ingest'),
+    inFlight,
+    backlogRoom,
+    body,
+    async (c) => {
+      const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
+      if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
+      const received = parsed.data.events;
+      if (received.length > limit) throw tooMany(received.length, limit, 'events');
+      const now = c.var.clock();
+      const events = gateEvents(received, deps, now.getTime(), items);
+      const counts = await deps.writer.appendEvents(
+        events.length,
+        // The IPs are hashed on the write thread, before anything is journaled.
+        encodeForJournal(unhashedRowBatch(events, now.toISOString())),
+      );
+      let accepted = 0;
+      let duplicates = 0;
+      for (const [kind, n] of Object.entries(counts)) {
+        if (n.accepted > 0) items.inc({ kind, outcome: 'accepted', reason: 'ok' }, n.accepted);
+        if (n.duplicates > 0) items.inc({ kind, outcome: 'duplicate', reason: 'duplicate' }, n.duplicates);
+        accepted += n.accepted;
+        duplicates += n.duplicates;
+      }
+      return c.json({ accepted, duplicates }, 202);
+    },
+  );
   return router;
 }
