@@ -1,6 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consentRouters } from '../consent/index.ts';
+import { consentRoutes, subjectConsentRoutes } from '../consent/index.ts';
 import { affiliateRoutes } from '../ingest/events/index.ts';
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
@@ -123,7 +123,8 @@ describe('routers and their metrics', () => {
       expect(() => affiliateRoutes(ctx.deps)).not.toThrow();
       expect(() => logRoutes(ctx.deps)).not.toThrow();
       expect(() => faroRoutes(ctx.deps)).not.toThrow();
-      expect(() => consentRouters(ctx.deps)).not.toThrow();
+      expect(() => consentRoutes(ctx.deps)).not.toThrow();
+      expect(() => subjectConsentRoutes(ctx.deps)).not.toThrow();
       expect(() => privacyRequestRoutes(ctx.deps)).not.toThrow();
       expect(() => retentionRoutes(ctx.deps)).not.toThrow();
     }

@@ -7,5 +7,5 @@ export {
 export { verifyConsentChain } from './ledger.ts';
 export { loadPurposes, type Purpose } from './purposes.ts';
 export { subjectOfReference } from './reference.ts';
-export { consentRouters } from './routes.ts';
+export { consentRoutes, subjectConsentRoutes } from './routes.ts';
 export { DecodedTcStringCache } from './tcf.ts';

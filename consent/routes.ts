@@ -111,16 +111,21 @@ export interface ConsentDeps {
   consent: { purposes: Purpose[]; gate: ConsentGate; expiryMs: number; metrics: ConsentMetrics };
 }
 
-/** The ledger's routes: `/v1/consents` (record, expiring, export, verify) and `/v1/subjects/{id}/consents`. */
-export function consentRouters(deps: ConsentDeps) {
-  const { records, withdrawals } = deps.consent.metrics;
-  const ctx = (now: Date) => ({
+/** The ledger's context at `now`, as its service functions take it. */
+function ledgerContext(deps: ConsentDeps) {
+  return (now: Date) => ({
     purposes: deps.consent.purposes,
     gate: deps.consent.gate,
     secret: deps.secret,
     expiryMs: deps.consent.expiryMs,
     now,
   });
+}
+
+/** `/v1/consents` (record, expiring, export, verify). */
+export function consentRoutes(deps: ConsentDeps) {
+  const { records } = deps.consent.metrics;
+  const ctx = ledgerContext(deps);
 
   const recordRoute = createRoute({
     method: 'post',
@@ -229,6 +234,41 @@ export function consentRouters(deps: ConsentDeps) {
     })
     .openapi(verifyRoute, async (c) => c.json(await verifyConsentChain(c.var.db), 200));
 
+  // The export streams: a plain handler, documented by `exportRoute`.
+  servePlain(consents, exportRoute, requireRole('dpo'), async (c) => {
+    const parsed = ExportQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw new ProblemError('validation-failed', 'the query string does not match the schema', {
+        errors: parsed.error.issues.map((i) => ({ path: toJsonPointer(i.path), message: i.message })),
+      });
+    }
+    c.header('content-type', 'application/x-ndjson');
+    const requestId = c.get('requestId');
+    return stream(
+      c,
+      async (out) => {
+        for await (const record of exportRecords(
+          c.var.db,
+          new Date(parsed.data.from),
+          new Date(parsed.data.to),
+        )) {
+          await out.write(`${JSON.stringify(record)}\n`);
+        }
+      },
+      // The status line has gone out: all that is left is to log the failure and cut the body short, which
+      // the client sees as an incomplete NDJSON document rather than a complete one.
+      async (error) => {
+        c.var.logger.error('consent export failed', { error, requestId });
+      },
+    );
+  });
+  return consents;
+}
+
+/** `/v1/subjects/{id}/consents`: a subject's consents, and their withdrawal. */
+export function subjectConsentRoutes(deps: ConsentDeps) {
+  const { withdrawals } = deps.consent.metrics;
+  const ctx = ledgerContext(deps);
   const SubjectParam = z.object({ id: SubjectId });
 
   const currentRoute = createRoute({
@@ -308,34 +348,5 @@ export function consentRouters(deps: ConsentDeps) {
       for (const purpose of Object.keys(record.decisions)) withdrawals.inc({ purpose });
       return c.json(record, 201);
     });
-
-  // The export streams: a plain handler, documented by `exportRoute`.
-  servePlain(consents, exportRoute, requireRole('dpo'), async (c) => {
-    const parsed = ExportQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      throw new ProblemError('validation-failed', 'the query string does not match the schema', {
-        errors: parsed.error.issues.map((i) => ({ path: toJsonPointer(i.path), message: i.message })),
-      });
-    }
-    c.header('content-type', 'application/x-ndjson');
-    const requestId = c.get('requestId');
-    return stream(
-      c,
-      async (out) => {
-        for await (const record of exportRecords(
-          c.var.db,
-          new Date(parsed.data.from),
-          new Date(parsed.data.to),
-        )) {
-          await out.write(`${JSON.stringify(record)}\n`);
-        }
-      },
-      // The status line has gone out: all that is left is to log the failure and cut the body short, which
-      // the client sees as an incomplete NDJSON document rather than a complete one.
-      async (error) => {
-        c.var.logger.error('consent export failed', { error, requestId });
-      },
-    );
-  });
-  return { consents, subjects };
+  return subjects;
 }
