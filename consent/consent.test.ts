@@ -11,7 +11,7 @@ import { ConsentGate, loadGatePolicy } from './gate.ts';
 import { loadPurposes } from './purposes.ts';
 import { decodeTcString, tcfPolicyViolation } from './tcf.ts';
 
-const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data');
+const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures');
 const samples = (
   JSON.parse(fs.readFileSync(path.join(DATA, 'tcf-samples.json'), 'utf8')) as {
     samples: {

@@ -11,7 +11,7 @@ import { CompiledEventBatchSchema, EventBatchSchema } from './events/schemas.ts'
 import { CompiledFaroPayloadSchema, FaroPayloadSchema } from './faro/schemas.ts';
 import { CompiledLogBatchSchema, LogBatchSchema } from './logs/schemas.ts';
 
-const DATA = path.resolve(import.meta.dirname, '../../shared/data');
+const DATA = path.resolve(import.meta.dirname, '../test/fixtures');
 
 const outcomes = { accepted: 0, refused: 0 };
 

@@ -9,7 +9,7 @@ import type { ProblemBody } from '../../http/problem.ts';
 import { createTestContext, type TestContext } from '../../test/harness.ts';
 import { createFaroApp, revokeFaroApp } from './apps.ts';
 
-const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
+const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
 const sample = JSON.parse(fs.readFileSync(path.join(DATA, 'faro-payload-sample.json'), 'utf8')) as Record<
   string,
   unknown

@@ -121,7 +121,7 @@ describe('a data subject, from ingestion to erasure', () => {
     });
     expect(consent.status).toBe(201);
     const faro = JSON.parse(
-      fs.readFileSync(path.join(ROOT, '../shared/data/faro-payload-sample.json'), 'utf8'),
+      fs.readFileSync(path.join(ROOT, 'test/fixtures/faro-payload-sample.json'), 'utf8'),
     );
     faro.meta.user = { id: SUBJECT.id, email: SUBJECT.email, username: 'zora' };
     faro.meta.page = {
