@@ -68,12 +68,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const app = createApp(deps);
   const scheduler = startScheduler(deps.jobs, [
     ...deps.retention.jobs(config.schedules),
-    {
-      name: 'fraud.retrain',
-      schedule: config.schedules.fraudRetrain,
-      leaseMs: 30 * 60 * 1000,
-      run: async (now) => ({ modelVersion: (await deps.fraud.retrain(now))?.version ?? null }),
-    },
+    ...deps.fraud.jobs(config.schedules),
   ]);
   logger.info('scheduler started', config.schedules);
 

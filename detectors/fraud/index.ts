@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../http/logger.ts';
+import type { Job } from '../../jobs/index.ts';
 import { type EventJournal, readEvents, type Storage } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import {
@@ -43,6 +44,8 @@ export interface FraudDetector {
   /** Re-scores every payout of a period (optionally fitting a model on that period first). */
   run(options: { start: Date; end: Date; retrain: boolean; now: Date }): Promise<FraudRunSummary>;
   currentModel(): Promise<FraudModel | undefined>;
+  /** The scheduled jobs: retraining on the trailing window. */
+  jobs(schedules: { fraudRetrain: string }): Job[];
 }
 
 export interface FraudDetectorOptions {
@@ -105,9 +108,28 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
     if (decision !== 'approved') for (const r of reasons) flags.inc({ reason: r.code });
   };
 
+  const retrain: FraudDetector['retrain'] = async (now, windowDays = 30) => {
+    return readEvents(options.journal, () =>
+      trainFraudModel(
+        storage,
+        { start: new Date(now.getTime() - windowDays * DAY), end: now },
+        now,
+        datacenter,
+      ),
+    );
+  };
+
   return {
     rules,
     datacenter,
+    jobs: (schedules) => [
+      {
+        name: 'fraud.retrain',
+        schedule: schedules.fraudRetrain,
+        leaseMs: 30 * 60 * 1000,
+        run: async (now) => ({ modelVersion: (await retrain(now))?.version ?? null }),
+      },
+    ],
     currentModel: () => models.current(storage.db),
     async scorePayout(payout) {
       const started = performance.now();
@@ -127,16 +149,7 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
       scoring.observe((performance.now() - started) / 1000);
       return score;
     },
-    async retrain(now, windowDays = 30) {
-      return readEvents(options.journal, () =>
-        trainFraudModel(
-          storage,
-          { start: new Date(now.getTime() - windowDays * DAY), end: now },
-          now,
-          datacenter,
-        ),
-      );
-    },
+    retrain,
     async run({ start, end, retrain, now }) {
       // Everything below reads affiliate events: one settle serves the whole run.
       await options.journal.settle();
