@@ -47,6 +47,48 @@ describe('GET /openapi.json', () => {
   });
 });
 
+/** Every `[key, value]` of the document, depth first, with its JSON Pointer. */
+function* entries(value: unknown, pointer = ''): Generator<[string, string, unknown]> {
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, child] of Object.entries(value)) {
+    yield [pointer, key, child];
+    yield* entries(child, `${pointer}/${key}`);
+  }
+}
+
+describe('what /openapi.json says is what the routes do', () => {
+  const document = async () => (await ctx.app.request('/openapi.json')).json() as Promise<unknown>;
+
+  it('publishes patterns that compile as ECMA-262 regexes, with no JavaScript flags leaked into them', async () => {
+    const patterns = [...entries(await document())].filter(
+      ([, key, v]) => key === 'pattern' && typeof v === 'string',
+    );
+    expect(patterns.length).toBeGreaterThan(10);
+    for (const [pointer, , pattern] of patterns) {
+      expect(() => new RegExp(pattern as string, 'u'), pointer).not.toThrow();
+      expect(pattern, pointer).not.toMatch(/\/[dgimsuvy]+$/);
+    }
+  });
+
+  it('lists no alternative twice in an anyOf (an IP is ipv4 or ipv6)', async () => {
+    for (const [pointer, key, value] of entries(await document())) {
+      if (key !== 'anyOf' || !Array.isArray(value)) continue;
+      const members = value.map((m) => JSON.stringify(m));
+      expect(new Set(members).size, pointer).toBe(members.length);
+    }
+  });
+
+  it('documents the batch limit the events route applies, from the same configuration', async () => {
+    const doc = (await document()) as {
+      paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+    };
+    const schema = doc.paths['/v1/events']?.post?.requestBody.content['application/json']?.schema as {
+      properties: { events: { maxItems: number } };
+    };
+    expect(schema.properties.events.maxItems).toBe(ctx.deps.ingest.maxBatchItems);
+  });
+});
+
 describe('GET /docs', () => {
   it('renders an API browser for /openapi.json', async () => {
     const res = await ctx.app.request('/docs');

@@ -7,6 +7,7 @@ import {
   BEARER_SECURITY,
   BODY_PROBLEMS,
   createRouter,
+  IpAddressSchema,
   problemResponses,
   servePlain,
 } from '../http/openapi.ts';
@@ -44,7 +45,7 @@ const ConsentBodySchema = z
     collectedAt: z.iso.datetime({ offset: true }).optional(),
     proof: z
       .strictObject({
-        ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+        ip: IpAddressSchema.optional(),
         userAgent: z.string().max(1024).optional(),
         pageUrl: z
           .url({ protocol: /^https?$/ })

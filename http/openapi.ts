@@ -107,3 +107,9 @@ export function servePlain(
   router.openAPIRegistry.registerPath(route);
   router.on(route.method.toUpperCase(), route.path.replaceAll(/\{(\w+)\}/g, ':$1'), ...handlers);
 }
+
+/** An IPv4 or IPv6 address, documented with JSON Schema's own formats (the generator would call both `ip`). */
+export const IpAddressSchema = z.union(
+  [z.ipv4().openapi({ format: 'ipv4' }), z.ipv6().openapi({ format: 'ipv6' })],
+  { message: 'expected an IPv4 or IPv6 address' },
+);

@@ -7,6 +7,7 @@ import {
   BEARER_SECURITY,
   BODY_PROBLEMS,
   createRouter,
+  IpAddressSchema,
   problemResponses,
   servePlain,
 } from '../http/openapi.ts';
@@ -35,7 +36,7 @@ const NewRequestSchema = z
     identifiers: z
       .strictObject({
         email: z.email().max(320).optional(),
-        ip: z.union([z.ipv4(), z.ipv6()], { message: 'expected an IPv4 or IPv6 address' }).optional(),
+        ip: IpAddressSchema.optional(),
       })
       .optional()
       .openapi({ description: 'Used only to compute keyed hashes, which is all any store holds of them' }),

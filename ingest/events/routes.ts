@@ -28,7 +28,7 @@ import {
   AffiliateBodySchema,
   type AffiliateEvent,
   CompiledEventBatchSchema,
-  EventBatchSchema,
+  documentedEventBatch,
   PayoutRequestSchema,
   PayoutSchema,
 } from './schemas.ts';
@@ -260,7 +260,9 @@ export function eventRoutes(deps: IngestDeps) {
       'The batch is validated whole: one bad event rejects it with 422 naming the event index, and nothing ' +
       'is stored. 202 means every event is committed. IPs are stored only as a keyed hash and a /24 or /48 prefix.',
     security: BEARER_SECURITY,
-    request: { body: { required: true, content: { 'application/json': { schema: EventBatchSchema } } } },
+    request: {
+      body: { required: true, content: { 'application/json': { schema: documentedEventBatch(limit) } } },
+    },
     responses: {
       202: {
         description: 'Committed',

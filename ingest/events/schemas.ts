@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import * as zod from 'zod';
 import { PayoutScoreSchema } from '../../detectors/fraud/index.ts';
+import { IpAddressSchema } from '../../http/openapi.ts';
 import { TIMESTAMP_MESSAGE } from '../timestamps.ts';
 
 const id = (what: string) =>
@@ -38,7 +39,7 @@ const Timestamp = z
 const Money = z.number().finite().min(0).max(1e12);
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as EUR');
 const Country = z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as DE');
-const Ip = z.union([z.ipv4(), z.ipv6()], { message: 'expected an IPv4 or IPv6 address' });
+const Ip = IpAddressSchema;
 const UserAgent = z.string().max(1024);
 // Absolute, with an authority and no whitespace. Only the referrer's host and the landing path and UTM
 // parameters are kept, all found by their delimiters, so a full WHATWG parse (twice per click) buys nothing.
@@ -46,7 +47,8 @@ const Url = z
   .string()
   .max(4096)
   .regex(
-    /^[a-z][a-z0-9+.-]*:\/\/[^\s/?#]+[^\s]*$/i,
+    // No flags: the pattern is published in the OpenAPI document, where a regex has none.
+    /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#]+[^\s]*$/,
     'expected an absolute URL such as https://shop.example/p/1',
   );
 
@@ -108,6 +110,11 @@ const SCHEMA_MAX_ITEMS = 100_000;
 export const EventBatchSchema = z.strictObject({
   events: z.array(AffiliateEventSchema).min(1).max(SCHEMA_MAX_ITEMS),
 });
+
+/** The batch as documented: with the configured `maxBatchItems` as its `maxItems`, the limit the route applies. */
+export function documentedEventBatch(maxBatchItems: number) {
+  return z.strictObject({ events: z.array(AffiliateEventSchema).min(1).max(maxBatchItems) });
+}
 
 /**
  * The same schema compiled ahead of time (zod's `compile`): a generated validator for the hottest route, about
