@@ -4,6 +4,7 @@ import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { runVigilCli } from '../test/processes.ts';
 import { createApp } from './app.ts';
+import { runCli } from './cli.ts';
 import { createDeps } from './deps.ts';
 
 let dataDir: string;
@@ -123,5 +124,34 @@ describe('npx vigil keys', () => {
     const bad = await runVigilCli(['apps', 'create', '--name', 'x', '--origin', 'ftp://files.example'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/not an origin/);
+  });
+});
+
+describe('npx vigil without VIGIL_DATA_DIR', () => {
+  it('says which data directory it took, on stderr, and keeps stdout for the answer', async () => {
+    const dir = tempDataDir();
+    const cwd = process.cwd();
+    const out: string[] = [];
+    const err: string[] = [];
+    try {
+      process.chdir(dir);
+      const code = await runCli(['keys', 'list'], {}, { out: (l) => out.push(l), err: (l) => err.push(l) });
+      expect(code).toBe(0);
+      expect(err).toEqual([
+        `vigil: using the data directory ${fs.realpathSync(dir)}/data (set VIGIL_DATA_DIR to use another)`,
+      ]);
+      expect(out[0]).toMatch(/^ID\tNAME/);
+      // With the variable set, nothing is said.
+      err.length = 0;
+      await runCli(
+        ['keys', 'list'],
+        { VIGIL_DATA_DIR: `${dir}/other` },
+        { out: () => {}, err: (l) => err.push(l) },
+      );
+      expect(err).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiKey, listApiKeys, revokeApiKey } from '../http/api-keys.ts';
 import { ProblemError } from '../http/problem.ts';
@@ -46,12 +47,21 @@ function validName(value: string | undefined): string {
   return parsed.data;
 }
 
-/** Opens the database the environment names, migrated, for one command; closes it afterwards. */
+/**
+ * Opens the database the environment names, migrated, for one command; closes it afterwards. Without
+ * `VIGIL_DATA_DIR` it says (on stderr, so a printed key stays alone on stdout's last line) which directory it
+ * took, since `./data` depends on where the command runs.
+ */
 async function withStorage(
   env: Record<string, string | undefined>,
+  io: CliIo,
   command: (storage: Storage) => Promise<void>,
 ): Promise<void> {
-  const storage = openSqlite(loadConfig(env).dataDir);
+  const { dataDir } = loadConfig(env);
+  if (!env.VIGIL_DATA_DIR) {
+    io.err(`vigil: using the data directory ${path.resolve(dataDir)} (set VIGIL_DATA_DIR to use another)`);
+  }
+  const storage = openSqlite(dataDir);
   try {
     await migrateToLatest(storage.db);
     await command(storage);
@@ -67,7 +77,7 @@ async function runKeys(args: string[], env: Record<string, string | undefined>, 
     options: { role: { type: 'string' }, name: { type: 'string' }, all: { type: 'boolean', default: false } },
   });
   const [action, ...rest] = positionals;
-  await withStorage(env, async (storage) => {
+  await withStorage(env, io, async (storage) => {
     switch (action) {
       case 'create': {
         const role = values.role ?? '';
@@ -111,7 +121,7 @@ async function runApps(args: string[], env: Record<string, string | undefined>, 
     },
   });
   const [action, ...rest] = positionals;
-  await withStorage(env, async (storage) => {
+  await withStorage(env, io, async (storage) => {
     switch (action) {
       case 'create': {
         if (!values.name) throw new UsageError('apps create needs --name');
