@@ -1,4 +1,3 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
@@ -19,6 +18,7 @@ import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
 import { isDomainError } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 
@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
         '(`application/problem+json`) with a stable `type`.',
     },
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Vigil API' }));
+  app.route('/docs', docsRoutes());
 
   const allowedMethods = methodsByPath(app);
   app.notFound((c) => {

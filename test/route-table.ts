@@ -179,6 +179,7 @@ export const PUBLIC_ROUTES: string[] = [
   'GET /metrics',
   'GET /openapi.json',
   'GET /docs',
+  'GET /docs/assets/:name',
   // Browser telemetry: protected by app keys and origins, not API-key roles (see ingest/faro/faro.test.ts).
   'POST /collect',
   'POST /collect/:appKey',
