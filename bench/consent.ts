@@ -98,7 +98,7 @@ async function ingestWithAndWithoutGate(seconds: number): Promise<void> {
       child.once('exit', (code) => reject(new Error(`benchmark target exited with ${code}`)));
     });
     const sample = JSON.parse(
-      fs.readFileSync(path.join(ROOT, '../shared/data/faro-payload-sample.json'), 'utf8'),
+      fs.readFileSync(path.join(ROOT, 'test/fixtures/faro-payload-sample.json'), 'utf8'),
     ) as {
       meta: Record<string, unknown>;
     };

@@ -6,15 +6,13 @@
 // indexed as randomly as any others, so it measures about what random ids do.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
+import { CLICKS } from '../eval/campaign-simulator.ts';
+import { referenceFile } from '../eval/reference-data.ts';
 import { openSqlite } from '../storage/index.ts';
 import { type Measurement, measure, paced, startTarget, type Target } from './harness.ts';
 
 const BATCH = 50;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLICKS = path.join(ROOT, '../shared/data/clicks/talkingdata-sample.csv');
 
 /**
  * Client IPs in the order real mobile ad clicks arrived (the TalkingData sample, encoded IPs mapped into
@@ -22,7 +20,7 @@ const CLICKS = path.join(ROOT, '../shared/data/clicks/talkingdata-sample.csv');
  * of fixed IPs would keep every index on the IP hash hot and flatter the write path.
  */
 function realIps(): string[] {
-  const lines = fs.readFileSync(CLICKS, 'utf8').trim().split('\n').slice(1);
+  const lines = fs.readFileSync(referenceFile(CLICKS), 'utf8').trim().split('\n').slice(1);
   return lines
     .map((line) => line.split(','))
     .sort((a, b) => (a[5] ?? '').localeCompare(b[5] ?? ''))

@@ -1,11 +1,13 @@
 // A seeded influencer-campaign simulator: honest affiliates of very different sizes and audiences, and every
 // fraud pattern at several strengths — alone, or mixed into an otherwise honest affiliate. Real distributions
-// come from ../shared/data/clicks (TalkingData): click-to-install delays and clicks per IP.
+// come from the reference data's clicks/ (TalkingData): click-to-install delays and clicks per IP.
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DatacenterRanges } from '../detectors/fraud/features.ts';
 import { seededRandom } from '../detectors/fraud/isolation-forest.ts';
+import { referenceFile } from './reference-data.ts';
+
+/** The real ad clicks the simulator draws its distributions from, in the reference data. */
+export const CLICKS = 'clicks/talkingdata-sample.csv';
 
 export const PATTERNS = [
   'click_injection',
@@ -55,15 +57,13 @@ export interface CampaignOptions {
   strengths?: number[];
 }
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CLICKS_FILE = path.resolve(HERE, '../../shared/data/clicks/talkingdata-sample.csv');
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
 const DAY = 24 * HOUR;
 
 /** The real distributions: click-to-install delays (seconds) and clicks per IP. */
 function realDistributions(): { delays: number[]; clicksPerIp: number[] } {
-  const [, ...lines] = fs.readFileSync(CLICKS_FILE, 'utf8').trim().split('\n');
+  const [, ...lines] = fs.readFileSync(referenceFile(CLICKS), 'utf8').trim().split('\n');
   const delays: number[] = [];
   const perIp = new Map<string, number>();
   for (const line of lines) {

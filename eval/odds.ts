@@ -1,10 +1,8 @@
-// The ODDS benchmark sets in ../shared/data/odds with their scikit-learn reference figures.
+// The ODDS benchmark sets in the reference data (odds/) with their scikit-learn reference figures.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Matrix, toMatrix } from '../detectors/fraud/isolation-forest.ts';
-
-const ODDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/odds');
+import { referenceFile } from './reference-data.ts';
 
 export interface OddsSet {
   name: string;
@@ -18,13 +16,16 @@ export interface OddsSet {
 }
 
 export function oddsReference(): OddsSet[] {
-  return (JSON.parse(fs.readFileSync(path.join(ODDS_DIR, 'reference.json'), 'utf8')) as { sets: OddsSet[] })
+  return (JSON.parse(fs.readFileSync(referenceFile('odds/reference.json'), 'utf8')) as { sets: OddsSet[] })
     .sets;
 }
 
 /** A set's features (every column but `label`) and labels (1 = anomaly). */
 export function loadOdds(set: OddsSet): { x: Matrix; labels: Int8Array } {
-  const [header = '', ...lines] = fs.readFileSync(path.join(ODDS_DIR, set.file), 'utf8').trim().split('\n');
+  const [header = '', ...lines] = fs
+    .readFileSync(referenceFile(path.join('odds', set.file)), 'utf8')
+    .trim()
+    .split('\n');
   const columns = header.split(',');
   const labelAt = columns.indexOf('label');
   const rows: number[][] = [];
