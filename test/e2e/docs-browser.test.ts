@@ -1,18 +1,9 @@
 import fs from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.ts';
 import { tempDataDir } from '../harness.ts';
 import { type ServerProcess, startServerProcess } from '../processes.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 const dataDir = tempDataDir();
 let vigil: ServerProcess;

@@ -7,22 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/index.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.ts';
 import { tempDataDir } from '../harness.ts';
 import { ROOT, type ServerProcess, startServerProcess } from '../processes.ts';
 
 // The real @grafana/faro-web-sdk, bundled for the browser, in Debian's Chromium driven by playwright-core,
 // sending to a real Vigil process across origins (so CORS is real too).
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 const dataDir = tempDataDir();
 let vigil: ServerProcess;
 let pages: http.Server;
