@@ -86,6 +86,26 @@ describe('what /openapi.json says is what the routes do', () => {
       properties: { events: { maxItems: number } };
     };
     expect(schema.properties.events.maxItems).toBe(ctx.deps.ingest.maxBatchItems);
+    const affiliates = doc.paths['/v1/affiliates']?.post?.requestBody.content['application/json']?.schema as {
+      anyOf: { properties?: { affiliates?: { maxItems: number } } }[];
+    };
+    const batch = affiliates.anyOf.find((s) => s.properties?.affiliates);
+    expect(batch?.properties?.affiliates?.maxItems).toBe(ctx.deps.ingest.maxBatchItems);
+  });
+
+  it('answers a batch past the documented limit with 413, as the README says, not with a schema error', async () => {
+    const limit = ctx.deps.ingest.maxBatchItems;
+    const affiliates = Array.from({ length: limit + 1 }, (_, i) => ({
+      id: `a${i}`,
+      name: 'A',
+      couponCodes: [],
+    }));
+    const res = await ctx.app.request('/v1/affiliates', {
+      method: 'POST',
+      headers: { ...ctx.auth('ingest'), 'content-type': 'application/json' },
+      body: JSON.stringify({ affiliates }),
+    });
+    expect(res.status).toBe(413);
   });
 });
 

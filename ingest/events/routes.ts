@@ -25,8 +25,8 @@ import { scrubText } from '../scrub.ts';
 import { encodeForJournal } from '../write-path/journal.ts';
 import {
   type Affiliate,
-  AffiliateBodySchema,
   type AffiliateEvent,
+  affiliateBody,
   CompiledEventBatchSchema,
   documentedEventBatch,
   PayoutRequestSchema,
@@ -124,14 +124,24 @@ function trackingParts(deps: IngestDeps) {
 /** `POST /v1/affiliates` (ingest): affiliates and their coupon codes. */
 export function affiliateRoutes(deps: IngestDeps) {
   const { items, limit, body, rejections, inFlight } = trackingParts(deps);
+  // Past the limit a batch is a 413, as for events: checked before the schema, which documents the same limit.
+  const batchLimit = createMiddleware<AppEnv>(async (c, next) => {
+    const input: unknown = await c.req.json();
+    const batch =
+      typeof input === 'object' && input !== null && 'affiliates' in input ? input.affiliates : [];
+    if (Array.isArray(batch) && batch.length > limit) throw tooMany(batch.length, limit, 'affiliates');
+    await next();
+  });
   const affiliatesRoute = createRoute({
     method: 'post',
     path: '/',
     tags: ['ingest'],
     summary: 'Upserts one affiliate, or a batch `{affiliates: [...]}`, with its coupon codes',
     security: BEARER_SECURITY,
-    middleware: [rejections, requireRole('ingest'), inFlight, body] as const,
-    request: { body: { required: true, content: { 'application/json': { schema: AffiliateBodySchema } } } },
+    middleware: [rejections, requireRole('ingest'), inFlight, body, batchLimit] as const,
+    request: {
+      body: { required: true, content: { 'application/json': { schema: affiliateBody(limit) } } },
+    },
     responses: {
       200: {
         description: 'Committed',

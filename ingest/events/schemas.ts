@@ -143,10 +143,13 @@ const AffiliateSchema = z
   .openapi('Affiliate');
 export type Affiliate = z.infer<typeof AffiliateSchema>;
 
-export const AffiliateBodySchema = z.union([
-  AffiliateSchema,
-  z.strictObject({ affiliates: z.array(AffiliateSchema).min(1).max(SCHEMA_MAX_ITEMS) }),
-]);
+/** One affiliate, or a batch of at most `maxBatchItems` (the route answers 413 past it, before this schema). */
+export function affiliateBody(maxBatchItems: number) {
+  return z.union([
+    AffiliateSchema,
+    z.strictObject({ affiliates: z.array(AffiliateSchema).min(1).max(maxBatchItems) }),
+  ]);
+}
 
 export const PayoutRequestSchema = z
   .strictObject({
