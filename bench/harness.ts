@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,23 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * scavenged a quarter as often; under the ingest benchmark the request thread's minor GC time fell from
  * 0.76 s to 0.31 s.
  */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+
+/** VIGIL_BENCH_CPU_PROF=<dir>: V8 CPU profiles of a server's threads, written to <dir> when it stops. */
+export function cpuProfileFlags(): string[] {
+  const dir = process.env.VIGIL_BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+/** Ends a server process and waits until it is gone (killed after 5 s). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
 
 /** The benchmark server process: Vigil and the bare baseline, on their own ports. */
 export interface Target {
@@ -33,10 +49,7 @@ export async function startTarget(): Promise<Target> {
   const child = spawn(
     process.execPath,
     [
-      // VIGIL_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the server's threads, written to <dir> when it stops.
-      ...(process.env.VIGIL_BENCH_CPU_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIGIL_BENCH_CPU_PROF}`]
-        : []),
+      ...cpuProfileFlags(),
       // As `npm start` runs the server (package.json).
       ...SERVER_NODE_FLAGS,
       '--import',
@@ -60,13 +73,7 @@ export async function startTarget(): Promise<Target> {
     dataDir,
     pid: child.pid as number,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopProcess(child);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuProfileFlags, SERVER_NODE_FLAGS, stopProcess } from './harness.ts';
 import { bodies } from './ingest.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -143,11 +144,8 @@ async function startChild<T>(args: string[], env?: NodeJS.ProcessEnv, dataDir?: 
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      ...(process.env.VIGIL_BENCH_CPU_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VIGIL_BENCH_CPU_PROF}`]
-        : []),
-      // As `npm start` runs the server (package.json).
-      '--max-semi-space-size=64',
+      ...cpuProfileFlags(),
+      ...SERVER_NODE_FLAGS,
       '--import',
       'tsx',
       path.join(ROOT, 'bench/metrics-target.ts'),
@@ -156,13 +154,7 @@ async function startChild<T>(args: string[], env?: NodeJS.ProcessEnv, dataDir?: 
     { cwd: ROOT, env: env ?? process.env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcess(child);
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
