@@ -204,59 +204,62 @@ export interface BoundedMetricOptions<L extends string> {
   series: SeriesBudget<L>;
 }
 
+/**
+ * Binds a family to its budget: its series are removed as they expire, and an update past the budget is
+ * counted in `vigil_metric_series_folded_total`. Answers the labels each update is recorded under.
+ */
+function admission<L extends string>(
+  options: BoundedMetricOptions<L>,
+  family: { remove(labels: Labels<L>): void },
+): (labels: Labels<L>) => Labels<L> {
+  const { series } = options;
+  series.onExpire((labels) => family.remove(labels));
+  const folded = foldedCounter(options.registry);
+  return (labels) => {
+    const admitted = series.admit(labels);
+    if (admitted.folded) folded.inc({ metric: options.name });
+    return admitted.labels;
+  };
+}
+
+/** What prom-client needs of a bounded family: its name, help, labels, registry, and a sweep on collect. */
+function familyConfig<L extends string>(options: BoundedMetricOptions<L>) {
+  const { series } = options;
+  return {
+    name: options.name,
+    help: options.help,
+    labelNames: series.labelNames,
+    registers: [options.registry],
+    collect: () => series.sweep(),
+  };
+}
+
 /** A prom-client `Counter` whose label combinations count against a `SeriesBudget`. */
 export class BoundedCounter<L extends string> {
   readonly #counter: Counter<L>;
-  readonly #series: SeriesBudget<L>;
-  readonly #folded: () => void;
+  readonly #admit: (labels: Labels<L>) => Labels<L>;
 
   constructor(options: BoundedMetricOptions<L>) {
-    const series = options.series;
-    this.#series = series;
-    this.#counter = new Counter({
-      name: options.name,
-      help: options.help,
-      labelNames: series.labelNames,
-      registers: [options.registry],
-      collect: () => series.sweep(),
-    });
-    series.onExpire((labels) => this.#counter.remove(labels));
-    const folded = foldedCounter(options.registry);
-    this.#folded = () => folded.inc({ metric: options.name });
+    this.#counter = new Counter(familyConfig(options));
+    this.#admit = admission(options, this.#counter);
   }
 
   inc(labels: Labels<L>, value = 1): void {
-    const admitted = this.#series.admit(labels);
-    if (admitted.folded) this.#folded();
-    this.#counter.inc(admitted.labels, value);
+    this.#counter.inc(this.#admit(labels), value);
   }
 }
 
 /** A prom-client `Histogram` whose label combinations count against a `SeriesBudget`. */
 export class BoundedHistogram<L extends string> {
   readonly #histogram: Histogram<L>;
-  readonly #series: SeriesBudget<L>;
-  readonly #folded: () => void;
+  readonly #admit: (labels: Labels<L>) => Labels<L>;
 
   constructor(options: BoundedMetricOptions<L> & { buckets: readonly number[] }) {
-    const series = options.series;
-    this.#series = series;
-    this.#histogram = new Histogram({
-      name: options.name,
-      help: options.help,
-      labelNames: series.labelNames,
-      buckets: [...options.buckets],
-      registers: [options.registry],
-      collect: () => series.sweep(),
-    });
-    series.onExpire((labels) => this.#histogram.remove(labels));
-    const folded = foldedCounter(options.registry);
-    this.#folded = () => folded.inc({ metric: options.name });
+    this.#histogram = new Histogram({ ...familyConfig(options), buckets: [...options.buckets] });
+    this.#admit = admission(options, this.#histogram);
   }
 
   observe(labels: Labels<L>, value: number): void {
-    const admitted = this.#series.admit(labels);
-    if (admitted.folded) this.#folded();
-    this.#histogram.observe(admitted.labels, value);
+    this.#histogram.observe(this.#admit(labels), value);
   }
 }

@@ -15,9 +15,8 @@ export class NotFoundError extends Error {
   readonly kind = 'not-found';
 }
 
-/** The request contradicts what is stored (a name taken, the same id with other details, a state that forbids it). */
-export class ConflictError extends Error {
-  readonly kind = 'conflict';
+/** An error that may say which input values it is about. */
+class FieldsError extends Error {
   constructor(
     message: string,
     readonly errors: FieldError[] = [],
@@ -26,15 +25,14 @@ export class ConflictError extends Error {
   }
 }
 
+/** The request contradicts what is stored (a name taken, the same id with other details, a state that forbids it). */
+export class ConflictError extends FieldsError {
+  readonly kind = 'conflict';
+}
+
 /** The input is well-formed but not acceptable, with each wrong value's place. */
-export class InvalidInputError extends Error {
+export class InvalidInputError extends FieldsError {
   readonly kind = 'invalid-input';
-  constructor(
-    message: string,
-    readonly errors: FieldError[] = [],
-  ) {
-    super(message);
-  }
 }
 
 /** Vigil cannot take this now (a bound reached, the write path restarting); the caller may retry after a while. */
