@@ -49,6 +49,16 @@ async function call(method: string, route: string, role: 'ingest' | 'dpo', body?
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
+/** A file's bytes, or none when it went between listing and reading (the server unlinks applied segments). */
+function bytesOf(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw error;
+  }
+}
+
 /** Which needles each file of the data directory contains. */
 function filesHolding(): Record<string, string[]> {
   const found: Record<string, string[]> = {};
@@ -58,7 +68,7 @@ function filesHolding(): Record<string, string[]> {
     : [];
   for (const name of [...fs.readdirSync(dataDir), ...segments]) {
     if (!/\.sqlite(-wal|-shm)?$|\.log$/.test(name)) continue;
-    const bytes = fs.readFileSync(path.join(dataDir, name));
+    const bytes = bytesOf(path.join(dataDir, name));
     const hits = Object.entries(NEEDLES)
       .filter(([, needle]) => bytes.includes(Buffer.from(needle, 'utf8')))
       .map(([what]) => what);
