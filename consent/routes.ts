@@ -138,7 +138,24 @@ export function consentRoutes(deps: ConsentDeps) {
       'otherwise 422 says why. Decisions not in the body are derived from the TC string, `gcm` and `method`.',
     security: BEARER_SECURITY,
     middleware: [requireRole('ingest', 'dpo'), jsonBody()] as const,
-    request: { body: { required: true, content: { 'application/json': { schema: ConsentBodySchema } } } },
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: ConsentBodySchema,
+            example: {
+              subjectId: 'u-42',
+              decisions: { analytics: 'granted', marketing: 'denied' },
+              policyVersion: '2026-11',
+              source: 'banner',
+              method: 'save',
+              locale: 'de-DE',
+            },
+          },
+        },
+      },
+    },
     responses: {
       201: {
         description: 'Recorded, with the consent reference for browser telemetry',
@@ -316,6 +333,7 @@ export function subjectConsentRoutes(deps: ConsentDeps) {
             schema: z.strictObject({
               purposes: z.union([z.literal('all'), z.array(z.string().max(32)).min(1)]),
             }),
+            example: { purposes: ['analytics'] },
           },
         },
       },

@@ -70,22 +70,108 @@ const TARGET_NAMES: Record<string, string> = {
   form: 'form',
 };
 
-/** A schema violation as a 422 problem listing each issue's field as a JSON Pointer. */
-export function schemaProblem(issues: readonly z.core.$ZodIssue[], detail: string): ProblemError {
+const ARTICLES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  null: 'null',
+  undefined: 'nothing',
+};
+
+function described(type: string): string {
+  return ARTICLES[type] ?? type;
+}
+
+/** The JSON type of a received value, in the words of `ARTICLES`. */
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+// Every schema's messages say what was expected in words a client developer reads without zod's vocabulary:
+// "required: expected a string", "expected a number, received an array", "unknown field \"purposes\"".
+// Issues with a message of their own (a schema's custom message) keep it.
+z.config({
+  customError: (issue) => {
+    switch (issue.code) {
+      case 'invalid_type':
+        if (issue.input === undefined) return `required: expected ${described(issue.expected)}`;
+        // A scalar received is quoted after the message by `schemaProblem`; an object or array is named.
+        return typeof issue.input === 'object' && issue.input !== null
+          ? `expected ${described(issue.expected)}, received ${described(typeOf(issue.input))}`
+          : `expected ${described(issue.expected)}`;
+      case 'invalid_value':
+        return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      case 'unrecognized_keys':
+        return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      default:
+        return undefined;
+    }
+  },
+});
+
+/** The longest received string quoted back in an error message, in code points. */
+const QUOTED_MAX = 64;
+
+/** The value at `path` in `input`, or undefined where the path leads nowhere. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** A received scalar as the message quotes it (`"shop.example"`, `7`, `null`); nothing for objects and arrays. */
+function quoted(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    const points = [...value];
+    return JSON.stringify(points.length > QUOTED_MAX ? `${points.slice(0, QUOTED_MAX).join('')}…` : value);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return undefined;
+}
+
+/**
+ * One issue's message, ending with the value received where it is a scalar, so that a client reads what was
+ * expected and what it sent (`expected an absolute URL such as https://shop.example/p/1, got "shop.example"`).
+ * The value goes back only to the client that sent it; problems are not logged with their errors.
+ */
+function issueMessage(issue: z.core.$ZodIssue, input: unknown): string {
+  if (input === undefined || issue.code === 'unrecognized_keys') return issue.message;
+  const got = quoted(valueAt(input, issue.path));
+  return got === undefined ? issue.message : `${issue.message}, got ${got}`;
+}
+
+/**
+ * A schema violation as a 422 problem listing each issue's field as a JSON Pointer; given the `input` that was
+ * validated, each message quotes the scalar received at its field.
+ */
+export function schemaProblem(
+  issues: readonly z.core.$ZodIssue[],
+  detail: string,
+  input?: unknown,
+): ProblemError {
   return new ProblemError('validation-failed', detail, {
-    errors: issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issue.message })),
+    errors: issues.map((issue) => ({ path: toJsonPointer(issue.path), message: issueMessage(issue, input) })),
   });
 }
 
 /** The validators' hook: a schema violation becomes a 422 problem listing each field as a JSON Pointer. */
 function validationProblem(
-  result: { success: true } | { success: false; error: z.ZodError; target?: string },
+  result: { success: true } | { success: false; error: z.ZodError; target?: string; data?: unknown },
   _c: Context,
 ): void {
   if (result.success) return;
   throw schemaProblem(
     result.error.issues,
     `the ${TARGET_NAMES[result.target ?? 'json'] ?? 'input'} does not match the schema`,
+    result.data,
   );
 }
 

@@ -88,6 +88,14 @@ const ACTION_BODIES = {
   }),
 } as const;
 
+const ACTION_EXAMPLES: { [A in keyof typeof ACTION_BODIES]: z.input<(typeof ACTION_BODIES)[A]> } = {
+  approve: {},
+  deny: { reason: 'The identity of the requester could not be verified' },
+  cancel: { reason: 'Withdrawn by the data subject' },
+  retry: {},
+  extend: { months: 1, reason: 'Several requests of the same subject are being handled together' },
+};
+
 const ACTION_SUMMARIES: Record<keyof typeof ACTION_BODIES, string> = {
   approve: 'Approves a pending request; an approved erasure is carried out by the erasure queue',
   deny: 'Denies a pending or approved request; a reason is required (Art. 12(4))',
@@ -115,7 +123,17 @@ export function privacyRequestRoutes(deps: RetentionDeps) {
     summary: "Files a data subject's access or erasure request, due one month after receipt",
     security: BEARER_SECURITY,
     middleware: [dpo, jsonBody()] as const,
-    request: { body: { required: true, content: { 'application/json': { schema: NewRequestSchema } } } },
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: NewRequestSchema,
+            example: { type: 'erasure', subjectId: 'u-42', identifiers: { email: 'jane@example.com' } },
+          },
+        },
+      },
+    },
     responses: {
       201: { description: 'Filed as pending', content: { 'application/json': { schema: RequestSchema } } },
       ...problemResponses(...AUTH_PROBLEMS, ...BODY_PROBLEMS),
@@ -287,7 +305,9 @@ export function privacyRequestRoutes(deps: RetentionDeps) {
         params: RequestIdParam,
         body: {
           required: action === 'deny' || action === 'extend',
-          content: { 'application/json': { schema: ACTION_BODIES[action] } },
+          content: {
+            'application/json': { schema: ACTION_BODIES[action], example: ACTION_EXAMPLES[action] },
+          },
         },
       },
       responses: {
@@ -364,7 +384,12 @@ export function retentionRoutes(deps: RetentionDeps) {
     request: {
       body: {
         required: false,
-        content: { 'application/json': { schema: z.strictObject({ dryRun: z.boolean().default(false) }) } },
+        content: {
+          'application/json': {
+            schema: z.strictObject({ dryRun: z.boolean().default(false) }),
+            example: { dryRun: true },
+          },
+        },
       },
     },
     responses: {

@@ -56,7 +56,10 @@ const createKeyRoute = createRoute({
     body: {
       required: true,
       content: {
-        'application/json': { schema: z.strictObject({ name: KeyNameSchema, role: z.enum(ROLES) }) },
+        'application/json': {
+          schema: z.strictObject({ name: KeyNameSchema, role: z.enum(ROLES) }),
+          example: { name: 'grafana-sre', role: 'sre' },
+        },
       },
     },
   },

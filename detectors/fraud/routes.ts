@@ -107,6 +107,11 @@ export function fraudRunRoutes(deps: { fraud: FraudDetector }) {
                 message: 'periodEnd must be after periodStart',
                 path: ['periodEnd'],
               }),
+            example: {
+              periodStart: '2026-11-01T00:00:00Z',
+              periodEnd: '2026-12-01T00:00:00Z',
+              retrain: true,
+            },
           },
         },
       },

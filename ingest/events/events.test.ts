@@ -229,8 +229,9 @@ describe('POST /v1/events', () => {
     expect(((await res.json()) as ProblemBody).errors).toEqual([
       {
         path: '/events/0/ts',
-        message:
-          'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds',
+        message: `expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds${
+          ts === undefined ? '' : `, got ${JSON.stringify(ts)}`
+        }`,
       },
     ]);
   });

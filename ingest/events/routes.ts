@@ -122,6 +122,43 @@ function trackingParts(deps: IngestDeps) {
 }
 
 /** `POST /v1/affiliates` (ingest): affiliates and their coupon codes. */
+/** A click, the conversion it led to and a partial refund: the batch shown in the API reference. */
+const EVENT_BATCH_EXAMPLE = {
+  events: [
+    {
+      id: 'e-1',
+      type: 'click',
+      ts: '2026-11-28T12:00:00Z',
+      affiliateId: 'aff-1',
+      campaignId: 'bf-2026',
+      clickId: 'c-1',
+      ip: '198.51.100.23',
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)',
+      referrer: 'https://www.instagram.com/',
+      landingUrl: 'https://shop.example/p/1?utm_campaign=bf-2026',
+      country: 'DE',
+    },
+    {
+      id: 'e-2',
+      type: 'conversion',
+      ts: '2026-11-28T12:09:30Z',
+      affiliateId: 'aff-1',
+      campaignId: 'bf-2026',
+      clickId: 'c-1',
+      orderId: 'o-1',
+      subjectId: 'u-42',
+      amount: 59.9,
+      currency: 'EUR',
+      couponCode: 'JANE10',
+      ip: '198.51.100.23',
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)',
+      newCustomer: true,
+      country: 'DE',
+    },
+    { id: 'e-3', type: 'refund', ts: '2026-11-30T08:00:00Z', orderId: 'o-1', amount: 19.9, currency: 'EUR' },
+  ],
+};
+
 export function affiliateRoutes(deps: IngestDeps) {
   const { items, limit, body, rejections, inFlight } = trackingParts(deps);
   // Past the limit a batch is a 413, as for events: checked before the schema, which documents the same limit.
@@ -140,7 +177,15 @@ export function affiliateRoutes(deps: IngestDeps) {
     security: BEARER_SECURITY,
     middleware: [rejections, requireRole('ingest'), inFlight, body, batchLimit] as const,
     request: {
-      body: { required: true, content: { 'application/json': { schema: affiliateBody(limit) } } },
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: affiliateBody(limit),
+            example: { id: 'aff-1', name: 'Jane Creator', couponCodes: ['JANE10'] },
+          },
+        },
+      },
     },
     responses: {
       200: {
@@ -193,7 +238,24 @@ export function payoutRoutes(deps: IngestDeps) {
       'follows the decision.',
     security: BEARER_SECURITY,
     middleware: [rejections, requireRole('ingest'), inFlight, body] as const,
-    request: { body: { required: true, content: { 'application/json': { schema: PayoutRequestSchema } } } },
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: PayoutRequestSchema,
+            example: {
+              id: 'p-1',
+              affiliateId: 'aff-1',
+              periodStart: '2026-11-01T00:00:00Z',
+              periodEnd: '2026-12-01T00:00:00Z',
+              amount: 120.5,
+              currency: 'EUR',
+            },
+          },
+        },
+      },
+    },
     responses: {
       201: { description: 'Created', content: { 'application/json': { schema: PayoutSchema } } },
       200: {
@@ -271,7 +333,12 @@ export function eventRoutes(deps: IngestDeps) {
       'is stored. 202 means every event is committed. IPs are stored only as a keyed hash and a /24 or /48 prefix.',
     security: BEARER_SECURITY,
     request: {
-      body: { required: true, content: { 'application/json': { schema: documentedEventBatch(limit) } } },
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: documentedEventBatch(limit), example: EVENT_BATCH_EXAMPLE },
+        },
+      },
     },
     responses: {
       202: {
@@ -301,8 +368,10 @@ export function eventRoutes(deps: IngestDeps) {
     backlogRoom,
     body,
     async (c) => {
-      const parsed = CompiledEventBatchSchema.safeParse(await c.req.json());
-      if (!parsed.success) throw schemaProblem(parsed.error.issues, 'the body does not match the schema');
+      const input: unknown = await c.req.json();
+      const parsed = CompiledEventBatchSchema.safeParse(input);
+      if (!parsed.success)
+        throw schemaProblem(parsed.error.issues, 'the body does not match the schema', input);
       const received = parsed.data.events;
       if (received.length > limit) throw tooMany(received.length, limit, 'events');
       const now = c.var.clock();

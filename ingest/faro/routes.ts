@@ -69,7 +69,7 @@ function parsePayload(body: Buffer): FaroPayload {
   const json = parseJson(body, MAX_PAYLOAD_DEPTH);
   const result = CompiledFaroPayloadSchema.safeParse(json);
   if (!result.success) {
-    throw schemaProblem(result.error.issues.slice(0, 50), 'the payload does not match the Faro format');
+    throw schemaProblem(result.error.issues.slice(0, 50), 'the payload does not match the Faro format', json);
   }
   return result.data;
 }
@@ -104,9 +104,32 @@ const collectResponses = {
   ),
 };
 
+/** What `@grafana/faro-web-sdk` sends for a page view with a web vital, as shown in the API reference. */
+const FARO_PAYLOAD_EXAMPLE = {
+  meta: {
+    sdk: { name: 'faro-web', version: '2.12.1' },
+    app: { name: 'storefront', version: '1.2.3', environment: 'production' },
+    page: { url: 'https://shop.example/p/1?utm_campaign=bf-2026' },
+    session: { id: 'WwTcLkze7v' },
+  },
+  measurements: [
+    {
+      type: 'web-vitals',
+      values: { lcp: 2345.6 },
+      timestamp: '2026-11-28T12:00:03.135Z',
+      context: { rating: 'needs-improvement' },
+    },
+  ],
+};
+
 const collectBody = {
   required: true,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/FaroPayload' } } },
+  content: {
+    'application/json': {
+      schema: { $ref: '#/components/schemas/FaroPayload' },
+      example: FARO_PAYLOAD_EXAMPLE,
+    },
+  },
 };
 
 const collectDescription =

@@ -103,9 +103,11 @@ describe('POST /v1/logs', () => {
       const [error] = ((await res.json()) as ProblemBody).errors ?? [];
       expect(error?.path).toBe('/0/ts');
       expect(error?.message).toBe(
-        ts === '9999-12-31T23:00:00-05:00'
-          ? 'expected a time in the years 0000 to 9999'
-          : 'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds',
+        `${
+          ts === '9999-12-31T23:00:00-05:00'
+            ? 'expected a time in the years 0000 to 9999'
+            : 'expected an ISO 8601 date-time with an offset, such as 2026-11-28T12:00:00Z, or epoch milliseconds'
+        }, got ${JSON.stringify(ts)}`,
       );
     }
     expect(

@@ -35,6 +35,32 @@ type CountRefused = (entries: number, reason: 'too_large' | 'validation') => voi
 
 /** Nesting a log entry may have: the entry, `attrs`, and free values under it (a JSON array adds one). */
 const MAX_ENTRY_DEPTH = 32;
+
+/** A request log and an error: the batch shown in the API reference. */
+const LOG_BATCH_EXAMPLE = [
+  {
+    ts: '2026-11-28T12:00:00.250Z',
+    level: 'info',
+    service: 'checkout',
+    message: 'order placed',
+    route: '/api/orders',
+    method: 'POST',
+    status: 201,
+    durationMs: 182,
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  },
+  {
+    ts: '2026-11-28T12:00:01Z',
+    level: 'error',
+    service: 'checkout',
+    message: 'payment provider timeout after 3000 ms',
+    route: '/api/payments',
+    method: 'POST',
+    status: 504,
+    durationMs: 3004,
+    attrs: { provider: 'psp-a', attempt: 2 },
+  },
+];
 const NEWLINE = 0x0a;
 
 /**
@@ -82,7 +108,11 @@ function logBody(maxBytes: number, maxItems: number, idleTimeoutMs: number, coun
     const result = CompiledLogBatchSchema.safeParse(items);
     if (!result.success) {
       countRefused(items.length, 'validation');
-      throw schemaProblem(result.error.issues, 'the batch does not match the schema; nothing was stored');
+      throw schemaProblem(
+        result.error.issues,
+        'the batch does not match the schema; nothing was stored',
+        items,
+      );
     }
     c.set('logEntries', result.data);
     await next();
@@ -150,9 +180,11 @@ export function logRoutes(deps: IngestDeps) {
         content: {
           'application/x-ndjson': {
             schema: { type: 'string', description: 'One LogEntry (JSON) per line; blank lines are skipped' },
+            example: LOG_BATCH_EXAMPLE.map((entry) => JSON.stringify(entry)).join('\n'),
           },
           'application/json': {
             schema: { type: 'array', items: { $ref: '#/components/schemas/LogEntry' } },
+            example: LOG_BATCH_EXAMPLE,
           },
         },
       },
