@@ -115,6 +115,66 @@ describe('POST /v1/events', () => {
     });
   });
 
+  it('stores a click with an empty referrer as direct traffic, and a landing URL without a query string', async () => {
+    const direct = click('d1', {
+      referrer: '',
+      landingUrl: 'https://shop.example/p/7',
+      campaignId: '',
+      country: '',
+    });
+    const { referrer: _, ...absent } = click('d2', { landingUrl: 'https://shop.example' });
+    const coupon = conversion('d3', { affiliateId: '', clickId: '', couponCode: '', country: '' });
+    const res = await post('/v1/events', { events: [direct, absent, coupon] });
+    expect(res.status).toBe(202);
+    await ctx.deps.writer.settle();
+    const rows = await ctx.storage.db
+      .selectFrom('affiliate_events')
+      .select([
+        'id',
+        'referrer_host',
+        'landing_path',
+        'utm_source',
+        'campaign_id',
+        'country',
+        'click_id',
+        'coupon_code',
+      ])
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      {
+        id: 'd1',
+        referrer_host: null,
+        landing_path: '/p/7',
+        utm_source: null,
+        campaign_id: null,
+        country: null,
+        click_id: 'c-d1',
+        coupon_code: null,
+      },
+      {
+        id: 'd2',
+        referrer_host: null,
+        landing_path: '/',
+        utm_source: null,
+        campaign_id: 'black-friday',
+        country: 'DE',
+        click_id: 'c-d2',
+        coupon_code: null,
+      },
+      {
+        id: 'd3',
+        referrer_host: null,
+        landing_path: null,
+        utm_source: null,
+        campaign_id: null,
+        country: null,
+        click_id: null,
+        coupon_code: null,
+      },
+    ]);
+  });
+
   it('keeps no raw IP, email or referrer query anywhere in the database file', async () => {
     await post('/v1/events', { events: [click('e1'), conversion('e2')] });
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);

@@ -52,20 +52,31 @@ const Url = z
     'expected an absolute URL such as https://shop.example/p/1',
   );
 
+/**
+ * An optional field that a client may also send empty: browsers give `document.referrer === ''` for direct
+ * traffic, in-app browsers and stripped referrers, and integrations pass that on. Empty is stored as absent.
+ */
+function optionalOrEmpty<T extends z.ZodType<string>>(schema: T, description: string) {
+  return z
+    .union([z.literal('').transform(() => undefined), schema])
+    .optional()
+    .openapi({ description: `${description}; an empty string counts as absent` });
+}
+
 const ClickSchema = z
   .strictObject({
     id: id('event id'),
     type: z.literal('click'),
     ts: Timestamp,
     affiliateId: id('affiliate id'),
-    campaignId: id('campaign id').optional(),
+    campaignId: optionalOrEmpty(id('campaign id'), 'The campaign of the link'),
     clickId: id('click id'),
     ip: Ip,
     userAgent: UserAgent,
-    referrer: Url.optional(),
-    landingUrl: Url.optional(),
-    subjectId: id('subject id').optional(),
-    country: Country.optional(),
+    referrer: optionalOrEmpty(Url, 'The page the visitor came from; absent or empty for direct traffic'),
+    landingUrl: optionalOrEmpty(Url, 'The page the link led to, with or without a query string'),
+    subjectId: optionalOrEmpty(id('subject id'), 'The visitor, where known'),
+    country: optionalOrEmpty(Country, 'Where the click came from'),
   })
   .openapi('Click');
 
@@ -74,18 +85,18 @@ const ConversionSchema = z
     id: id('event id'),
     type: z.literal('conversion'),
     ts: Timestamp,
-    affiliateId: id('affiliate id').optional(),
-    campaignId: id('campaign id').optional(),
-    clickId: id('click id').optional(),
+    affiliateId: optionalOrEmpty(id('affiliate id'), 'The affiliate credited; absent for a sale by coupon alone'),
+    campaignId: optionalOrEmpty(id('campaign id'), 'The campaign credited'),
+    clickId: optionalOrEmpty(id('click id'), 'The click credited; absent for a sale by coupon alone'),
     orderId: id('order id'),
     subjectId: id('subject id'),
     amount: Money,
     currency: Currency,
-    couponCode: z.string().min(1).max(64).optional(),
+    couponCode: optionalOrEmpty(z.string().min(1).max(64), 'The coupon code used'),
     ip: Ip,
     userAgent: UserAgent,
     newCustomer: z.boolean().optional(),
-    country: Country.optional(),
+    country: optionalOrEmpty(Country, 'Where the order was placed'),
   })
   .openapi('Conversion');
 
