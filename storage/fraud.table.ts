@@ -7,7 +7,7 @@ export interface FraudModelsTable {
   window_start: string;
   window_end: string;
   training_rows: number;
-  /** JSON: feature names and, per feature, the population's quantiles (for percentiles). */
+  /** JSON: feature names and the peer statistics of the training population (median, spread, quantiles). */
   features: string;
   /** JSON: the serialised isolation forest. */
   forest: string;
@@ -27,6 +27,10 @@ export interface FraudScoresTable {
   /** JSON: the feature values scored, with their percentiles and contributions. */
   features: string;
   scored_at: string;
+  /** The peer group the evidence compares with, in words; null without peers. */
+  peers: string | null;
+  /** Why the model's part is absent, when it is. */
+  model_note: string | null;
 }
 
 export type FraudScoreRow = Selectable<FraudScoresTable>;

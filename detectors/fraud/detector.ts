@@ -13,20 +13,13 @@ import {
   computeFeatures,
   DatacenterRanges,
   FEATURES,
-  type FeatureName,
   modelInput,
   type PeriodEvents,
   type RefundEvent,
 } from './features.ts';
 import { IsolationForest, type SerializedForest, toMatrix } from './isolation-forest.ts';
-import {
-  type Assessment,
-  assess,
-  type ModelOpinion,
-  percentileOf,
-  populationQuantiles,
-  type RulesConfig,
-} from './rules.ts';
+import { type PeerStats, peerStats, peersOf, percentileOf } from './peers.ts';
+import { type Assessment, assess, type ModelOpinion, type RulesConfig } from './rules.ts';
 
 const DAY = 86_400_000;
 /** How far before a period a conversion's click may lie and still be found. */
@@ -51,6 +44,7 @@ const toClick = (r: unknown[]): ClickEvent => ({
   ipPrefix: r[4] as string | null,
   userAgent: r[5] as string | null,
   country: r[6] as string | null,
+  campaignId: r[7] as string | null,
 });
 
 const toConversion = (r: Row): ConversionEvent => ({
@@ -66,7 +60,7 @@ const toConversion = (r: Row): ConversionEvent => ({
   ts: Date.parse(r.ts as string),
 });
 
-const CLICK_COLUMNS = 'affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country';
+const CLICK_COLUMNS = 'affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country, campaign_id';
 const CONVERSION_COLUMNS =
   'affiliate_id, click_id, order_id, subject_id, ip_hash, amount, coupon_code, new_customer, country, ts';
 
@@ -94,6 +88,7 @@ function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, e
           ipPrefix: r[5] as string | null,
           userAgent: r[6] as string | null,
           country: r[7] as string | null,
+          campaignId: r[8] as string | null,
         });
       } else history.push([r[1] as string, ts]);
     } else if (ts >= start) {
@@ -103,11 +98,11 @@ function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, e
         ts,
         ip_hash: r[4],
         country: r[7],
-        order_id: r[8],
-        subject_id: r[9],
-        amount: r[10],
-        coupon_code: r[11],
-        new_customer: r[12],
+        order_id: r[9],
+        subject_id: r[10],
+        amount: r[11],
+        coupon_code: r[12],
+        new_customer: r[13],
       });
     }
   }
@@ -285,14 +280,6 @@ function loadPeriodEvents(
   };
 }
 
-/** A fitted model as scoring uses it. */
-export interface FraudModel {
-  version: number;
-  createdAt: string;
-  forest: IsolationForest;
-  quantiles: Record<FeatureName, number[]>;
-}
-
 /** Runs synchronous better-sqlite3 work under Kysely's connection lock. */
 function withSqlite<T>(storage: Storage, work: (sqlite: SQLite.Database) => T): Promise<T> {
   return storage.db.connection().execute(async () => work(storage.sqlite));
@@ -308,9 +295,20 @@ export function periodFeatures(storage: Storage, start: Date, end: Date, datacen
 /** Fewer affiliates than this, and no model is fitted: a population too small to compare against. */
 export const MIN_TRAINING_ROWS = 20;
 
+/** A fitted model as scoring uses it: the forest, and the peer statistics of the population it was fitted on. */
+export interface FraudModel {
+  version: number;
+  createdAt: string;
+  windowStart: string;
+  windowEnd: string;
+  forest: IsolationForest;
+  peers: PeerStats;
+}
+
 /**
- * Fits a model on the features of every affiliate active in the window and stores it (parameters and
- * population quantiles only) as the next version; undefined when the population is too small.
+ * Fits a model on the features of every affiliate active in the window and stores it (parameters and the
+ * population's peer statistics only) as the next version. With fewer than MIN_TRAINING_ROWS affiliates no model
+ * is fitted; the population is returned for the rules to compare with.
  */
 export async function trainFraudModel(
   storage: Storage,
@@ -318,14 +316,14 @@ export async function trainFraudModel(
   now: Date,
   datacenter: DatacenterRanges,
   seed = 1,
-): Promise<FraudModel | undefined> {
+): Promise<{ model: FraudModel | undefined; population: number; peers: PeerStats | undefined }> {
   const rows = await periodFeatures(storage, window.start, window.end, datacenter);
-  if (rows.length < MIN_TRAINING_ROWS) return undefined;
+  const peers = peerStats(rows);
+  if (rows.length < MIN_TRAINING_ROWS || !peers) return { model: undefined, population: rows.length, peers };
   const forest = IsolationForest.fit(toMatrix(rows.map((r) => modelInput(r.values))), {
     seed,
     featureNames: FEATURES,
   });
-  const quantiles = populationQuantiles(rows);
   const inserted = await storage.db
     .insertInto('fraud_models')
     .values({
@@ -333,12 +331,20 @@ export async function trainFraudModel(
       window_start: window.start.toISOString(),
       window_end: window.end.toISOString(),
       training_rows: rows.length,
-      features: JSON.stringify({ names: FEATURES, quantiles }),
+      features: JSON.stringify({ names: FEATURES, peers }),
       forest: JSON.stringify(forest.toJSON()),
     })
     .returning('version')
     .executeTakeFirstOrThrow();
-  return { version: inserted.version, createdAt: now.toISOString(), forest, quantiles };
+  const model: FraudModel = {
+    version: inserted.version,
+    createdAt: now.toISOString(),
+    windowStart: window.start.toISOString(),
+    windowEnd: window.end.toISOString(),
+    forest,
+    peers,
+  };
+  return { model, population: rows.length, peers };
 }
 
 /** The newest stored model, parsed once per version. */
@@ -359,27 +365,28 @@ export class ModelCache {
       .selectAll()
       .where('version', '=', latest.version)
       .executeTakeFirstOrThrow();
-    const features = JSON.parse(row.features) as { quantiles: Record<FeatureName, number[]> };
+    const features = JSON.parse(row.features) as { names: string[]; peers?: PeerStats };
+    // A model fitted on another feature set (before an upgrade) cannot score today's vectors: none is usable.
+    if (!features.peers || features.names.join() !== FEATURES.join()) return undefined;
     this.model = {
       version: row.version,
       createdAt: row.created_at,
+      windowStart: row.window_start,
+      windowEnd: row.window_end,
       forest: IsolationForest.fromJSON(JSON.parse(row.forest) as SerializedForest),
-      quantiles: features.quantiles,
+      peers: features.peers,
     };
     return this.model;
   }
 }
 
-/** The model's opinion of one affiliate's features: score, contributions and percentiles. */
+/** The model's opinion of one affiliate's features: score and contributions. */
 export function modelOpinion(model: FraudModel, features: AffiliateFeatures): ModelOpinion {
   const input = modelInput(features.values);
-  const percentiles: Partial<Record<FeatureName, number>> = {};
-  for (const f of FEATURES) percentiles[f] = percentileOf(model.quantiles[f] ?? [], features.values[f]);
   return {
     version: model.version,
     score: model.forest.score(input),
     contributions: model.forest.explain(input),
-    percentiles,
   };
 }
 
@@ -387,6 +394,7 @@ export function modelOpinion(model: FraudModel, features: AffiliateFeatures): Mo
 export function idleFeatures(affiliateId: string): AffiliateFeatures {
   return {
     affiliateId,
+    campaignId: null,
     values: Object.fromEntries(FEATURES.map((f) => [f, 0])) as AffiliateFeatures['values'],
     support: {
       clicks: 0,
@@ -395,6 +403,7 @@ export function idleFeatures(affiliateId: string): AffiliateFeatures {
       couponConversions: 0,
       geoConversions: 0,
       previousClicks: 0,
+      couponGeoConversions: 0,
     },
   };
 }
@@ -408,6 +417,10 @@ export interface PayoutScore {
   modelScore: number | null;
   reasons: Assessment['reasons'];
   features: Record<string, { value: number; percentile: number | null; contribution: number | null }>;
+  /** The peer group the evidence compares with, in words; null without peers. */
+  peers: string | null;
+  /** Why the model's part is absent, when it is. */
+  modelNote: string | null;
   scoredAt: string;
 }
 
@@ -420,6 +433,8 @@ export function toPayoutScore(row: FraudScoreRow): PayoutScore {
     modelScore: row.model_score,
     reasons: JSON.parse(row.reasons),
     features: JSON.parse(row.features),
+    peers: row.peers,
+    modelNote: row.model_note,
     scoredAt: row.scored_at,
   };
 }
@@ -427,25 +442,41 @@ export function toPayoutScore(row: FraudScoreRow): PayoutScore {
 /** Payout statuses the detector may still change; a paid or rejected payout keeps its status. */
 const RESCORABLE = ['pending', 'approved', 'flagged', 'held'];
 
+/** What a payout is scored against: the model (if any), the peers, and why the model is absent. */
+export interface ScoringContext {
+  model: FraudModel | undefined;
+  peers: PeerStats | undefined;
+  /** Why the model's part is absent or dated; null when a current model scored. */
+  note: string | null;
+}
+
+/** A payout's previous decision and the reason codes it gave, for counting changes only. */
+export interface PreviousDecision {
+  decision: Assessment['decision'];
+  codes: string[];
+}
+
 /**
  * Assesses one payout from its affiliate's features and records the score; moves the payout to the decision
- * (approved, flagged, held) unless a person has already settled it.
+ * (approved, flagged, held) unless a person has already settled it. Returns the score it replaced, if any.
  */
 export async function recordAssessment(
   db: Kysely<Database>,
   payout: Pick<PayoutRow, 'id' | 'affiliate_id' | 'status'>,
   features: AffiliateFeatures,
-  model: FraudModel | undefined,
+  context: ScoringContext,
   rules: RulesConfig,
   now: Date,
-): Promise<{ assessment: Assessment; score: PayoutScore }> {
-  const opinion = model ? modelOpinion(model, features) : undefined;
-  const assessment = assess(rules, features, opinion);
+): Promise<{ assessment: Assessment; score: PayoutScore; previous: PreviousDecision | undefined }> {
+  const opinion = context.model ? modelOpinion(context.model, features) : undefined;
+  const assessment = assess(rules, features, opinion, context.peers);
+  const peers = context.peers ? peersOf(context.peers, features.campaignId) : undefined;
   const evidence: PayoutScore['features'] = {};
   for (const f of FEATURES) {
+    const stats = peers?.group.features[f];
     evidence[f] = {
       value: Number(features.values[f].toFixed(6)),
-      percentile: opinion?.percentiles[f] ?? null,
+      percentile: stats ? percentileOf(stats.quantiles, features.values[f]) : null,
       contribution: opinion ? Number((opinion.contributions[f] ?? 0).toFixed(4)) : null,
     };
   }
@@ -460,8 +491,15 @@ export async function recordAssessment(
     reasons: JSON.stringify(assessment.reasons),
     features: JSON.stringify(evidence),
     scored_at: now.toISOString(),
+    peers: peers?.name ?? null,
+    model_note: context.note,
   };
-  await db.transaction().execute(async (trx) => {
+  const previous = await db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom('fraud_scores')
+      .select(['decision', 'reasons'])
+      .where('payout_id', '=', payout.id)
+      .executeTakeFirst();
     await trx
       .insertInto('fraud_scores')
       .values(row)
@@ -475,8 +513,16 @@ export async function recordAssessment(
         .where('status', 'in', RESCORABLE)
         .execute();
     }
+    return before;
   });
-  return { assessment, score: toPayoutScore(row) };
+  return {
+    assessment,
+    score: toPayoutScore(row),
+    previous: previous && {
+      decision: previous.decision,
+      codes: (JSON.parse(previous.reasons) as { code: string }[]).map((r) => r.code),
+    },
+  };
 }
 
 /** Features of one affiliate in a payout's period, loaded by index. */

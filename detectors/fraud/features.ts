@@ -19,6 +19,8 @@ export const FEATURES = [
   'slowConversionShare',
   'conversionDelayFlatness',
   'couponWithoutClickShare',
+  'couponForeignShare',
+  'couponCountrySpread',
   'selfReferralShare',
   'refundRate',
   'newCustomerShare',
@@ -41,10 +43,14 @@ export interface Support {
   geoConversions: number;
   /** Clicks in the affiliate's earlier periods (same length), on average. */
   previousClicks: number;
+  /** Coupon conversions without a click of the owner that carry a country. */
+  couponGeoConversions: number;
 }
 
 export interface AffiliateFeatures {
   affiliateId: string;
+  /** The campaign most of its clicks carry (its peer group), or null. */
+  campaignId: string | null;
   values: FeatureVector;
   support: Support;
 }
@@ -57,6 +63,7 @@ export interface ClickEvent {
   ipPrefix: string | null;
   userAgent: string | null;
   country: string | null;
+  campaignId: string | null;
 }
 
 export interface ConversionEvent {
@@ -94,6 +101,10 @@ interface ClickSummary {
   /** Clicks per UTC hour of day (24). */
   hours: number[];
   maxClicksPerIp: number;
+  /** Clicks per country, where the click has one. */
+  countries: Map<string, number>;
+  /** Clicks per campaign, where the click has one. */
+  campaigns: Map<string, number>;
 }
 
 /** Everything the features of one period need. */
@@ -221,6 +232,10 @@ interface Tally {
   delayBins: number[];
   couponConversions: number;
   couponWithoutClick: number;
+  /** Countries of the coupon conversions without a click of the owner. */
+  couponCountries: Map<string, number>;
+  /** Countries of the conversions credited through the affiliate's own clicks. */
+  clickedCountries: Map<string, number>;
   selfReferrals: number;
   amount: number;
   refunded: number;
@@ -246,6 +261,8 @@ function emptyTally(): Tally {
     delayBins: new Array(DELAY_BINS).fill(0),
     couponConversions: 0,
     couponWithoutClick: 0,
+    couponCountries: new Map(),
+    clickedCountries: new Map(),
     selfReferrals: 0,
     amount: 0,
     refunded: 0,
@@ -257,6 +274,59 @@ function emptyTally(): Tally {
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function total(counts: Map<string, number>): number {
+  let sum = 0;
+  for (const n of counts.values()) sum += n;
+  return sum;
+}
+
+/** Fewer observations than this, and an audience's countries are not known well enough to compare with. */
+const MIN_AUDIENCE = 20;
+/** A country with less than this share of an audience is outside it. */
+const AUDIENCE_SHARE = 0.05;
+
+/**
+ * The countries of an affiliate's own audience: those of its clicks, or else of the sales its clicks brought,
+ * each with at least 5 % of them; undefined while fewer than 20 carry a country.
+ */
+function audienceCountries(
+  clicks: Map<string, number>,
+  clicked: Map<string, number>,
+): Set<string> | undefined {
+  for (const counts of [clicks, clicked]) {
+    const n = total(counts);
+    if (n >= MIN_AUDIENCE) {
+      return new Set([...counts].filter(([, c]) => c >= AUDIENCE_SHARE * n).map(([country]) => country));
+    }
+  }
+  return undefined;
+}
+
+/** The share of `counts` outside the two largest keys: 0 when they come from one or two places. */
+function spread(counts: Map<string, number>): number {
+  const n = total(counts);
+  if (n === 0) return 0;
+  const [first = 0, second = 0] = [...counts.values()].sort((a, b) => b - a);
+  return 1 - (first + second) / n;
+}
+
+/** The key with the largest count, or null. */
+function largest(counts: Map<string, number> | undefined): string | null {
+  let best: string | null = null;
+  let most = 0;
+  for (const [key, n] of counts ?? []) {
+    if (n > most || (n === most && best !== null && key < best)) {
+      best = key;
+      most = n;
+    }
+  }
+  return best;
+}
 
 /** Counts an affiliate's clicks the way the click-side features read them. */
 function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
@@ -271,6 +341,8 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
         agents: new Map(),
         hours: new Array(24).fill(0),
         maxClicksPerIp: 0,
+        countries: new Map(),
+        campaigns: new Map(),
       };
       summaries.set(click.affiliateId, s);
       perIp.set(click.affiliateId, new Map());
@@ -278,6 +350,8 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
     s.clicks += 1;
     if (click.ipPrefix) s.prefixes.set(click.ipPrefix, (s.prefixes.get(click.ipPrefix) ?? 0) + 1);
     if (click.userAgent) s.agents.set(click.userAgent, (s.agents.get(click.userAgent) ?? 0) + 1);
+    if (click.country) s.countries.set(click.country, (s.countries.get(click.country) ?? 0) + 1);
+    if (click.campaignId) s.campaigns.set(click.campaignId, (s.campaigns.get(click.campaignId) ?? 0) + 1);
     const hour = Math.floor(click.ts / 3_600_000) % 24; // UTC hour, without a Date per click
     s.hours[hour] = (s.hours[hour] as number) + 1;
     if (click.ipHash) {
@@ -339,7 +413,10 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
       const o = tally(owner);
       o.couponConversions += 1;
       // Leakage: the code was used, but no click of its owner led to the sale.
-      if (!click || click.affiliateId !== owner) o.couponWithoutClick += 1;
+      if (!click || click.affiliateId !== owner) {
+        o.couponWithoutClick += 1;
+        if (conversion.country) increment(o.couponCountries, conversion.country);
+      }
     }
     if (credited === null || !events.affiliates.has(credited)) continue;
     const t = tally(credited);
@@ -359,6 +436,7 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
       t.selfReferrals += 1;
     }
     if (click && click.affiliateId === credited) {
+      if (conversion.country) increment(t.clickedCountries, conversion.country);
       const delay = conversion.ts - click.ts;
       if (delay >= 0) {
         t.timed += 1;
@@ -381,11 +459,17 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
 
   const result: AffiliateFeatures[] = [];
   for (const [affiliateId, t] of tallies) {
+    const summary = summaries.get(affiliateId);
+    const audience = audienceCountries(summary?.countries ?? new Map(), t.clickedCountries);
+    const couponGeo = total(t.couponCountries);
+    let foreign = 0;
+    if (audience) for (const [country, n] of t.couponCountries) if (!audience.has(country)) foreign += n;
     const previous = events.previousClicks.get(affiliateId) ?? [];
     const previousMean = previous.length > 0 ? previous.reduce((a, b) => a + b, 0) / previous.length : 0;
     const maxHour = Math.max(...t.hours);
     result.push({
       affiliateId,
+      campaignId: largest(summary?.campaigns),
       values: {
         clicks: t.clicks,
         conversions: t.conversions,
@@ -399,6 +483,10 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         slowConversionShare: ratio(t.slow, t.timed),
         conversionDelayFlatness: t.timed >= 2 ? flatness(t.delayBins) : 0,
         couponWithoutClickShare: ratio(t.couponWithoutClick, t.couponConversions),
+        // Coupon sales without a click, from countries outside the affiliate's own audience.
+        couponForeignShare: ratio(foreign, couponGeo),
+        // Coupon sales without a click spread beyond two countries: an audience is local, a leaked code is not.
+        couponCountrySpread: spread(t.couponCountries),
         selfReferralShare: ratio(t.selfReferrals, t.conversions),
         refundRate: ratio(t.refunded, t.amount),
         newCustomerShare: ratio(t.newCustomers, t.newCustomerKnown),
@@ -414,6 +502,7 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         couponConversions: t.couponConversions,
         geoConversions: t.geoKnown,
         previousClicks: previousMean,
+        couponGeoConversions: couponGeo,
       },
     });
   }

@@ -110,9 +110,22 @@ describe.skipIf(!withClicks)('fraud detection through the API', () => {
     expect(body.score).toMatchObject({ decision: 'flagged', modelVersion: 1 });
     const reason = body.score.reasons.find((r: Json) => r.code === 'CLICK_INJECTION');
     expect(reason.description).toMatch(/seconds/);
-    expect(reason.evidence[0]).toMatchObject({ feature: 'fastConversionShare', condition: '> 0.25' });
-    expect(reason.evidence[0].value).toBeGreaterThan(0.25);
+    expect(reason.compares).toMatch(/People do not find, choose and pay within seconds/);
+    expect(reason.evidence[0]).toMatchObject({
+      feature: 'fastConversionShare',
+      peers: `the ${campaign.affiliates.length} affiliates of campaign autumn`,
+    });
+    expect(reason.evidence[0].threshold).toBeGreaterThanOrEqual(0.15);
+    expect(reason.evidence[0].value).toBeGreaterThan(reason.evidence[0].threshold);
+    expect(reason.evidence[0].peerMedian).toBeLessThan(reason.evidence[0].threshold);
     expect(reason.evidence[0].percentile).toBeGreaterThan(90);
+    expect(reason.evidence[0].condition).toMatch(
+      /^[\d.]+ is above [\d.]+ \(at least 0\.15, and the peers' median/,
+    );
+    expect(body.score).toMatchObject({
+      peers: `the ${campaign.affiliates.length} affiliates of campaign autumn`,
+      modelNote: null,
+    });
     expect(body.score.features.fastConversionShare.percentile).toBe(reason.evidence[0].percentile);
     const shown = await ctx.app.request(`/v1/payouts/pay-${injector.id}`, { headers: ctx.auth('ingest') });
     expect(((await shown.json()) as Json).score.reasons.map((r: Json) => r.code)).toContain(
@@ -188,5 +201,148 @@ describe('fraud routes with arbitrary input', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+/** A new installation with `n` ordinary affiliates in October's first half, and no model yet. */
+async function installation(n: number): Promise<TestContext> {
+  const c = await createTestContext();
+  const send = (route: string, body: unknown) =>
+    c.app.request(route, { method: 'POST', headers: jsonHeaders(c, 'ingest'), body: JSON.stringify(body) });
+  const affiliates = Array.from({ length: n }, (_, i) => ({
+    id: `a${i}`,
+    name: `A ${i}`,
+    couponCodes: [`A${i}CODE`],
+  }));
+  expect((await send('/v1/affiliates', { affiliates })).status).toBe(200);
+  const events: Json[] = [];
+  for (let i = 0; i < n; i += 1) {
+    for (let k = 0; k < 20 + i; k += 1) {
+      const ts = Date.parse('2026-10-02T18:00:00Z') + k * 3_600_000 + i * 60_000;
+      events.push({
+        id: `c-${i}-${k}`,
+        type: 'click',
+        ts,
+        affiliateId: `a${i}`,
+        clickId: `k-${i}-${k}`,
+        ip: `84.${i}.${k}.9`,
+        userAgent: `Mozilla/5.0 (iPhone; CPU iPhone OS 18_${k % 4})`,
+        referrer: '',
+        country: 'DE',
+      });
+      if (k % 10 === 0) {
+        events.push({
+          id: `v-${i}-${k}`,
+          type: 'conversion',
+          ts: ts + (5 + k) * 60_000,
+          affiliateId: `a${i}`,
+          clickId: `k-${i}-${k}`,
+          orderId: `o-${i}-${k}`,
+          subjectId: `s-${i}-${k}`,
+          amount: 40,
+          currency: 'EUR',
+          ip: `84.${i}.${k}.9`,
+          userAgent: 'Mozilla/5.0 (iPhone)',
+          country: 'DE',
+        });
+      }
+    }
+  }
+  expect((await send('/v1/events', { events })).status).toBe(202);
+  return c;
+}
+
+async function payoutOf(c: TestContext, affiliateId: string, id = `p-${affiliateId}`): Promise<Json> {
+  const res = await c.app.request('/v1/payouts', {
+    method: 'POST',
+    headers: jsonHeaders(c, 'ingest'),
+    body: JSON.stringify({
+      id,
+      affiliateId,
+      periodStart: '2026-10-01T00:00:00Z',
+      periodEnd: '2026-10-15T00:00:00Z',
+      amount: 80,
+      currency: 'EUR',
+    }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as Json).score;
+}
+
+describe('cold start: the first payouts of a new installation', () => {
+  it('fits a model on the payout’s period first, once, when the population is large enough', async () => {
+    const c = await installation(24);
+    try {
+      const [first, second] = await Promise.all([payoutOf(c, 'a0'), payoutOf(c, 'a1')]);
+      expect(first).toMatchObject({
+        modelVersion: 1,
+        modelNote: null,
+        peers: 'all 24 affiliates of the period',
+      });
+      expect(second.modelVersion).toBe(1);
+      expect(first.modelScore).toEqual(expect.any(Number));
+      expect(first.features.clicks.percentile).toEqual(expect.any(Number));
+      const models = await c.storage.db.selectFrom('fraud_models').select('version').execute();
+      expect(models).toEqual([{ version: 1 }]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('with too few affiliates for a model, compares with them and says why the model is absent', async () => {
+    const c = await installation(6);
+    try {
+      const score = await payoutOf(c, 'a3');
+      expect(score).toMatchObject({
+        modelVersion: null,
+        modelScore: null,
+        peers: 'all 6 affiliates of the period',
+      });
+      expect(score.modelNote).toBe(
+        'no model yet: 6 affiliates were active in the period, and a model needs 20; the rules compared the affiliate with those 6',
+      );
+      expect(score.features.clicks.percentile).toEqual(expect.any(Number));
+      expect(score.features.clicks.contribution).toBeNull();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('with fewer than five, says that only the absolute bounds applied', async () => {
+    const c = await installation(2);
+    try {
+      const score = await payoutOf(c, 'a1');
+      expect(score).toMatchObject({ modelVersion: null, peers: null, decision: 'approved' });
+      expect(score.modelNote).toMatch(
+        /2 affiliates were active .* the rules need 5 to compare with; only their absolute bounds applied$/,
+      );
+      expect(score.features.clicks.percentile).toBeNull();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('counts a decision once, however often the payout is re-scored', async () => {
+    const c = await installation(24);
+    try {
+      await payoutOf(c, 'a0');
+      await payoutOf(c, 'a1');
+      const run = () =>
+        c.app.request('/v1/detectors/fraud/run', {
+          method: 'POST',
+          headers: jsonHeaders(c, 'admin'),
+          body: JSON.stringify({ periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-10-15T00:00:00Z' }),
+        });
+      expect((await run()).status).toBe(200);
+      expect((await run()).status).toBe(200);
+      const metrics = await c.registry.metrics();
+      const counted = [...metrics.matchAll(/^vigil_fraud_decisions_total\{decision="\w+"\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+      expect(counted).toBe(2);
+    } finally {
+      await c.close();
+    }
   });
 });

@@ -8,12 +8,16 @@ import {
   DatacenterRanges,
   type FraudModel,
   idleFeatures,
+  MIN_TRAINING_ROWS,
   ModelCache,
   type PayoutScore,
+  type PreviousDecision,
   periodFeatures,
   recordAssessment,
+  type ScoringContext,
   trainFraudModel,
 } from './detector.ts';
+import { MIN_PEERS } from './peers.ts';
 import { loadRules, type RulesConfig } from './rules.ts';
 
 export { type PayoutScore, toPayoutScore } from './detector.ts';
@@ -103,13 +107,19 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
         );
     },
   });
-  const count = (decision: PayoutScore['decision'], reasons: PayoutScore['reasons']) => {
-    decisions.inc({ decision });
-    if (decision !== 'approved') for (const r of reasons) flags.inc({ reason: r.code });
+  /**
+   * Counts a decision once: a re-score that keeps the decision counts nothing, one that changes it counts
+   * under the new value; a flag counts the reasons it did not give before.
+   */
+  const count = (score: PayoutScore, previous: PreviousDecision | undefined) => {
+    if (previous?.decision !== score.decision) decisions.inc({ decision: score.decision });
+    if (score.decision === 'approved') return;
+    const before = previous && previous.decision !== 'approved' ? new Set(previous.codes) : new Set<string>();
+    for (const r of score.reasons) if (!before.has(r.code)) flags.inc({ reason: r.code });
   };
 
   const retrain: FraudDetector['retrain'] = async (now, windowDays = 30) => {
-    return readEvents(options.journal, () =>
+    const trained = await readEvents(options.journal, () =>
       trainFraudModel(
         storage,
         { start: new Date(now.getTime() - windowDays * DAY), end: now },
@@ -117,6 +127,47 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
         datacenter,
       ),
     );
+    return trained.model;
+  };
+
+  /** Cold starts in progress, by period: concurrent payouts of one period wait for one fit. */
+  const fitting = new Map<string, Promise<ScoringContext>>();
+
+  /**
+   * What a payout of the period is scored against. A model whose window ends before the period's last day is
+   * older than the data it scores: without a current one, a model is fitted on the period first (once, however
+   * many payouts arrive together). A population too small for a model still gives the rules their peers, and
+   * the score says why the model's part is absent.
+   */
+  const scoringContext = async (start: Date, end: Date): Promise<ScoringContext> => {
+    const model = await models.current(storage.db);
+    if (model && Date.parse(model.windowEnd) >= end.getTime() - DAY)
+      return { model, peers: model.peers, note: null };
+    const key = `${start.toISOString()}/${end.toISOString()}`;
+    let pending = fitting.get(key);
+    if (!pending) {
+      pending = (async (): Promise<ScoringContext> => {
+        const fitted = await trainFraudModel(storage, { start, end }, clock(), datacenter);
+        if (fitted.model) return { model: fitted.model, peers: fitted.model.peers, note: null };
+        const population = `${fitted.population} affiliates were active in the period, and a model needs ${MIN_TRAINING_ROWS}`;
+        if (model) {
+          return {
+            model,
+            peers: model.peers,
+            note: `model ${model.version} was fitted on data up to ${model.windowEnd}, before this period: ${population}`,
+          };
+        }
+        return {
+          model: undefined,
+          peers: fitted.peers,
+          note: fitted.peers
+            ? `no model yet: ${population}; the rules compared the affiliate with those ${fitted.population}`
+            : `no model yet: ${population}, and the rules need ${MIN_PEERS} to compare with; only their absolute bounds applied`,
+        };
+      })().finally(() => fitting.delete(key));
+      fitting.set(key, pending);
+    }
+    return pending;
   };
 
   return {
@@ -133,18 +184,21 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
     currentModel: () => models.current(storage.db),
     async scorePayout(payout) {
       const started = performance.now();
-      const features = await readEvents(options.journal, () =>
-        affiliatePeriodFeatures(
-          storage,
-          payout.affiliate_id,
-          new Date(payout.period_start),
-          new Date(payout.period_end),
-          datacenter,
-        ),
+      const start = new Date(payout.period_start);
+      const end = new Date(payout.period_end);
+      const { features, context } = await readEvents(options.journal, async () => ({
+        features: await affiliatePeriodFeatures(storage, payout.affiliate_id, start, end, datacenter),
+        context: await scoringContext(start, end),
+      }));
+      const { score, previous } = await recordAssessment(
+        storage.db,
+        payout,
+        features,
+        context,
+        rules,
+        clock(),
       );
-      const model = await models.current(storage.db);
-      const { score } = await recordAssessment(storage.db, payout, features, model, rules, clock());
-      count(score.decision, score.reasons);
+      count(score, previous);
       riskHistogram.observe(score.risk);
       scoring.observe((performance.now() - started) / 1000);
       return score;
@@ -153,15 +207,24 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
     async run({ start, end, retrain, now }) {
       // Everything below reads affiliate events: one settle serves the whole run.
       await options.journal.settle();
-      let model = await models.current(storage.db);
+      let context: ScoringContext;
       let trained = false;
-      if (retrain || !model) {
+      const current = await models.current(storage.db);
+      if (retrain || !current || Date.parse(current.windowEnd) < end.getTime() - DAY) {
         const fitted = await trainFraudModel(storage, { start, end }, now, datacenter);
-        if (fitted) {
-          model = await models.current(storage.db);
-          trained = true;
-        }
+        trained = fitted.model !== undefined;
+        const model = fitted.model ?? current;
+        context = {
+          model,
+          peers: model?.peers ?? fitted.peers,
+          note: fitted.model
+            ? null
+            : `${fitted.population} affiliates were active in the period, and a model needs ${MIN_TRAINING_ROWS}`,
+        };
+      } else {
+        context = { model: current, peers: current.peers, note: null };
       }
+      const model = context.model;
       const features = new Map(
         (await periodFeatures(storage, start, end, datacenter)).map((f) => [f.affiliateId, f]),
       );
@@ -192,9 +255,9 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
                 new Date(payout.period_end),
                 datacenter,
               );
-        const { score } = await recordAssessment(storage.db, payout, own, model, rules, now);
+        const { score, previous } = await recordAssessment(storage.db, payout, own, context, rules, now);
         summary.decisions[score.decision] += 1;
-        count(score.decision, score.reasons);
+        count(score, previous);
         riskHistogram.observe(score.risk);
       }
       return summary;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AffiliateFeatures,
   type AffiliateInfo,
   type ClickEvent,
   type ConversionEvent,
@@ -7,14 +8,8 @@ import {
   DatacenterRanges,
   type PeriodEvents,
 } from './features.ts';
-import {
-  assess,
-  evaluateRules,
-  loadRules,
-  percentileOf,
-  populationQuantiles,
-  type ReasonCode,
-} from './rules.ts';
+import { type PeerStats, peerStats, percentileOf } from './peers.ts';
+import { assess, evaluateRules, loadRules, type ReasonCode } from './rules.ts';
 
 const START = Date.parse('2026-10-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -47,6 +42,7 @@ class World {
       ipPrefix: `84.${this.n % 200}.${this.n % 7}.0/24`,
       userAgent: BROWSERS[this.n % BROWSERS.length] as string,
       country: 'DE',
+      campaignId: null,
       ...over,
     };
     this.clicks.push(click);
@@ -95,11 +91,51 @@ class World {
     };
   }
 
-  reasons(): ReasonCode[] {
+  features(): AffiliateFeatures {
     const [features] = computeFeatures(this.events(), datacenter);
     if (!features) throw new Error('no features');
-    return evaluateRules(rules, features).map((r) => r.code);
+    return features;
   }
+
+  reasons(peers?: PeerStats): ReasonCode[] {
+    return evaluateRules(rules, this.features(), peers).map((r) => r.code);
+  }
+}
+
+/** A deterministic spread in [-1, 1] for peer i. */
+const jitter = (i: number, salt = 1) => Math.sin(i * 12.9898 + salt * 78.233);
+
+/**
+ * Peers like the honest world's affiliate, each a little different (clicks, conversion rate, delays), in one
+ * campaign; `shape` sets features of every peer, as a campaign whose honest population is itself extreme.
+ */
+function peers(
+  n: number,
+  campaignId: string | null,
+  shape: (i: number) => Partial<AffiliateFeatures['values']> = () => ({}),
+): AffiliateFeatures[] {
+  const base = new World().honest().features();
+  return Array.from({ length: n }, (_, i) => ({
+    ...base,
+    affiliateId: `p${i}`,
+    campaignId,
+    values: {
+      ...base.values,
+      clicks: Math.round(400 * (1 + 0.5 * jitter(i))),
+      conversionRate: 0.02 * (1 + 0.4 * jitter(i, 2)),
+      slowConversionShare: Math.max(0, 0.08 + 0.06 * jitter(i, 3)),
+      fastConversionShare: Math.max(0, 0.02 + 0.02 * jitter(i, 4)),
+      refundRate: Math.max(0, 0.05 + 0.03 * jitter(i, 5)),
+      growth: 0.3 * jitter(i, 6),
+      ...shape(i),
+    },
+  }));
+}
+
+function statsOf(rows: AffiliateFeatures[]): PeerStats {
+  const stats = peerStats(rows);
+  if (!stats) throw new Error('too few peers');
+  return stats;
 }
 
 describe('fraud rules on crafted events', () => {
@@ -113,12 +149,21 @@ describe('fraud rules on crafted events', () => {
     expect(w.reasons()).toEqual(['CLICK_INJECTION']);
   });
 
-  it('CLICK_SPAMMING: sprayed clicks, sales credited days later', () => {
+  it('CLICK_SPAMMING: sprayed clicks converting far under the peers, sales credited days later', () => {
     const w = new World();
     const clicks = Array.from({ length: 3000 }, () => w.click());
     for (let i = 0; i < 6; i += 1) w.convert(clicks[i * 400] as ClickEvent, (2 + i) * DAY);
     w.previous = [2800, 3100, 2900];
-    expect(w.reasons()).toContain('CLICK_SPAMMING');
+    expect(w.reasons(statsOf(peers(40, null)))).toContain('CLICK_SPAMMING');
+    // Without peers there is no conversion rate to call low: the rule does not guess.
+    expect(w.reasons()).not.toContain('CLICK_SPAMMING');
+  });
+
+  it('CLICK_SPAMMING spares slow buyers who convert like their peers (long consideration)', () => {
+    const w = new World();
+    const clicks = Array.from({ length: 400 }, () => w.click());
+    for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 50] as ClickEvent, (2 + i) * DAY);
+    expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
   it('DATACENTER_TRAFFIC: clicks from cloud networks (matched by stored prefix)', () => {
@@ -135,10 +180,24 @@ describe('fraud rules on crafted events', () => {
     expect(w.reasons()).toContain('BOT_USER_AGENTS');
   });
 
-  it('COUPON_LEAKAGE: the code used without any click of its owner', () => {
+  it('COUPON_LEAKAGE: the code sold without a click from countries outside the audience', () => {
     const w = new World().honest();
-    for (let i = 0; i < 12; i += 1) w.convert(null, 0, { couponCode: 'anna10' });
+    const abroad = ['US', 'BR', 'IN', 'MX', 'TR', 'PL'];
+    for (let i = 0; i < 12; i += 1)
+      w.convert(null, 0, { couponCode: 'anna10', country: abroad[i % 6] as string });
     expect(w.reasons()).toEqual(['COUPON_LEAKAGE']);
+    const [reason] = evaluateRules(rules, w.features(), statsOf(peers(40, null)));
+    expect(reason?.evidence[0]).toMatchObject({ feature: 'couponForeignShare', value: 1, threshold: 0.3 });
+  });
+
+  it('COUPON_LEAKAGE spares followers who type the code they saw, however many buy without a click', () => {
+    const w = new World().honest();
+    for (let i = 0; i < 40; i += 1)
+      w.convert(null, 0, { couponCode: 'anna10', country: i % 10 === 0 ? 'AT' : 'DE' });
+    const features = w.features();
+    expect(features.values.couponWithoutClickShare).toBe(1);
+    expect(w.reasons()).toEqual([]);
+    expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
   it('SELF_REFERRAL holds the payout: the affiliate bought through its own link', () => {
@@ -154,14 +213,23 @@ describe('fraud rules on crafted events', () => {
 
   it('REFUND_ABUSE: most credited sales refunded', () => {
     const w = new World().honest();
-    for (const c of w.conversions.slice(0, 4)) w.refunds.push({ orderId: c.orderId, amount: c.amount });
+    for (const c of w.conversions.slice(0, 5)) w.refunds.push({ orderId: c.orderId, amount: c.amount });
     expect(w.reasons()).toEqual(['REFUND_ABUSE']);
+    expect(w.reasons(statsOf(peers(40, null)))).toEqual(['REFUND_ABUSE']);
   });
 
-  it('VELOCITY_SPIKE: clicks far above the affiliate’s own history', () => {
-    const w = new World().honest();
-    w.previous = [60, 80, 70];
-    expect(w.reasons()).toEqual(['VELOCITY_SPIKE']);
+  it('VELOCITY_SPIKE: clicks far above the affiliate’s own history that hardly buy', () => {
+    const w = new World();
+    for (let i = 0; i < 1500; i += 1) w.click();
+    w.convert(w.clicks[10] as ClickEvent, 600_000);
+    w.previous = [160, 180, 170];
+    expect(w.reasons(statsOf(peers(40, null)))).toEqual(['VELOCITY_SPIKE']);
+    // A viral post: as many new clicks, and its visitors buy like the peers' do.
+    const viral = new World();
+    for (let i = 0; i < 1500; i += 1) viral.click();
+    for (let i = 0; i < 30; i += 1) viral.convert(viral.clicks[i * 50] as ClickEvent, (5 + i) * 60_000);
+    viral.previous = [160, 180, 170];
+    expect(viral.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
   it('GEO_MISMATCH: sales in another country than their clicks', () => {
@@ -183,40 +251,38 @@ describe('the assessment', () => {
   if (!honest) throw new Error('no features');
 
   it('approves below the review threshold and flags above it, with the model version', () => {
-    const calm = assess(rules, honest, {
-      version: 3,
-      score: 0.42,
-      contributions: { clicks: 1 },
-      percentiles: {},
-    });
+    const calm = assess(rules, honest, { version: 3, score: 0.42, contributions: { clicks: 1 } });
     expect(calm).toMatchObject({ decision: 'approved', level: 'low', modelVersion: 3, reasons: [] });
-    const odd = assess(rules, honest, {
-      version: 3,
-      score: 0.71,
-      contributions: { hourConcentration: 0.6, clicks: 0.3, growth: 0.1 },
-      percentiles: { hourConcentration: 99 },
-    });
+    const population = peers(40, null);
+    const odd = assess(
+      rules,
+      { ...honest, values: { ...honest.values, hourConcentration: 0.9 } },
+      { version: 3, score: 0.71, contributions: { hourConcentration: 0.6, clicks: 0.3, growth: 0.1 } },
+      statsOf(population),
+    );
     expect(odd.decision).toBe('flagged');
     expect(odd.reasons[0]).toMatchObject({
       code: 'ANOMALOUS_PROFILE',
       evidence: [
-        { feature: 'hourConcentration', percentile: 99 },
+        { feature: 'hourConcentration', percentile: 100 },
         { feature: 'clicks' },
         { feature: 'growth' },
       ],
     });
   });
 
-  it('places values in the population by quantiles, without keeping any row', () => {
+  it('places values among the peers by quantiles, without keeping any row', () => {
     const population = Array.from({ length: 200 }, (_, i) => ({
       ...honest,
+      affiliateId: `p${i}`,
       values: { ...honest.values, clicks: i },
     }));
-    const quantiles = populationQuantiles(population);
-    expect(quantiles.clicks).toHaveLength(101);
-    expect(percentileOf(quantiles.clicks, 100)).toBeGreaterThanOrEqual(49);
-    expect(percentileOf(quantiles.clicks, 100)).toBeLessThanOrEqual(51);
-    expect(percentileOf(quantiles.clicks, 1000)).toBe(100);
+    const { quantiles, median } = statsOf(population).population.features.clicks;
+    expect(quantiles).toHaveLength(101);
+    expect(median).toBe(99.5);
+    expect(percentileOf(quantiles, 100)).toBeGreaterThanOrEqual(49);
+    expect(percentileOf(quantiles, 100)).toBeLessThanOrEqual(51);
+    expect(percentileOf(quantiles, 1000)).toBe(100);
   });
 
   it('refuses a rules file that names an unknown feature or has no conditions', async () => {
@@ -225,10 +291,71 @@ describe('the assessment', () => {
     const path = await import('node:path');
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-rules-')), 'rules.yaml');
     const text = fs.readFileSync(new URL('./rules.yaml', import.meta.url), 'utf8');
-    fs.writeFileSync(
-      file,
-      text.replace('fastConversionShare: { above: 0.25 }', 'fastShare: { above: 0.25 }'),
-    );
+    fs.writeFileSync(file, text.replace('fastConversionShare: { above: 0.15', 'fastShare: { above: 0.15'));
     expect(() => loadRules(file)).toThrow(/fastShare/);
+    fs.writeFileSync(file, text.replace('{ above: 0.15, peersAbove: 4 }', '{ peersAbove: 4 }'));
+    expect(() => loadRules(file)).toThrow(/absolute floor/);
+  });
+});
+
+describe('rules against peers whose honest population is itself extreme', () => {
+  it('a campaign where most sales come by code: its code-typers are normal, a leaked code is not', () => {
+    // Thirty creators who post stories: 70-90 % of their coupon sales without a click, from their own audience.
+    const campaign = peers(30, 'stories', (i) => ({
+      couponWithoutClickShare: 0.8 + 0.1 * jitter(i, 7),
+      couponForeignShare: Math.max(0, 0.05 + 0.05 * jitter(i, 8)),
+      couponCountrySpread: Math.max(0, 0.04 + 0.04 * jitter(i, 9)),
+    }));
+    const stats = statsOf([...campaign, ...peers(60, 'links')]);
+    const typer = new World().honest();
+    for (const c of typer.clicks) c.campaignId = 'stories';
+    for (let i = 0; i < 40; i += 1)
+      typer.convert(null, 0, { couponCode: 'ANNA10', country: i % 8 === 0 ? 'AT' : 'DE' });
+    expect(typer.reasons(stats)).toEqual([]);
+    const leaked = new World().honest();
+    for (const c of leaked.clicks) c.campaignId = 'stories';
+    const abroad = ['US', 'BR', 'IN', 'MX', 'TR', 'PL', 'FR', 'ES'];
+    for (let i = 0; i < 40; i += 1)
+      leaked.convert(null, 0, { couponCode: 'ANNA10', country: abroad[i % 8] as string });
+    const reasons = evaluateRules(rules, leaked.features(), stats);
+    expect(reasons.map((r) => r.code)).toEqual(['COUPON_LEAKAGE']);
+    expect(reasons[0]?.evidence[0]).toMatchObject({
+      feature: 'couponForeignShare',
+      peers: 'the 30 affiliates of campaign stories',
+      percentile: 100,
+    });
+    expect(reasons[0]?.evidence[0]?.peerMedian).toBeCloseTo(0.05, 1);
+  });
+
+  it('a campaign with a 30 % refund rate: the bar is its own median plus its spread', () => {
+    const fashion = peers(30, 'fashion', (i) => ({ refundRate: 0.3 + 0.12 * jitter(i, 10) }));
+    const stats = statsOf([...fashion, ...peers(60, 'electronics')]);
+    const returns = (refunded: number, campaignId: string) => {
+      const w = new World().honest();
+      for (const c of w.clicks) c.campaignId = campaignId;
+      for (const c of w.conversions.slice(0, refunded))
+        w.refunds.push({ orderId: c.orderId, amount: c.amount });
+      return w;
+    };
+    // 5 of 8 sales returned: above the absolute floor of one half, yet within what fashion buyers do.
+    expect(returns(5, 'fashion').reasons(stats)).toEqual([]);
+    // The same share among electronics peers, whose median is 5 %, is abuse.
+    expect(returns(5, 'electronics').reasons(stats)).toEqual(['REFUND_ABUSE']);
+    // And nearly everything returned is abuse in fashion too.
+    const abuse = evaluateRules(rules, returns(8, 'fashion').features(), stats);
+    expect(abuse.map((r) => r.code)).toEqual(['REFUND_ABUSE']);
+    expect(abuse[0]?.evidence[0]?.condition).toMatch(
+      /^1 is above 0\.68\d* \(at least 0\.5, and the peers' median 0\.\d+ plus 3 robust deviations of 0\.\d+\); 100th percentile of the 30 affiliates of campaign fashion$/,
+    );
+    expect(abuse[0]?.compares).toMatch(/fashion returns/);
+  });
+
+  it('a small campaign is compared with the whole population instead', () => {
+    const stats = statsOf([...peers(5, 'tiny'), ...peers(40, 'big')]);
+    const w = new World().honest();
+    for (const c of w.clicks) c.campaignId = 'tiny';
+    for (const c of w.conversions.slice(0, 6)) w.refunds.push({ orderId: c.orderId, amount: c.amount });
+    const [reason] = evaluateRules(rules, w.features(), stats);
+    expect(reason?.evidence[0]?.peers).toBe('all 45 affiliates of the period');
   });
 });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigFileError, readConfigFile } from '../../http/config-file.ts';
 import { type AffiliateFeatures, FEATURES, type FeatureName, type Support } from './features.ts';
 import type { Contributions } from './isolation-forest.ts';
+import { type FeatureStats, type PeerGroup, type PeerStats, peersOf, percentileOf } from './peers.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -30,11 +31,40 @@ const SUPPORT_KEYS = [
   'couponConversions',
   'geoConversions',
   'previousClicks',
+  'couponGeoConversions',
 ] as const satisfies (keyof Support)[];
 
 const Condition = z
-  .strictObject({ above: z.number().optional(), below: z.number().optional() })
-  .refine((c) => c.above !== undefined || c.below !== undefined, 'a condition needs above or below');
+  .strictObject({
+    /** Absolute floor: the value must exceed it. */
+    above: z.number().optional(),
+    /** Absolute ceiling: the value must stay under it. */
+    below: z.number().optional(),
+    /** The value must exceed the peers' median by this many robust deviations (1.4826 × MAD). */
+    peersAbove: z.number().positive().optional(),
+    /** The value must fall under the peers' median by this many robust deviations. */
+    peersBelow: z.number().positive().optional(),
+    /** The value must exceed this percentile of the peers. */
+    percentileAbove: z.number().min(0).max(100).optional(),
+    /** The value must fall under this percentile of the peers. */
+    percentileBelow: z.number().min(0).max(100).optional(),
+    /** The value must exceed this multiple of the peers' median. */
+    ofMedianAbove: z.number().positive().optional(),
+    /** The value must fall under this multiple of the peers' median. */
+    ofMedianBelow: z.number().positive().optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, 'a condition needs at least one bound')
+  .refine(
+    (c) =>
+      (c.peersAbove === undefined && c.percentileAbove === undefined && c.ofMedianAbove === undefined) ||
+      c.above !== undefined,
+    // Peers who are all at 0 (no datacenter clicks, say) put any value above them: a floor keeps it sane.
+    'a comparison above the peers needs an absolute floor (above) too',
+  );
+type ConditionSpec = z.infer<typeof Condition>;
+
+/** All conditions must hold. */
+const Conjunction = z.partialRecord(z.enum(FEATURES), Condition);
 
 const RulesFileSchema = z.strictObject({
   reviewThreshold: z.number().min(0).max(1),
@@ -47,7 +77,10 @@ const RulesFileSchema = z.strictObject({
     z.enum(REASON_CODES),
     z.strictObject({
       description: z.string().min(1),
-      when: z.partialRecord(z.enum(FEATURES), Condition),
+      /** What the rule compares the affiliate with, and why: said to the analyst with the evidence. */
+      compares: z.string().min(1),
+      /** One set of conditions, or several of which any may hold. */
+      when: z.union([Conjunction, z.array(Conjunction).min(1)]),
       minimum: z.partialRecord(z.enum(SUPPORT_KEYS), z.number().min(0)).default({}),
       risk: z.number().min(0).max(1),
       hold: z.boolean().default(false),
@@ -66,23 +99,44 @@ class FraudConfigError extends ConfigFileError {
   }
 }
 
+const alternatives = (rule: RuleSpec) => (Array.isArray(rule.when) ? rule.when : [rule.when]);
+
 export function loadRules(file = path.join(HERE, 'rules.yaml')): RulesConfig {
   const parsed = readConfigFile(file, RulesFileSchema, (f, d) => new FraudConfigError(f, d));
   for (const [code, rule] of Object.entries(parsed.rules) as [ReasonCode, RuleSpec][]) {
     if (code === 'ANOMALOUS_PROFILE')
       throw new FraudConfigError(file, 'ANOMALOUS_PROFILE is the model: set it under model');
-    if (Object.keys(rule.when).length === 0) throw new FraudConfigError(file, `${code} has no conditions`);
+    if (alternatives(rule).some((when) => Object.keys(when).length === 0))
+      throw new FraudConfigError(file, `${code} has no conditions`);
   }
   return parsed;
+}
+
+/** One fact behind a reason: the affiliate's value, its peers' median, where it falls, and the bound it crossed. */
+export interface Evidence {
+  feature: string;
+  value: number;
+  /** The peers' median, or null without peers. */
+  peerMedian: number | null;
+  /** The value's percentile among the peers (0–100), or null without peers. */
+  percentile: number | null;
+  /** The bound the value crossed (above or below it), or null for the model's evidence. */
+  threshold: number | null;
+  /** The peer group, in words. */
+  peers: string | null;
+  /** The comparison in plain words. */
+  condition: string;
 }
 
 /** One reason a payout was flagged, with the values behind it. */
 export interface Reason {
   code: ReasonCode;
   description: string;
+  /** What the rule compares with and why. */
+  compares: string;
   risk: number;
   hold: boolean;
-  evidence: { feature: string; value: number; condition: string; percentile: number | null }[];
+  evidence: Evidence[];
 }
 
 /** The model's part in an assessment. */
@@ -90,8 +144,6 @@ export interface ModelOpinion {
   version: number;
   score: number;
   contributions: Contributions;
-  /** Per feature, its percentile (0–100) in the model's population. */
-  percentiles: Partial<Record<FeatureName, number>>;
 }
 
 export interface Assessment {
@@ -105,53 +157,135 @@ export interface Assessment {
 
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
-/** Applies each rule whose minimum evidence is there; returns the rules that fire. */
-export function evaluateRules(
-  config: RulesConfig,
-  features: AffiliateFeatures,
-  percentiles: Partial<Record<FeatureName, number>> = {},
-): Reason[] {
+/** The peers of one affiliate, as the rules read them. */
+interface Peers {
+  name: string;
+  group: PeerGroup;
+}
+
+/** The bound a condition sets for one value, or undefined when it needs peers that are not there. */
+function bound(
+  condition: ConditionSpec,
+  stats: FeatureStats | undefined,
+): { kind: 'above' | 'below'; threshold: number; words: string } | undefined {
+  const upper =
+    condition.above !== undefined ||
+    condition.peersAbove !== undefined ||
+    condition.percentileAbove !== undefined ||
+    condition.ofMedianAbove !== undefined;
+  const parts: { value: number; words: string }[] = [];
+  if (upper) {
+    if (condition.above !== undefined)
+      parts.push({ value: condition.above, words: `at least ${condition.above}` });
+    if (stats && condition.peersAbove !== undefined)
+      parts.push({
+        value: stats.median + condition.peersAbove * stats.scale,
+        words: `the peers' median ${round(stats.median)} plus ${condition.peersAbove} robust deviations of ${round(stats.scale)}`,
+      });
+    if (stats && condition.percentileAbove !== undefined)
+      parts.push({
+        value: stats.quantiles[Math.round(condition.percentileAbove)] ?? Number.POSITIVE_INFINITY,
+        words: `the peers' ${condition.percentileAbove}th percentile`,
+      });
+    if (stats && condition.ofMedianAbove !== undefined)
+      parts.push({
+        value: condition.ofMedianAbove * stats.median,
+        words: `${condition.ofMedianAbove} times the peers' median ${round(stats.median)}`,
+      });
+    const strictest = parts.reduce((a, b) => (b.value > a.value ? b : a));
+    return {
+      kind: 'above',
+      threshold: round(strictest.value),
+      words: parts.map((p) => p.words).join(', and '),
+    };
+  }
+  if (condition.below !== undefined)
+    parts.push({ value: condition.below, words: `at most ${condition.below}` });
+  if (stats && condition.peersBelow !== undefined)
+    parts.push({
+      value: stats.median - condition.peersBelow * stats.scale,
+      words: `the peers' median ${round(stats.median)} minus ${condition.peersBelow} robust deviations of ${round(stats.scale)}`,
+    });
+  if (stats && condition.percentileBelow !== undefined)
+    parts.push({
+      value: stats.quantiles[Math.round(condition.percentileBelow)] ?? Number.NEGATIVE_INFINITY,
+      words: `the peers' ${condition.percentileBelow}th percentile`,
+    });
+  if (stats && condition.ofMedianBelow !== undefined)
+    parts.push({
+      value: condition.ofMedianBelow * stats.median,
+      words: `${condition.ofMedianBelow} times the peers' median ${round(stats.median)}`,
+    });
+  if (parts.length === 0) return undefined;
+  const strictest = parts.reduce((a, b) => (b.value < a.value ? b : a));
+  return {
+    kind: 'below',
+    threshold: round(strictest.value),
+    words: parts.map((p) => p.words).join(', and '),
+  };
+}
+
+/** The evidence of one set of conditions when every condition holds, else undefined. */
+function holds(when: z.infer<typeof Conjunction>, features: AffiliateFeatures, peers: Peers | undefined) {
+  const evidence: Evidence[] = [];
+  for (const [feature, condition] of Object.entries(when) as [FeatureName, ConditionSpec][]) {
+    const stats = peers?.group.features[feature];
+    const limit = bound(condition, stats);
+    if (!limit) return undefined;
+    const value = features.values[feature];
+    if (limit.kind === 'above' ? !(value > limit.threshold) : !(value < limit.threshold)) return undefined;
+    const percentile = stats ? percentileOf(stats.quantiles, value) : null;
+    evidence.push({
+      feature,
+      value: round(value),
+      peerMedian: stats ? round(stats.median) : null,
+      percentile,
+      threshold: limit.threshold,
+      peers: peers?.name ?? null,
+      condition:
+        `${round(value)} is ${limit.kind} ${limit.threshold} (${limit.words})` +
+        (percentile === null ? '' : `; ${ordinal(percentile)} percentile of ${peers?.name}`),
+    });
+  }
+  return evidence;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+
+/** Applies each rule whose minimum evidence is there, comparing with the affiliate's peers; returns those that fire. */
+export function evaluateRules(config: RulesConfig, features: AffiliateFeatures, stats?: PeerStats): Reason[] {
+  const peers = stats ? peersOf(stats, features.campaignId) : undefined;
   const reasons: Reason[] = [];
   for (const [code, rule] of Object.entries(config.rules) as [ReasonCode, RuleSpec][]) {
     const enough = Object.entries(rule.minimum).every(
       ([key, min]) => features.support[key as keyof Support] >= (min as number),
     );
     if (!enough) continue;
-    const evidence: Reason['evidence'] = [];
-    let fires = true;
-    for (const [feature, condition] of Object.entries(rule.when) as [
-      FeatureName,
-      z.infer<typeof Condition>,
-    ][]) {
-      const value = features.values[feature];
-      const holds =
-        (condition.above === undefined || value > condition.above) &&
-        (condition.below === undefined || value < condition.below);
-      if (!holds) {
-        fires = false;
+    for (const when of alternatives(rule)) {
+      const evidence = holds(when, features, peers);
+      if (evidence) {
+        reasons.push({
+          code,
+          description: rule.description,
+          compares: rule.compares,
+          risk: rule.risk,
+          hold: rule.hold,
+          evidence,
+        });
         break;
       }
-      evidence.push({
-        feature,
-        value: round(value),
-        condition: [
-          condition.above === undefined ? '' : `> ${condition.above}`,
-          condition.below === undefined ? '' : `< ${condition.below}`,
-        ]
-          .filter(Boolean)
-          .join(' and '),
-        percentile: percentiles[feature] ?? null,
-      });
     }
-    if (fires)
-      reasons.push({ code, description: rule.description, risk: rule.risk, hold: rule.hold, evidence });
   }
   return reasons;
 }
 
 /**
  * The assessment of one payout: every rule that fires, and the model when its score passes its threshold
- * (its evidence: the features that isolate the profile most, with their percentiles). Risk is the highest of
+ * (its evidence: the features that isolate the profile most, placed among the peers). Risk is the highest of
  * the reasons' risks and the model's score; a holding rule holds the payout, risk at the review threshold or
  * above flags it, the rest is approved.
  */
@@ -159,23 +293,37 @@ export function assess(
   config: RulesConfig,
   features: AffiliateFeatures,
   model: ModelOpinion | undefined,
+  stats?: PeerStats,
 ): Assessment {
-  const reasons = evaluateRules(config, features, model?.percentiles);
+  const reasons = evaluateRules(config, features, stats);
   if (model && model.score >= config.model.threshold) {
+    const peers = stats ? peersOf(stats, features.campaignId) : undefined;
     const top = Object.entries(model.contributions)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 3) as [FeatureName, number][];
     reasons.push({
       code: 'ANOMALOUS_PROFILE',
       description: config.model.description,
+      compares: 'The whole profile against the population the model was fitted on',
       risk: round(model.score),
       hold: false,
-      evidence: top.map(([feature, share]) => ({
-        feature,
-        value: round(features.values[feature]),
-        condition: `isolates the profile (${Math.round(share * 100)}% of the splits' weight)`,
-        percentile: model.percentiles[feature] ?? null,
-      })),
+      evidence: top.map(([feature, share]): Evidence => {
+        const featureStats = peers?.group.features[feature];
+        const percentile = featureStats
+          ? percentileOf(featureStats.quantiles, features.values[feature])
+          : null;
+        return {
+          feature,
+          value: round(features.values[feature]),
+          peerMedian: featureStats ? round(featureStats.median) : null,
+          percentile,
+          threshold: null,
+          peers: peers?.name ?? null,
+          condition:
+            `isolates the profile (${Math.round(share * 100)}% of the splits' weight)` +
+            (percentile === null ? '' : `; ${ordinal(percentile)} percentile of ${peers?.name}`),
+        };
+      }),
     });
   }
   const risk = round(Math.max(model?.score ?? 0, ...reasons.map((r) => r.risk)));
@@ -192,32 +340,4 @@ export function assess(
     modelVersion: model?.version ?? null,
     modelScore: model ? round(model.score) : null,
   };
-}
-
-/** Population quantiles (0th … 100th) of each feature, for percentiles without keeping any affiliate's row. */
-export function populationQuantiles(rows: AffiliateFeatures[]): Record<FeatureName, number[]> {
-  const result = {} as Record<FeatureName, number[]>;
-  for (const feature of FEATURES) {
-    const values = rows.map((r) => r.values[feature]).sort((a, b) => a - b);
-    result[feature] = Array.from({ length: 101 }, (_, q) => {
-      if (values.length === 0) return 0;
-      const at = (q / 100) * (values.length - 1);
-      const lo = Math.floor(at);
-      const hi = Math.ceil(at);
-      return round((values[lo] as number) + ((values[hi] as number) - (values[lo] as number)) * (at - lo), 6);
-    });
-  }
-  return result;
-}
-
-/** Where a value falls among the population's quantiles, 0–100. */
-export function percentileOf(quantiles: number[], value: number): number {
-  if (quantiles.length === 0) return 50;
-  let below = 0;
-  let equal = 0;
-  for (const q of quantiles) {
-    if (q < value) below += 1;
-    else if (q === value) equal += 1;
-  }
-  return Math.round(((below + equal / 2) / quantiles.length) * 100);
 }

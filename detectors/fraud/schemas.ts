@@ -4,14 +4,24 @@ import { REASON_CODES } from './rules.ts';
 const ReasonSchema = z.object({
   code: z.enum(REASON_CODES),
   description: z.string(),
+  compares: z.string().openapi({ description: 'What the rule compares the affiliate with, and why' }),
   risk: z.number(),
   hold: z.boolean(),
   evidence: z.array(
     z.object({
       feature: z.string(),
       value: z.number(),
-      condition: z.string(),
-      percentile: z.number().nullable(),
+      peerMedian: z.number().nullable().openapi({ description: "The peers' median; null without peers" }),
+      percentile: z
+        .number()
+        .nullable()
+        .openapi({ description: "The value's percentile among the peers (0-100)" }),
+      threshold: z
+        .number()
+        .nullable()
+        .openapi({ description: 'The bound the value crossed; null for the model' }),
+      peers: z.string().nullable().openapi({ description: 'The peer group, in words' }),
+      condition: z.string().openapi({ description: 'The comparison in plain words' }),
     }),
   ),
 });
@@ -29,6 +39,14 @@ export const PayoutScoreSchema = z
       z.string(),
       z.object({ value: z.number(), percentile: z.number().nullable(), contribution: z.number().nullable() }),
     ),
+    peers: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The peer group the evidence compares with, in words' }),
+    modelNote: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why the model's part is absent or dated; null when a current model scored" }),
     scoredAt: z.string(),
   })
   .openapi('PayoutScore');

@@ -9,6 +9,7 @@ import * as m20261129fraudDetection from './2026-11-29-1000-fraud-detection.ts';
 import * as m20261129eventJournal from './2026-11-29-1100-event-journal.ts';
 import * as m20261129eventKeys from './2026-11-29-1400-event-keys.ts';
 import * as m20261204telemetrySessions from './2026-12-04-2300-telemetry-sessions.ts';
+import * as m20261207fraudScoreContext from './2026-12-07-0300-fraud-score-context.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -26,4 +27,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29-1100-event-journal': m20261129eventJournal,
   '2026-11-29-1400-event-keys': m20261129eventKeys,
   '2026-12-04-2300-telemetry-sessions': m20261204telemetrySessions,
+  '2026-12-07-0300-fraud-score-context': m20261207fraudScoreContext,
 };
