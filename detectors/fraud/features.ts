@@ -14,6 +14,7 @@ export const FEATURES = [
   'datacenterShare',
   'userAgentDiversity',
   'botUserAgentShare',
+  'topUserAgentShare',
   'conversionRate',
   'fastConversionShare',
   'slowConversionShare',
@@ -224,6 +225,8 @@ interface Tally {
   datacenter: number;
   agents: number;
   bots: number;
+  /** Clicks of the most frequent user agent. */
+  topAgent: number;
   hours: number[];
   conversions: number;
   timed: number;
@@ -253,6 +256,7 @@ function emptyTally(): Tally {
     datacenter: 0,
     agents: 0,
     bots: 0,
+    topAgent: 0,
     hours: new Array(24).fill(0),
     conversions: 0,
     timed: 0,
@@ -286,13 +290,13 @@ function total(counts: Map<string, number>): number {
 }
 
 /** Fewer observations than this, and an audience's countries are not known well enough to compare with. */
-const MIN_AUDIENCE = 20;
+const MIN_AUDIENCE = 10;
 /** A country with less than this share of an audience is outside it. */
 const AUDIENCE_SHARE = 0.05;
 
 /**
  * The countries of an affiliate's own audience: those of its clicks, or else of the sales its clicks brought,
- * each with at least 5 % of them; undefined while fewer than 20 carry a country.
+ * each with at least 5 % of them; undefined while fewer than 10 carry a country.
  */
 function audienceCountries(
   clicks: Map<string, number>,
@@ -401,7 +405,10 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
       }
       if (dc) t.datacenter += n;
     }
-    for (const [agent, n] of summary.agents) if (AUTOMATION_USER_AGENT.test(agent)) t.bots += n;
+    for (const [agent, n] of summary.agents) {
+      if (AUTOMATION_USER_AGENT.test(agent)) t.bots += n;
+      if (n > t.topAgent) t.topAgent = n;
+    }
   }
 
   const orderAffiliate = new Map<string, { affiliateId: string; amount: number }>();
@@ -478,6 +485,8 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         datacenterShare: ratio(t.datacenter, t.clicks),
         userAgentDiversity: ratio(t.agents, t.clicks),
         botUserAgentShare: ratio(t.bots, t.clicks),
+        // One browser string behind many clicks: a script replaying its user agent.
+        topUserAgentShare: ratio(t.topAgent, t.clicks),
         conversionRate: ratio(t.conversions, t.clicks),
         fastConversionShare: ratio(t.fast, t.timed),
         slowConversionShare: ratio(t.slow, t.timed),

@@ -52,6 +52,19 @@ const Condition = z
     ofMedianAbove: z.number().positive().optional(),
     /** The value must fall under this multiple of the peers' median. */
     ofMedianBelow: z.number().positive().optional(),
+    /**
+     * The value is a share of the support count `of`; the count it stands for must be unlikely (chance under
+     * `alpha`) for a binomial draw at the peers' median rate. Above: that many or more, at the peers' median or
+     * at `rate` where that is higher. Below: that few or fewer, at the peers' median (or `rate` without peers).
+     * A share over a handful of events is noise; this asks whether the peers' rate could have produced it.
+     */
+    unlikely: z
+      .strictObject({
+        of: z.enum(SUPPORT_KEYS),
+        rate: z.number().gt(0).lt(1),
+        alpha: z.number().gt(0).lt(0.5),
+      })
+      .optional(),
   })
   .refine((c) => Object.keys(c).length > 0, 'a condition needs at least one bound')
   .refine(
@@ -60,6 +73,16 @@ const Condition = z
       c.above !== undefined,
     // Peers who are all at 0 (no datacenter clicks, say) put any value above them: a floor keeps it sane.
     'a comparison above the peers needs an absolute floor (above) too',
+  )
+  .refine(
+    (c) =>
+      c.unlikely === undefined ||
+      c.above !== undefined ||
+      c.below !== undefined ||
+      c.peersBelow !== undefined ||
+      c.percentileBelow !== undefined ||
+      c.ofMedianBelow !== undefined,
+    'unlikely needs a bound to say which side is unlikely',
   );
 type ConditionSpec = z.infer<typeof Condition>;
 
@@ -234,6 +257,19 @@ function holds(when: z.infer<typeof Conjunction>, features: AffiliateFeatures, p
     if (!limit) return undefined;
     const value = features.values[feature];
     if (limit.kind === 'above' ? !(value > limit.threshold) : !(value < limit.threshold)) return undefined;
+    let chance = '';
+    if (condition.unlikely) {
+      const n = features.support[condition.unlikely.of];
+      const k = Math.round(value * n);
+      const rate =
+        limit.kind === 'above'
+          ? Math.max(condition.unlikely.rate, stats?.median ?? 0)
+          : (stats?.median ?? condition.unlikely.rate);
+      if (!(rate > 0 && rate < 1)) return undefined;
+      const p = limit.kind === 'above' ? binomialTail(k, n, rate) : binomialLowerTail(k, n, rate);
+      if (!(p < condition.unlikely.alpha)) return undefined;
+      chance = `; ${k} of ${n}, where a rate of ${round(rate)} gives ${round(rate * n, 1)} (chance ${p.toExponential(1)})`;
+    }
     const percentile = stats ? percentileOf(stats.quantiles, value) : null;
     evidence.push({
       feature,
@@ -243,11 +279,58 @@ function holds(when: z.infer<typeof Conjunction>, features: AffiliateFeatures, p
       threshold: limit.threshold,
       peers: peers?.name ?? null,
       condition:
-        `${round(value)} is ${limit.kind} ${limit.threshold} (${limit.words})` +
+        `${round(value)} is ${limit.kind} ${limit.threshold} (${limit.words})${chance}` +
         (percentile === null ? '' : `; ${ordinal(percentile)} percentile of ${peers?.name}`),
     });
   }
   return evidence;
+}
+
+/** log Γ(x) for x > 0 (Lanczos, g = 7): accurate to about 15 digits. */
+function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let a = c[0] as number;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i += 1) a += (c[i] as number) / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** log P(X = k) for X ~ Binomial(n, p). */
+function logBinomial(k: number, n: number, p: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log1p(-p);
+}
+
+/** P(X <= k) for X ~ Binomial(n, p): the chance that the rate p gives k or fewer of n. */
+export function binomialLowerTail(k: number, n: number, p: number): number {
+  if (k >= n) return 1;
+  if (k < 0) return 0;
+  let term = Math.exp(logBinomial(k, n, p));
+  let sum = 0;
+  for (let i = k; i >= 0 && term > 0; i -= 1) {
+    sum += term;
+    if (term < sum * 1e-17) break;
+    term *= (i / (n - i + 1)) * ((1 - p) / p);
+  }
+  return Math.min(1, sum);
+}
+
+/** P(X >= k) for X ~ Binomial(n, p): the chance that the rate p gives k or more of n. */
+export function binomialTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  let term = Math.exp(logBinomial(k, n, p));
+  let sum = 0;
+  for (let i = k; i <= n && term > 0; i += 1) {
+    sum += term;
+    if (term < sum * 1e-17) break;
+    term *= ((n - i) / (i + 1)) * (p / (1 - p));
+  }
+  return Math.min(1, sum);
 }
 
 function ordinal(n: number): string {
