@@ -182,7 +182,8 @@ function report(name: string, perSeed: Outcome[][]): void {
       shapes.map((shape) => {
         const of = honest.filter((o) => o.group === shape);
         const why = new Map<string, number>();
-        for (const o of of.filter((x) => x.flagged)) for (const r of o.reasons) why.set(r, (why.get(r) ?? 0) + 1);
+        for (const o of of.filter((x) => x.flagged))
+          for (const r of o.reasons) why.set(r, (why.get(r) ?? 0) + 1);
         return [
           shape,
           {

@@ -85,7 +85,10 @@ const ConversionSchema = z
     id: id('event id'),
     type: z.literal('conversion'),
     ts: Timestamp,
-    affiliateId: optionalOrEmpty(id('affiliate id'), 'The affiliate credited; absent for a sale by coupon alone'),
+    affiliateId: optionalOrEmpty(
+      id('affiliate id'),
+      'The affiliate credited; absent for a sale by coupon alone',
+    ),
     campaignId: optionalOrEmpty(id('campaign id'), 'The campaign credited'),
     clickId: optionalOrEmpty(id('click id'), 'The click credited; absent for a sale by coupon alone'),
     orderId: id('order id'),
