@@ -9,7 +9,7 @@ import { referenceFile } from './reference-data.ts';
 /** The real ad clicks the simulator draws its distributions from, in the reference data. */
 export const CLICKS = 'clicks/talkingdata-sample.csv';
 
-export const PATTERNS = [
+const PATTERNS = [
   'click_injection',
   'click_spamming',
   'datacenter_traffic',

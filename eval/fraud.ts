@@ -7,7 +7,7 @@
 // honest shapes are flagged, by which rule.
 // Targets: mean precision >= 0.95 and recall >= 0.9; worst seed precision >= 0.85 and recall >= 0.8; no honest
 // shape flagged in more than 5 % of its affiliates.
-import { precisionRecall } from '../detectors/fraud/evaluation.ts';
+import { averagePrecision, precisionRecall } from '../detectors/fraud/evaluation.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
 import { simulateCampaign } from './campaign-simulator.ts';
 import { simulateIndependentCampaign } from './independent-simulator.ts';
@@ -34,6 +34,7 @@ interface Simulated {
 interface Outcome extends Truth {
   seed: number;
   flagged: boolean;
+  risk: number;
   reasons: string[];
 }
 
@@ -115,11 +116,12 @@ async function runCampaign(campaign: Simulated, seed: number): Promise<Outcome[]
         amount: 100,
         currency: 'EUR',
       });
-      const score = payout.score as { decision: string; reasons: { code: string }[] };
+      const score = payout.score as { decision: string; risk: number; reasons: { code: string }[] };
       outcomes.push({
         ...a,
         seed,
         flagged: score.decision !== 'approved',
+        risk: score.risk,
         reasons: score.reasons.map((r) => r.code),
       });
     }
@@ -139,6 +141,13 @@ function report(name: string, perSeed: Outcome[][]): void {
     ),
   );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Ranking quality of the risk score, whatever the review threshold.
+  const prAuc = perSeed.map((outcomes) =>
+    averagePrecision(
+      outcomes.map((o) => o.risk),
+      outcomes.map((o) => (o.fraud === null ? 0 : 1)),
+    ),
+  );
   const f1 = (p: number, r: number) => (p + r === 0 ? 0 : (2 * p * r) / (p + r));
   console.log(`\n== ${name}: ${perSeed.length} seeds`);
   console.table({
@@ -146,11 +155,13 @@ function report(name: string, perSeed: Outcome[][]): void {
       precision: fixed(mean(scores.map((s) => s.precision))),
       recall: fixed(mean(scores.map((s) => s.recall))),
       F1: fixed(mean(scores.map((s) => f1(s.precision, s.recall)))),
+      'PR-AUC': fixed(mean(prAuc)),
     },
     'worst seed': {
       precision: fixed(Math.min(...scores.map((s) => s.precision))),
       recall: fixed(Math.min(...scores.map((s) => s.recall))),
       F1: fixed(Math.min(...scores.map((s) => f1(s.precision, s.recall)))),
+      'PR-AUC': fixed(Math.min(...prAuc)),
     },
   });
   const all = perSeed.flat();

@@ -7,7 +7,7 @@
 // with a seeded PRNG.
 
 /** Fraud kinds the simulator mixes into otherwise honest-looking affiliates. */
-export const FRAUD_KINDS = [
+const FRAUD_KINDS = [
   'click_injection',
   'click_spamming',
   'datacenter_traffic',
@@ -19,10 +19,10 @@ export const FRAUD_KINDS = [
   'geo_mismatch',
 ] as const;
 /** One fraud kind. */
-export type FraudKind = (typeof FRAUD_KINDS)[number];
+type FraudKind = (typeof FRAUD_KINDS)[number];
 
 /** Fraud-free affiliate shapes of a real programme; a fraudster also has one, which its fraud hides in. */
-export const HONEST_SHAPES = [
+const HONEST_SHAPES = [
   'micro_creator',
   'mid_tier_creator',
   'mega_creator',
@@ -38,10 +38,10 @@ export const HONEST_SHAPES = [
   'evergreen_blog',
 ] as const;
 /** One honest shape. */
-export type HonestShape = (typeof HONEST_SHAPES)[number];
+type HonestShape = (typeof HONEST_SHAPES)[number];
 
 /** An affiliate of the simulated programme, with its truth (fraud kind, shape, intensity). */
-export interface IndependentAffiliate {
+interface IndependentAffiliate {
   id: string;
   name: string;
   couponCodes: string[];

@@ -26,7 +26,7 @@ export interface PeerStats {
 }
 
 /** A campaign with fewer affiliates than this is compared with the whole population instead. */
-export const MIN_CAMPAIGN_PEERS = 12;
+const MIN_CAMPAIGN_PEERS = 12;
 /** Fewer affiliates than this, and there are no peers to compare with. */
 export const MIN_PEERS = 5;
 

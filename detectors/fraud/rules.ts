@@ -136,7 +136,7 @@ export function loadRules(file = path.join(HERE, 'rules.yaml')): RulesConfig {
 }
 
 /** One fact behind a reason: the affiliate's value, its peers' median, where it falls, and the bound it crossed. */
-export interface Evidence {
+interface Evidence {
   feature: string;
   value: number;
   /** The peers' median, or null without peers. */
