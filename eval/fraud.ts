@@ -45,22 +45,6 @@ function draw(seed: number, salt: number, lo: number, hi: number): number {
 }
 
 const SIMULATORS: Record<string, (seed: number) => Simulated> = {
-  'campaign simulator (written with the detector)': (seed) => {
-    const campaign = simulateCampaign({
-      seed,
-      honest: Math.round(draw(seed, 1, 120, 260)),
-      perPattern: Math.round(draw(seed, 2, 4, 9)),
-      scale: draw(seed, 3, 0.06, 0.16),
-    });
-    return {
-      ...campaign,
-      affiliates: campaign.affiliates.map((a) => ({
-        ...a,
-        fraud: a.pattern,
-        group: a.pattern === null ? 'honest' : `strength ${a.strength.toFixed(2)}${a.mixed ? ' mixed' : ''}`,
-      })),
-    };
-  },
   'independent simulator': (seed) => {
     const campaign = simulateIndependentCampaign({
       seed,
@@ -73,6 +57,22 @@ const SIMULATORS: Record<string, (seed: number) => Simulated> = {
       affiliates: campaign.affiliates.map((a) => ({
         ...a,
         group: a.fraud === null ? a.shape : (a.intensity ?? 'unknown'),
+      })),
+    };
+  },
+  'campaign simulator (written with the detector)': (seed) => {
+    const campaign = simulateCampaign({
+      seed,
+      honest: Math.round(draw(seed, 1, 120, 260)),
+      perPattern: Math.round(draw(seed, 2, 4, 9)),
+      scale: draw(seed, 3, 0.03, 0.08),
+    });
+    return {
+      ...campaign,
+      affiliates: campaign.affiliates.map((a) => ({
+        ...a,
+        fraud: a.pattern,
+        group: a.pattern === null ? 'honest' : `strength ${a.strength.toFixed(2)}${a.mixed ? ' mixed' : ''}`,
       })),
     };
   },
