@@ -6,6 +6,7 @@ import type { StatusCode } from 'hono/utils/http-status';
 import { Counter } from 'prom-client';
 import { consentRoutes, subjectConsentRoutes } from '../consent/index.ts';
 import { flagRoutes, fraudRunRoutes } from '../detectors/fraud/routes.ts';
+import { anomalyRoutes, trafficRunRoutes } from '../detectors/traffic/index.ts';
 import type { AppEnv } from '../http/context.ts';
 import { httpMetrics, routeTemplate } from '../http/metrics.ts';
 import { createRouter } from '../http/openapi.ts';
@@ -85,6 +86,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/v1/retention', retentionRoutes(deps));
   app.route('/v1/flags', flagRoutes());
   app.route('/v1/detectors/fraud', fraudRunRoutes(deps));
+  app.route('/v1/anomalies', anomalyRoutes(deps));
+  app.route('/v1/detectors/traffic', trafficRunRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { ConsentGate, ConsentMetrics, Purpose } from '../consent/index.ts';
 import type { FraudDetector } from '../detectors/fraud/index.ts';
+import type { TrafficDetector } from '../detectors/traffic/index.ts';
 import type { Logger } from '../http/logger.ts';
 import type { IngestConfig } from '../ingest/config.ts';
 import type { IngestMetrics } from '../ingest/ingest-metrics.ts';
@@ -40,4 +41,6 @@ export interface AppDeps {
   retention: Retention;
   /** Payout scoring: features, the isolation forest, the rules. */
   fraud: FraudDetector;
+  /** Bottlenecks per route and page: per-minute series against their robust bands. */
+  traffic: TrafficDetector;
 }

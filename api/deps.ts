@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { ConsentGate, createConsentMetrics, loadGatePolicy, loadPurposes } from '../consent/index.ts';
 import { createFraudDetector } from '../detectors/fraud/index.ts';
+import { createTrafficDetector } from '../detectors/traffic/index.ts';
 import { createLogger, type Logger } from '../http/logger.ts';
 import { createRegistry } from '../http/metrics.ts';
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from '../ingest/config.ts';
@@ -79,5 +80,6 @@ export function createDeps(options: DepsOptions): AppDeps {
       clock,
       journal: writer,
     }),
+    traffic: createTrafficDetector({ storage: options.storage, registry, clock, journal: writer }),
   };
 }

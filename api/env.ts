@@ -91,6 +91,10 @@ const envSchema = z
       .string()
       .refine((v) => cron.validate(v), 'expected a cron expression such as "30 2 * * *"')
       .default('30 2 * * *'),
+    VIGIL_TRAFFIC_CRON: z
+      .string()
+      .refine((v) => cron.validate(v), 'expected a cron expression such as "* * * * *"')
+      .default('* * * * *'),
     VIGIL_SHUTDOWN_TIMEOUT_MS: z.coerce
       .number({ message: 'expected milliseconds' })
       .int()
@@ -122,7 +126,7 @@ export interface Config {
   /** How long a consent lasts before it must be asked again (13 months, the TCF re-ask rule). */
   consentExpiryDays: number;
   /** When the retention purge and the erasure queue run (cron expressions). */
-  schedules: { purge: string; erasure: string; fraudRetrain: string };
+  schedules: { purge: string; erasure: string; fraudRetrain: string; trafficDetector: string };
 }
 
 /** Thrown when the environment holds a bad value; its message names every offending variable. */
@@ -191,6 +195,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
       purge: v.VIGIL_RETENTION_CRON,
       erasure: v.VIGIL_ERASURE_CRON,
       fraudRetrain: v.VIGIL_FRAUD_RETRAIN_CRON,
+      trafficDetector: v.VIGIL_TRAFFIC_CRON,
     },
   };
 }

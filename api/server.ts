@@ -69,6 +69,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const scheduler = startScheduler(deps.jobs, [
     ...deps.retention.jobs(config.schedules),
     ...deps.fraud.jobs(config.schedules),
+    ...deps.traffic.jobs(config.schedules),
   ]);
   logger.info('scheduler started', config.schedules);
 

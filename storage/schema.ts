@@ -13,6 +13,7 @@ import type {
   PrivacyRequestsTable,
 } from './privacy.table.ts';
 import type { ServerLogsTable } from './server-logs.table.ts';
+import type { AnomaliesTable, TrafficMinutesTable } from './traffic.table.ts';
 
 /** Every table Vigil keeps, by name. */
 export interface Database {
@@ -35,4 +36,6 @@ export interface Database {
   job_runs: JobRunsTable;
   fraud_models: FraudModelsTable;
   fraud_scores: FraudScoresTable;
+  traffic_minutes: TrafficMinutesTable;
+  anomalies: AnomaliesTable;
 }

@@ -157,6 +157,14 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     roles: ['admin'],
     body: { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-11-01T00:00:00Z' },
   },
+  { method: 'GET', template: '/v1/anomalies', path: '/v1/anomalies', roles: ['sre', 'admin'] },
+  {
+    method: 'POST',
+    template: '/v1/detectors/traffic/run',
+    path: '/v1/detectors/traffic/run',
+    roles: ['admin'],
+    body: { from: '2026-11-27T12:00:00Z', to: '2026-11-27T12:30:00Z' },
+  },
   {
     method: 'GET',
     template: '/v1/retention/policies',

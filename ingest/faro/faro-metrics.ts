@@ -6,7 +6,7 @@ import {
   SeriesBudget,
   type SeriesExpiry,
 } from '../../http/bounded-metrics.ts';
-import { BoundedLabel } from '../route-template.ts';
+import { BoundedLabel } from '../../http/route-template.ts';
 import type { FaroPayload } from './schemas.ts';
 
 /**

@@ -6,7 +6,7 @@ import {
   SeriesBudget,
   type SeriesExpiry,
 } from '../../http/bounded-metrics.ts';
-import { BoundedLabel, templatePath } from '../route-template.ts';
+import { BoundedLabel, templatePath } from '../../http/route-template.ts';
 import type { LogEntry } from './schemas.ts';
 
 const MAX_SERVICES = 50;

@@ -10,6 +10,7 @@ import * as m20261129eventJournal from './2026-11-29-1100-event-journal.ts';
 import * as m20261129eventKeys from './2026-11-29-1400-event-keys.ts';
 import * as m20261204telemetrySessions from './2026-12-04-2300-telemetry-sessions.ts';
 import * as m20261207fraudScoreContext from './2026-12-07-0300-fraud-score-context.ts';
+import * as m20261207trafficDetector from './2026-12-07-0400-traffic-detector.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -28,4 +29,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29-1400-event-keys': m20261129eventKeys,
   '2026-12-04-2300-telemetry-sessions': m20261204telemetrySessions,
   '2026-12-07-0300-fraud-score-context': m20261207fraudScoreContext,
+  '2026-12-07-0400-traffic-detector': m20261207trafficDetector,
 };

@@ -1,0 +1,326 @@
+// Per-minute aggregates of stored traffic, for the detector's core: requests, 5xx and p95 latency per service and
+// route template (server logs), p75 web vitals per app and page route over a trailing three minutes (browser
+// telemetry), clicks per campaign (affiliate events). They are written to `traffic_minutes`, so a run reads an
+// hour of baseline as a few thousand rows instead of every request of that hour.
+import type { Kysely } from 'kysely';
+import { templatePath } from '../../http/route-template.ts';
+import type { Database } from '../../storage/index.ts';
+import type { TrafficMinutesTable } from '../../storage/traffic.table.ts';
+import type { CampaignMinute, PageMinute, RouteMinute, TrafficSeries } from './core.ts';
+
+export const MINUTE = 60_000;
+/** Web vitals are judged over the trailing three minutes: a page's views in one minute are too few. */
+const VITALS_WINDOW = 3;
+/** Fewer samples than this in the window, and a vital says nothing. */
+const MIN_VITALS = 10;
+/** Routes per service and pages per app kept apart; past it they count as `other`. */
+const MAX_NAMES = 200;
+/** Services and apps kept apart; past it they count as `other`. */
+const MAX_SCOPES = 50;
+/** Rows read per query, so memory stays bounded on a long window. */
+const PAGE = 20_000;
+
+const iso = (minute: number) => new Date(minute * MINUTE).toISOString();
+const minuteOf = (ts: string) => Math.floor(Date.parse(ts) / MINUTE);
+
+/** The value at quantile q of sorted values (nearest rank). */
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+/** Caps distinct labels: past the cap, a new one becomes `other`. */
+class Cap {
+  private readonly seen = new Set<string>();
+  constructor(private readonly limit: number) {}
+  label(value: string): string {
+    if (this.seen.has(value)) return value;
+    if (this.seen.size >= this.limit) return 'other';
+    this.seen.add(value);
+    return value;
+  }
+}
+
+/** Pages through the rows of a query ordered by a unique key, PAGE at a time. */
+async function* paged<T extends { id: number }>(query: (afterId: number) => Promise<T[]>): AsyncGenerator<T> {
+  let after = 0;
+  for (;;) {
+    const rows = await query(after);
+    yield* rows;
+    if (rows.length < PAGE) return;
+    after = (rows[rows.length - 1] as T).id;
+  }
+}
+
+/** Requests, errors and p95 per service, route template and minute, from server logs in [from, to] (minutes). */
+async function routeMinutes(db: Kysely<Database>, from: number, to: number): Promise<RouteMinute[]> {
+  const buckets = new Map<
+    string,
+    { service: string; route: string; minute: number; errors: number; durations: number[]; requests: number }
+  >();
+  const services = new Cap(MAX_SCOPES);
+  const routes = new Map<string, Cap>();
+  const rows = paged((afterId) =>
+    db
+      .selectFrom('server_logs')
+      .select(['id', 'ts', 'service', 'route', 'status', 'duration_ms'])
+      .where('ts', '>=', iso(from))
+      .where('ts', '<', iso(to + 1))
+      .where('route', 'is not', null)
+      .where('status', 'is not', null)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(PAGE)
+      .execute(),
+  );
+  for await (const r of rows) {
+    const service = services.label(r.service);
+    let cap = routes.get(service);
+    if (!cap) {
+      cap = new Cap(MAX_NAMES);
+      routes.set(service, cap);
+    }
+    const route = cap.label(templatePath(r.route as string));
+    const minute = minuteOf(r.ts);
+    const key = `${minute} ${service} ${route}`;
+    let b = buckets.get(key);
+    if (!b) {
+      b = { service, route, minute, errors: 0, durations: [], requests: 0 };
+      buckets.set(key, b);
+    }
+    b.requests += 1;
+    if ((r.status as number) >= 500) b.errors += 1;
+    if (r.duration_ms !== null) b.durations.push(r.duration_ms);
+  }
+  return [...buckets.values()].map((b) => ({
+    service: b.service,
+    route: b.route,
+    minute: b.minute,
+    requests: b.requests,
+    errors: b.errors,
+    p95:
+      b.durations.length > 0
+        ? quantile(
+            b.durations.sort((x, y) => x - y),
+            0.95,
+          )
+        : 0,
+  }));
+}
+
+/** p75 LCP, INP and CLS per app, page route and minute over the trailing window, from browser telemetry. */
+async function pageMinutes(
+  db: Kysely<Database>,
+  from: number,
+  to: number,
+): Promise<(PageMinute & { views: number })[]> {
+  const apps = new Map(
+    (await db.selectFrom('faro_apps').select(['id', 'name']).execute()).map((a) => [a.id, a.name] as const),
+  );
+  const samples = new Map<
+    string,
+    { app: string; page: string; byMinute: Map<number, { lcp: number[]; inp: number[]; cls: number[] }> }
+  >();
+  const pages = new Cap(MAX_NAMES * MAX_SCOPES);
+  const rows = paged((afterId) =>
+    db
+      .selectFrom('browser_telemetry')
+      .select(['id', 'ts', 'app_id', 'page_route', 'detail'])
+      .where('kind', '=', 'measurement')
+      .where('name', '=', 'web-vitals')
+      .where('ts', '>=', iso(from - VITALS_WINDOW + 1))
+      .where('ts', '<', iso(to + 1))
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(PAGE)
+      .execute(),
+  );
+  for await (const r of rows) {
+    let values: Record<string, unknown> | undefined;
+    try {
+      values = (JSON.parse(r.detail ?? '{}') as { values?: Record<string, unknown> }).values;
+    } catch {
+      continue;
+    }
+    if (!values) continue;
+    const app = apps.get(r.app_id) ?? r.app_id;
+    const page = pages.label(`${app} ${r.page_route ?? '/'}`) === 'other' ? 'other' : (r.page_route ?? '/');
+    const key = `${app} ${page}`;
+    let s = samples.get(key);
+    if (!s) {
+      s = { app, page, byMinute: new Map() };
+      samples.set(key, s);
+    }
+    const minute = minuteOf(r.ts);
+    let m = s.byMinute.get(minute);
+    if (!m) {
+      m = { lcp: [], inp: [], cls: [] };
+      s.byMinute.set(minute, m);
+    }
+    for (const field of ['lcp', 'inp', 'cls'] as const) {
+      const v = values[field];
+      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) m[field].push(v);
+    }
+  }
+  const result: (PageMinute & { views: number })[] = [];
+  for (const s of samples.values()) {
+    for (let minute = from; minute <= to; minute += 1) {
+      const window = { lcp: [] as number[], inp: [] as number[], cls: [] as number[] };
+      for (let m = minute - VITALS_WINDOW + 1; m <= minute; m += 1) {
+        const at = s.byMinute.get(m);
+        if (!at) continue;
+        window.lcp.push(...at.lcp);
+        window.inp.push(...at.inp);
+        window.cls.push(...at.cls);
+      }
+      const p75 = (values: number[]) =>
+        values.length >= MIN_VITALS
+          ? quantile(
+              values.sort((x, y) => x - y),
+              0.75,
+            )
+          : null;
+      const views = Math.max(window.lcp.length, window.inp.length, window.cls.length);
+      if (views === 0) continue;
+      result.push({
+        app: s.app,
+        page: s.page,
+        minute,
+        views,
+        lcp: p75(window.lcp),
+        inp: p75(window.inp),
+        cls: p75(window.cls),
+      });
+    }
+  }
+  return result;
+}
+
+/** Clicks per campaign and minute in [from, to], from affiliate events. */
+async function campaignMinutes(db: Kysely<Database>, from: number, to: number): Promise<CampaignMinute[]> {
+  const rows = await db
+    .selectFrom('affiliate_events')
+    .select(['ts', 'campaign_id'])
+    .where('type', '=', 'click')
+    .where('campaign_id', 'is not', null)
+    .where('ts', '>=', iso(from))
+    .where('ts', '<', iso(to + 1))
+    .execute();
+  const counts = new Map<string, CampaignMinute>();
+  const campaigns = new Cap(MAX_NAMES);
+  for (const r of rows) {
+    const campaign = campaigns.label(r.campaign_id as string);
+    const minute = minuteOf(r.ts);
+    const key = `${minute} ${campaign}`;
+    const c = counts.get(key) ?? { campaign, minute, clicks: 0 };
+    c.clicks += 1;
+    counts.set(key, c);
+  }
+  return [...counts.values()];
+}
+
+/**
+ * Aggregates the stored traffic of the minutes [from, to] and writes it to `traffic_minutes`, replacing what
+ * was there for those minutes (late logs are counted when a minute is aggregated again).
+ */
+export async function aggregateMinutes(db: Kysely<Database>, from: number, to: number): Promise<void> {
+  const [routes, pages, campaigns] = await Promise.all([
+    routeMinutes(db, from, to),
+    pageMinutes(db, from, to),
+    campaignMinutes(db, from, to),
+  ]);
+  const rows: TrafficMinutesTable[] = [
+    ...routes.map((r) => ({
+      kind: 'route' as const,
+      scope: r.service,
+      name: r.route,
+      minute: iso(r.minute),
+      count: r.requests,
+      errors: r.errors,
+      p95: r.p95,
+      lcp_p75: null,
+      inp_p75: null,
+      cls_p75: null,
+    })),
+    ...pages.map((p) => ({
+      kind: 'page' as const,
+      scope: p.app,
+      name: p.page,
+      minute: iso(p.minute),
+      count: p.views,
+      errors: 0,
+      p95: null,
+      lcp_p75: p.lcp,
+      inp_p75: p.inp,
+      cls_p75: p.cls,
+    })),
+    ...campaigns.map((c) => ({
+      kind: 'campaign' as const,
+      scope: c.campaign,
+      name: '',
+      minute: iso(c.minute),
+      count: c.clicks,
+      errors: 0,
+      p95: null,
+      lcp_p75: null,
+      inp_p75: null,
+      cls_p75: null,
+    })),
+  ];
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('traffic_minutes')
+      .where('minute', '>=', iso(from))
+      .where('minute', '<=', iso(to))
+      .execute();
+    // SQLite allows 32,766 bound values per statement: 10 columns a row.
+    for (let i = 0; i < rows.length; i += 3000) {
+      await trx
+        .insertInto('traffic_minutes')
+        .values(rows.slice(i, i + 3000))
+        .execute();
+    }
+  });
+}
+
+/** The aggregates of the given minute ranges, as the core reads them. */
+export async function loadSeries(db: Kysely<Database>, ranges: [number, number][]): Promise<TrafficSeries> {
+  const series: TrafficSeries = { routes: [], pages: [], campaigns: [] };
+  for (const [from, to] of ranges) {
+    const rows = await db
+      .selectFrom('traffic_minutes')
+      .selectAll()
+      .where('minute', '>=', iso(from))
+      .where('minute', '<=', iso(to))
+      .execute();
+    for (const r of rows) {
+      const minute = minuteOf(r.minute);
+      if (r.kind === 'route') {
+        series.routes.push({
+          service: r.scope,
+          route: r.name,
+          minute,
+          requests: r.count,
+          errors: r.errors,
+          p95: r.p95 ?? 0,
+        });
+      } else if (r.kind === 'page') {
+        series.pages.push({
+          app: r.scope,
+          page: r.name,
+          minute,
+          lcp: r.lcp_p75,
+          inp: r.inp_p75,
+          cls: r.cls_p75,
+        });
+      } else {
+        series.campaigns.push({ campaign: r.scope, minute, clicks: r.count });
+      }
+    }
+  }
+  return series;
+}
+
+/** Deletes aggregates older than `before` (minutes). */
+export async function pruneMinutes(db: Kysely<Database>, before: number): Promise<void> {
+  await db.deleteFrom('traffic_minutes').where('minute', '<', iso(before)).execute();
+}

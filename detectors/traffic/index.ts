@@ -1,0 +1,2 @@
+export { createTrafficDetector, type TrafficDetector } from './detector.ts';
+export { anomalyRoutes, trafficRunRoutes } from './routes.ts';
