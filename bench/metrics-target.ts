@@ -13,8 +13,8 @@ import { loadConfig } from '../api/env.ts';
 import { startServer } from '../api/server.ts';
 import { createApiKey } from '../http/api-keys.ts';
 import { createLogger } from '../http/logger.ts';
-import { createFaroApp } from '../ingest/faro/index.ts';
 import { BoundedLabel, templatePath } from '../http/route-template.ts';
+import { createFaroApp } from '../ingest/faro/index.ts';
 import { attackLogEntries, BENCH_ORIGIN, DURATION_BUCKETS } from './metrics.ts';
 
 async function vigil(): Promise<void> {

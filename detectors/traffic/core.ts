@@ -111,7 +111,7 @@ const median = (sorted: number[]) => {
 };
 
 /** Median and 1.4826 × MAD of values. */
-export function robust(values: number[]): { median: number; scale: number } {
+function robust(values: number[]): { median: number; scale: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const m = median(sorted);
   const deviations = sorted.map((v) => Math.abs(v - m)).sort((a, b) => a - b);
@@ -119,7 +119,7 @@ export function robust(values: number[]): { median: number; scale: number } {
 }
 
 /** P(X >= k) for X ~ Binomial(n, p), summed from k up (terms shrink fast past the mean). */
-export function binomialTail(k: number, n: number, p: number): number {
+function binomialTail(k: number, n: number, p: number): number {
   if (k <= 0) return 1;
   if (k > n) return 0;
   let logTerm = 0;

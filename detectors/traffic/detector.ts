@@ -26,7 +26,7 @@ const SCORED_TARGETS = 50;
 export const MAX_RUN_MINUTES = 7 * DAY_MINUTES;
 
 /** An anomaly as the API shows it. */
-export interface AnomalyView {
+interface AnomalyView {
   id: string;
   detector: 'traffic';
   target: Target;
@@ -41,7 +41,7 @@ export interface AnomalyView {
   campaign: string | null;
 }
 
-export interface AnomalyFilter {
+interface AnomalyFilter {
   since?: string;
   until?: string;
   severity?: 'warning' | 'critical';
@@ -105,7 +105,7 @@ function targetOf(row: Pick<AnomalyRow, 'target_kind' | 'scope' | 'name'>): Targ
     : { app: row.scope, page: row.name };
 }
 
-export function toView(row: AnomalyRow): AnomalyView {
+function toView(row: AnomalyRow): AnomalyView {
   return {
     id: row.id,
     detector: 'traffic',

@@ -144,7 +144,10 @@ export function trafficRunRoutes(deps: { traffic: TrafficDetector }) {
     },
   });
   return createRouter().openapi(runRoute, async (c) => {
-    const body = c.req.valid('json') as { from: string; to: string } | undefined;
+    // Without a body the validator is skipped and the body reads as `{}`: the live minute.
+    const given = c.req.valid('json') as { from?: string; to?: string } | undefined;
+    const body =
+      given?.from !== undefined && given.to !== undefined ? { from: given.from, to: given.to } : undefined;
     const now = c.var.clock();
     const result = body
       ? await deps.traffic.run(new Date(body.from), new Date(body.to))
