@@ -2,6 +2,7 @@
 const EVALUATIONS: Record<string, () => Promise<void>> = {
   iforest: async () => (await import('./iforest.ts')).run(),
   fraud: async () => (await import('./fraud.ts')).run(),
+  traffic: async () => (await import('./traffic.ts')).run(),
 };
 
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(EVALUATIONS);

@@ -460,9 +460,9 @@ function routeTarget(model: RouteModel): InjectedBottleneck['target'] {
   return { service: model.service, route: model.route };
 }
 
-/** A start minute for an event of `duration` minutes that must end by `latestEnd`. */
-function eventStart(random: Random, duration: number, latestEnd = TOTAL_MINUTES): number {
-  return random.int(EARLIEST_EVENT, Math.max(EARLIEST_EVENT, latestEnd - duration));
+/** A start minute for an event of `duration` minutes that ends by the end of the scenario. */
+function eventStart(random: Random, duration: number): number {
+  return random.int(EARLIEST_EVENT, Math.max(EARLIEST_EVENT, TOTAL_MINUTES - duration));
 }
 
 /** The first minute and the first minute after, of where `values` differ from `neutral`. */
@@ -727,26 +727,79 @@ const PLANNERS: Record<TrafficScenarioName, (random: Random, market: Marketplace
 // ---------------------------------------------------------------------------------------------------------
 // Records
 
-interface Timed<T> {
-  t: number;
-  record: T;
+/** One minute's records in the order drawn, each with its offset into the minute (ms). */
+interface MinuteBatch<T> {
+  start: number;
+  offsets: number[];
+  records: T[];
 }
 
-/** Records of one minute sorted by time, their `ts` set, appended to `out`. */
-function flushMinute<T extends { ts: string }>(batch: Timed<T>[], out: T[]): void {
-  batch.sort((a, b) => a.t - b.t);
-  for (const { t, record } of batch) {
-    record.ts = new Date(t).toISOString();
+function minuteBatch<T>(): MinuteBatch<T> {
+  return { start: 0, offsets: [], records: [] };
+}
+
+/** Adds a record at a uniformly random moment of the batch's minute. */
+function addAtRandomMoment<T>(batch: MinuteBatch<T>, random: Random, record: T): void {
+  batch.offsets.push(Math.floor(random.next() * MINUTE_MS));
+  batch.records.push(record);
+}
+
+/** Formats ms since the epoch as ISO UTC, caching the date-and-minute part (Date is the slow part). */
+function isoFormatter(): (t: number) => string {
+  let minute = Number.NaN;
+  let prefix = '';
+  return (t) => {
+    const m = Math.floor(t / MINUTE_MS);
+    if (m !== minute) {
+      minute = m;
+      prefix = new Date(m * MINUTE_MS).toISOString().slice(0, 17);
+    }
+    const inMinute = t - m * MINUTE_MS;
+    const seconds = Math.floor(inMinute / 1000);
+    const millis = inMinute - seconds * 1000;
+    return `${prefix}${String(seconds).padStart(2, '0')}.${String(millis).padStart(3, '0')}Z`;
+  };
+}
+
+/** Slots for the record index in a minute's sort keys. */
+const SORT_SLOTS = 65_536;
+
+/** Indices of `offsets` in time order: numeric keys (offset, then index) sort far faster than objects. */
+function timeOrder(offsets: readonly number[]): number[] {
+  if (offsets.length > SORT_SLOTS)
+    return offsets.map((_, i) => i).sort((a, b) => (offsets[a] ?? 0) - (offsets[b] ?? 0) || a - b);
+  const keys = new Float64Array(offsets.length);
+  offsets.forEach((offset, i) => {
+    keys[i] = offset * SORT_SLOTS + i;
+  });
+  keys.sort();
+  return Array.from(keys, (key) => key % SORT_SLOTS);
+}
+
+/** A minute's records, sorted by time and their `ts` set, appended to `out`; the batch is emptied. */
+function flushMinute<T extends { ts: string }>(
+  batch: MinuteBatch<T>,
+  iso: (t: number) => string,
+  out: T[],
+): void {
+  for (const index of timeOrder(batch.offsets)) {
+    const record = itemAt(batch.records, index);
+    record.ts = iso(batch.start + itemAt(batch.offsets, index));
     out.push(record);
   }
-  batch.length = 0;
+  batch.offsets.length = 0;
+  batch.records.length = 0;
 }
 
 /** A concrete request path for a route template: `/api/products/:id` → `/api/products/48213`. */
 function concretePath(random: Random, template: string): string {
-  return template
-    .replace(':id', String(random.int(1000, 99_999)))
-    .replace(':slug', random.pick(CATEGORY_SLUGS));
+  const colon = template.indexOf(':');
+  if (colon < 0) return template;
+  const value = template.startsWith(':slug', colon)
+    ? random.pick(CATEGORY_SLUGS)
+    : String(random.int(1000, 99_999));
+  const rest = template.indexOf('/', colon);
+  return template.slice(0, colon) + value + (rest < 0 ? '' : template.slice(rest));
 }
 
 function drawStatus(random: Random, model: RouteModel, effects: RouteEffects, minute: number): number {
@@ -791,9 +844,8 @@ function routeMinute(
   model: RouteModel,
   effects: RouteEffects,
   minute: number,
-  minuteStart: number,
   scale: number,
-  batch: Timed<LogRecord>[],
+  batch: MinuteBatch<LogRecord>,
 ): void {
   const overdispersion = Math.exp(0.05 * random.normal() - 0.00125);
   const mean =
@@ -801,19 +853,16 @@ function routeMinute(
   const count = random.poisson(mean);
   const median = model.medianMs * (effects.median[minute] ?? 1) * Math.exp(0.04 * random.normal());
   const sigma = model.sigma + (effects.sigma[minute] ?? 0);
-  const first = batch.length;
+  const first = batch.records.length;
   for (let i = 0; i < count; i++) {
     const status = drawStatus(random, model, effects, minute);
     const durationMs = Math.max(1, Math.round(random.logNormal(median, sigma)));
-    batch.push({
-      t: minuteStart + Math.floor(random.next() * MINUTE_MS),
-      record: logRecord(random, model, status, durationMs),
-    });
+    addAtRandomMoment(batch, random, logRecord(random, model, status, durationMs));
   }
   const outliers = Math.min(count, random.poisson(model.outliersPerHour / 60));
   for (let i = 0; i < outliers; i++) {
-    const hit = batch[first + Math.floor(random.next() * count)];
-    if (hit) hit.record.durationMs = slowOutlierMs(random);
+    const hit = batch.records[first + Math.floor(random.next() * count)];
+    if (hit) hit.durationMs = slowOutlierMs(random);
   }
 }
 
@@ -825,13 +874,14 @@ function generateLogs(
   scale: number,
 ): LogRecord[] {
   const logs: LogRecord[] = [];
-  const batch: Timed<LogRecord>[] = [];
+  const batch = minuteBatch<LogRecord>();
+  const iso = isoFormatter();
   for (let m = 0; m < TOTAL_MINUTES; m++) {
-    const minuteStart = startMs + m * MINUTE_MS;
+    batch.start = startMs + m * MINUTE_MS;
     market.routes.forEach((model, i) => {
-      routeMinute(random, model, itemAt(plan.routes, i), m, minuteStart, scale, batch);
+      routeMinute(random, model, itemAt(plan.routes, i), m, scale, batch);
     });
-    flushMinute(batch, logs);
+    flushMinute(batch, iso, logs);
   }
   return logs;
 }
@@ -867,19 +917,17 @@ function generateVitals(
   scale: number,
 ): VitalRecord[] {
   const vitals: VitalRecord[] = [];
-  const batch: Timed<VitalRecord>[] = [];
+  const batch = minuteBatch<VitalRecord>();
+  const iso = isoFormatter();
   for (let m = 0; m < TOTAL_MINUTES; m++) {
-    const minuteStart = startMs + m * MINUTE_MS;
+    batch.start = startMs + m * MINUTE_MS;
     market.pages.forEach((model, i) => {
       const effects = itemAt(plan.pages, i);
       const views = random.poisson(model.views * (model.diurnal[m] ?? 1) * (effects.views[m] ?? 1) * scale);
       for (let v = 0; v < views; v++)
-        batch.push({
-          t: minuteStart + Math.floor(random.next() * MINUTE_MS),
-          record: vitalRecord(random, model, effects.lcp[m] ?? 1),
-        });
+        addAtRandomMoment(batch, random, vitalRecord(random, model, effects.lcp[m] ?? 1));
     });
-    flushMinute(batch, vitals);
+    flushMinute(batch, iso, vitals);
   }
   return vitals;
 }
@@ -896,24 +944,24 @@ function generateClicks(
   scale: number,
 ): ClickRecord[] {
   const clicks: ClickRecord[] = [];
-  const batch: Timed<ClickRecord>[] = [];
-  const at = (minuteStart: number) => minuteStart + Math.floor(random.next() * MINUTE_MS);
+  const batch = minuteBatch<ClickRecord>();
+  const iso = isoFormatter();
   for (let m = 0; m < TOTAL_MINUTES; m++) {
-    const minuteStart = startMs + m * MINUTE_MS;
+    batch.start = startMs + m * MINUTE_MS;
     for (const campaign of market.campaigns) {
       const count = random.poisson(campaign.backgroundPerMinute * scale);
       for (let i = 0; i < count; i++)
-        batch.push({ t: at(minuteStart), record: clickRecord(campaign, random.pick(campaign.affiliates)) });
+        addAtRandomMoment(batch, random, clickRecord(campaign, random.pick(campaign.affiliates)));
     }
     const wave = plan.wave;
     if (wave) {
       const count = random.poisson((wave.perMinute[m] ?? 0) * scale);
       for (let i = 0; i < count; i++) {
         const affiliate = random.chance(0.85) ? wave.affiliate : random.pick(wave.campaign.affiliates);
-        batch.push({ t: at(minuteStart), record: clickRecord(wave.campaign, affiliate) });
+        addAtRandomMoment(batch, random, clickRecord(wave.campaign, affiliate));
       }
     }
-    flushMinute(batch, clicks);
+    flushMinute(batch, iso, clicks);
   }
   return clicks;
 }
@@ -923,7 +971,8 @@ function generateClicks(
 
 function parseStart(start: string): number {
   const ms = Date.parse(start);
-  if (!Number.isFinite(ms)) throw new RangeError(`invalid start: ${start}`);
+  const fourDigitYears = Number.isFinite(ms) && ms >= 0 && ms < Date.UTC(9999, 0, 1);
+  if (!fourDigitYears) throw new RangeError(`invalid start: ${start}`);
   return ms;
 }
 

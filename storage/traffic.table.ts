@@ -6,7 +6,7 @@ import type { Selectable } from 'kysely';
  * after eight days, past the week-ago minutes a baseline looks back to.
  */
 export interface TrafficMinutesTable {
-  /** 'route' (server logs), 'page' (web vitals over the trailing three minutes) or 'campaign' (clicks). */
+  /** 'route' (server logs), 'page' (web vitals over the trailing two minutes) or 'campaign' (clicks). */
   kind: 'route' | 'page' | 'campaign';
   /** The service, the app or the campaign. */
   scope: string;

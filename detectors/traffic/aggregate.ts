@@ -1,5 +1,5 @@
 // Per-minute aggregates of stored traffic, for the detector's core: requests, 5xx and p95 latency per service and
-// route template (server logs), p75 web vitals per app and page route over a trailing three minutes (browser
+// route template (server logs), p75 web vitals per app and page route over the trailing two minutes (browser
 // telemetry), clicks per campaign (affiliate events). They are written to `traffic_minutes`, so a run reads an
 // hour of baseline as a few thousand rows instead of every request of that hour.
 import type { Kysely } from 'kysely';
@@ -9,8 +9,8 @@ import type { TrafficMinutesTable } from '../../storage/traffic.table.ts';
 import type { CampaignMinute, PageMinute, RouteMinute, TrafficSeries } from './core.ts';
 
 export const MINUTE = 60_000;
-/** Web vitals are judged over the trailing three minutes: a page's views in one minute are too few. */
-const VITALS_WINDOW = 3;
+/** Web vitals are judged over the trailing two minutes: a page's views in one minute are too few. */
+const VITALS_WINDOW = 2;
 /** Fewer samples than this in the window, and a vital says nothing. */
 const MIN_VITALS = 10;
 /** Routes per service and pages per app kept apart; past it they count as `other`. */

@@ -149,8 +149,8 @@ describe('the traffic detector core', () => {
     let open: OpenAnomaly[] = [];
     const seen = new Map<number, OpenAnomaly>();
     for (let minute = 60; minute < 180; minute += 1) {
-      // As the live job does: re-judge the last five minutes, starting from what was open before them.
-      const from = Math.max(60, minute - 4);
+      // As the live job does: re-judge the last seven minutes, starting from what was open before them.
+      const from = Math.max(60, minute - 6);
       const result = detect(
         { routes, pages: [], campaigns: [] },
         T0 + from,
@@ -159,7 +159,7 @@ describe('the traffic detector core', () => {
       );
       for (const a of result) seen.set(a.start, a);
       // Open before the next run's first minute: started before it, not ended by it.
-      open = [...seen.values()].filter((a) => a.end === null || a.end > T0 + minute - 3);
+      open = [...seen.values()].filter((a) => a.end === null || a.end > T0 + minute - 5);
     }
     expect([...seen.values()].map(({ healthy: _, ...a }) => a)).toEqual(
       whole.map(({ healthy: _, ...a }) => a),

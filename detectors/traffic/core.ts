@@ -4,7 +4,8 @@
 // minutes a day and a week earlier once that much history exists — so one slow request, a diurnal curve or a
 // surge that is served fine moves nothing. Only degradations count: latency or errors above the band, web
 // vitals worse than theirs, a route's requests dropping to almost none while its service is still busy. A
-// degradation opens an anomaly on its second minute and closes after three healthy ones.
+// degradation opens an anomaly on its third minute (two noisy minutes are not a bottleneck) and closes after
+// five healthy ones (a flapping one stays one anomaly).
 
 export const SIGNALS = ['latency_p95', 'error_ratio', 'throughput', 'lcp_p75', 'inp_p75', 'cls_p75'] as const;
 export type Signal = (typeof SIGNALS)[number];
@@ -80,8 +81,8 @@ const MIN_BASELINE_MINUTES = 20;
 const MIN_THROUGHPUT = 30;
 /** Robust deviations above the median where the band ends. */
 const BAND_DEVIATIONS = 4;
-const OPEN_AFTER = 2;
-const CLOSE_AFTER = 3;
+const OPEN_AFTER = 3;
+const CLOSE_AFTER = 5;
 
 interface SignalRule {
   /** The band's spread is at least this share of the median, and at least `floor`. */

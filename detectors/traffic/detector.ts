@@ -16,7 +16,7 @@ const LOOKBACK = 70;
 const SEASONS = [DAY_MINUTES, 7 * DAY_MINUTES];
 const SEASONAL_SPAN = 10;
 /** The live job re-judges the last minutes too: late logs count, and an anomaly's state is rebuilt. */
-const LIVE_REACH = 4;
+const LIVE_REACH = 6;
 /** Aggregates are kept past the week-ago minutes a baseline looks at; closed anomalies for 90 days. */
 const KEEP_MINUTES = 8 * DAY_MINUTES;
 const KEEP_ANOMALY_DAYS = 90;

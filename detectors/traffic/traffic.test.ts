@@ -124,7 +124,7 @@ describe('POST /v1/detectors/traffic/run and GET /v1/anomalies', () => {
   it('judges the last complete minute without a body, and exports open anomalies as gauges', async () => {
     const res = await run();
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(await res.json()).toMatchObject({ minutes: 5 });
+    expect(await res.json()).toMatchObject({ minutes: 7 });
     expect(await ctx.registry.metrics()).not.toMatch(/^vigil_traffic_anomalies_open\{/m);
     // Judged up to a minute inside the slowdown, the checkout anomaly is open again.
     expect((await run({ from: '2026-11-27T13:00:00Z', to: '2026-11-27T13:30:00Z' })).status).toBe(200);
