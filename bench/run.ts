@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>
   erasure: async (options) => (await import('./erasure.ts')).run(options),
   fraud: async () => (await import('./fraud.ts')).run(),
   metrics: async (options) => (await import('./metrics.ts')).run(options),
+  traffic: async () => (await import('./traffic.ts')).run(),
 };
 
 const { values, positionals } = parseArgs({
