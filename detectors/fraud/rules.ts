@@ -191,61 +191,41 @@ function bound(
   condition: ConditionSpec,
   stats: FeatureStats | undefined,
 ): { kind: 'above' | 'below'; threshold: number; words: string } | undefined {
-  const upper =
+  const kind =
     condition.above !== undefined ||
     condition.peersAbove !== undefined ||
     condition.percentileAbove !== undefined ||
-    condition.ofMedianAbove !== undefined;
+    condition.ofMedianAbove !== undefined
+      ? 'above'
+      : 'below';
+  const up = kind === 'above';
+  const absolute = up ? condition.above : condition.below;
+  const deviations = up ? condition.peersAbove : condition.peersBelow;
+  const percentile = up ? condition.percentileAbove : condition.percentileBelow;
+  const ofMedian = up ? condition.ofMedianAbove : condition.ofMedianBelow;
   const parts: { value: number; words: string }[] = [];
-  if (upper) {
-    if (condition.above !== undefined)
-      parts.push({ value: condition.above, words: `at least ${condition.above}` });
-    if (stats && condition.peersAbove !== undefined)
-      parts.push({
-        value: stats.median + condition.peersAbove * stats.scale,
-        words: `the peers' median ${round(stats.median)} plus ${condition.peersAbove} robust deviations of ${round(stats.scale)}`,
-      });
-    if (stats && condition.percentileAbove !== undefined)
-      parts.push({
-        value: stats.quantiles[Math.round(condition.percentileAbove)] ?? Number.POSITIVE_INFINITY,
-        words: `the peers' ${condition.percentileAbove}th percentile`,
-      });
-    if (stats && condition.ofMedianAbove !== undefined)
-      parts.push({
-        value: condition.ofMedianAbove * stats.median,
-        words: `${condition.ofMedianAbove} times the peers' median ${round(stats.median)}`,
-      });
-    const strictest = parts.reduce((a, b) => (b.value > a.value ? b : a));
-    return {
-      kind: 'above',
-      threshold: round(strictest.value),
-      words: parts.map((p) => p.words).join(', and '),
-    };
-  }
-  if (condition.below !== undefined)
-    parts.push({ value: condition.below, words: `at most ${condition.below}` });
-  if (stats && condition.peersBelow !== undefined)
+  if (absolute !== undefined)
+    parts.push({ value: absolute, words: `${up ? 'at least' : 'at most'} ${absolute}` });
+  if (stats && deviations !== undefined)
     parts.push({
-      value: stats.median - condition.peersBelow * stats.scale,
-      words: `the peers' median ${round(stats.median)} minus ${condition.peersBelow} robust deviations of ${round(stats.scale)}`,
+      value: stats.median + (up ? 1 : -1) * deviations * stats.scale,
+      words: `the peers' median ${round(stats.median)} ${up ? 'plus' : 'minus'} ${deviations} robust deviations of ${round(stats.scale)}`,
     });
-  if (stats && condition.percentileBelow !== undefined)
+  if (stats && percentile !== undefined)
     parts.push({
-      value: stats.quantiles[Math.round(condition.percentileBelow)] ?? Number.NEGATIVE_INFINITY,
-      words: `the peers' ${condition.percentileBelow}th percentile`,
+      value:
+        stats.quantiles[Math.round(percentile)] ?? (up ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY),
+      words: `the peers' ${percentile}th percentile`,
     });
-  if (stats && condition.ofMedianBelow !== undefined)
+  if (stats && ofMedian !== undefined)
     parts.push({
-      value: condition.ofMedianBelow * stats.median,
-      words: `${condition.ofMedianBelow} times the peers' median ${round(stats.median)}`,
+      value: ofMedian * stats.median,
+      words: `${ofMedian} times the peers' median ${round(stats.median)}`,
     });
   if (parts.length === 0) return undefined;
-  const strictest = parts.reduce((a, b) => (b.value < a.value ? b : a));
-  return {
-    kind: 'below',
-    threshold: round(strictest.value),
-    words: parts.map((p) => p.words).join(', and '),
-  };
+  // The strictest bound decides; the words name every one.
+  const strictest = parts.reduce((a, b) => ((up ? b.value > a.value : b.value < a.value) ? b : a));
+  return { kind, threshold: round(strictest.value), words: parts.map((p) => p.words).join(', and ') };
 }
 
 /** The evidence of one set of conditions when every condition holds, else undefined. */

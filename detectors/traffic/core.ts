@@ -344,27 +344,13 @@ export function detect(
     for (const [key, byMinute] of data.routes) {
       const target = data.routeTargets.get(key) as { service: string; route: string };
       const now = byMinute.get(minute);
-      judge(
-        `route ${key} latency_p95`,
-        target,
-        'latency_p95',
-        minute,
-        latencyVerdict(key, now, byMinute, context),
-      );
-      judge(
-        `route ${key} error_ratio`,
-        target,
-        'error_ratio',
-        minute,
-        errorVerdict(key, now, byMinute, context),
-      );
-      judge(
-        `route ${key} throughput`,
-        target,
-        'throughput',
-        minute,
-        throughputVerdict(key, target.service, minute, data, context),
-      );
+      const verdicts: [Signal, Verdict][] = [
+        ['latency_p95', latencyVerdict(key, now, byMinute, context)],
+        ['error_ratio', errorVerdict(key, now, byMinute, context)],
+        ['throughput', throughputVerdict(key, target.service, minute, data, context)],
+      ];
+      for (const [signal, verdict] of verdicts)
+        judge(`route ${key} ${signal}`, target, signal, minute, verdict);
     }
     for (const [key, byMinute] of data.pages) {
       const target = data.pageTargets.get(key) as { app: string; page: string };
