@@ -56,11 +56,39 @@ beforeAll(async () => {
     entries.push(...minuteOfLogs(m, '/api/cart', m >= 90 && m < 110 ? 150 : 30, 120));
   }
   await sendLogs(entries);
+  // A campaign's clicks: a few a minute, then a wave from minute 78, just before checkout slows down.
+  const clicks = [];
+  for (let m = 0; m < 120; m += 1) {
+    for (let i = 0; i < (m >= 78 && m < 100 ? 60 : 2); i += 1) {
+      clicks.push({
+        id: `k-${m}-${i}`,
+        type: 'click',
+        ts: new Date(T0 + m * MINUTE + i * 500).toISOString(),
+        affiliateId: 'aff-1',
+        campaignId: 'bf-2026',
+        clickId: `k-${m}-${i}`,
+        ip: `84.1.${m}.${i}`,
+        userAgent: 'Mozilla/5.0 (iPhone)',
+      });
+    }
+  }
+  const res = await ctx.app.request('/v1/events', {
+    method: 'POST',
+    headers: jsonHeaders(ctx, 'ingest'),
+    body: JSON.stringify({ events: clicks.slice(0, 1000) }),
+  });
+  expect(res.status).toBe(202);
+  const rest = await ctx.app.request('/v1/events', {
+    method: 'POST',
+    headers: jsonHeaders(ctx, 'ingest'),
+    body: JSON.stringify({ events: clicks.slice(1000) }),
+  });
+  expect(rest.status).toBe(202);
 }, 60_000);
 afterAll(() => ctx.close());
 
 describe('POST /v1/detectors/traffic/run and GET /v1/anomalies', () => {
-  it('backtests a window over stored logs and finds the slow route, not the busy one', async () => {
+  it('backtests a window over stored logs and finds the slow route, not the busy one, with the campaign behind it', async () => {
     const res = await run({
       from: new Date(T0 + 60 * MINUTE).toISOString(),
       to: new Date(T0 + 119 * MINUTE).toISOString(),
@@ -79,7 +107,7 @@ describe('POST /v1/detectors/traffic/run and GET /v1/anomalies', () => {
       observed: 1500,
       expected: 300,
       severity: 'critical',
-      campaign: null,
+      campaign: 'bf-2026',
     });
     expect(body.items[0].upper).toBeGreaterThan(300);
   });
