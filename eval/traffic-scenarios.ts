@@ -20,7 +20,7 @@ export const TRAFFIC_SCENARIOS = [
 export type TrafficScenarioName = (typeof TRAFFIC_SCENARIOS)[number];
 
 /** One request, as a backend logs it. */
-export interface LogRecord {
+interface LogRecord {
   ts: string;
   level: 'info' | 'warn' | 'error';
   service: string;
@@ -32,7 +32,7 @@ export interface LogRecord {
 }
 
 /** One page view's Web Vitals measurement; a page view may report only some of the values. */
-export interface VitalRecord {
+interface VitalRecord {
   ts: string;
   app: string;
   page: string;
@@ -42,7 +42,7 @@ export interface VitalRecord {
 }
 
 /** One click on an affiliate's campaign link. */
-export interface ClickRecord {
+interface ClickRecord {
   ts: string;
   campaignId: string;
   affiliateId: string;
