@@ -17,8 +17,10 @@ import {
 
 const ORIGIN = 'https://shop.example';
 const MINUTE = 60_000;
-/** An anomaly opens on the second degraded minute: found "within 3 minutes" means opened by then. */
+/** Found "within 3 minutes": the anomaly is open by the end of the third minute of the bottleneck. */
 const MAX_DELAY_MINUTES = 3;
+/** The detector opens an anomaly on the third degraded minute in a row, the start being the first. */
+const OPENED_ON_MINUTE = 3;
 
 interface Found {
   id: string;
@@ -129,7 +131,8 @@ interface Outcome {
   falsePositives: number;
   campaignsNamed: number;
   campaignsExpected: number;
-  /** Busy route-hours judged: routes with traffic × hours of the evaluation window. */
+  /** Hours of the evaluation window, and routes with traffic × those hours. */
+  hours: number;
   routeHours: number;
 }
 
@@ -162,8 +165,8 @@ async function evaluate(name: TrafficScenarioName, seed: number): Promise<Outcom
         .sort((x, y) => Date.parse(x.start) - Date.parse(y.start))[0];
       if (!hit) continue;
       matched.add(hit.id);
-      // Opened on its second degraded minute.
-      const delay = (Date.parse(hit.start) - Date.parse(b.start)) / MINUTE + 1;
+      // Minutes from the bottleneck's start to the end of the minute the anomaly was opened in.
+      const delay = (Date.parse(hit.start) - Date.parse(b.start)) / MINUTE + OPENED_ON_MINUTE;
       delays.push(delay);
       if (b.campaign !== null && hit.campaign === b.campaign) campaignsNamed += 1;
     }
@@ -194,6 +197,7 @@ async function evaluate(name: TrafficScenarioName, seed: number): Promise<Outcom
       falsePositives,
       campaignsNamed,
       campaignsExpected: scenario.bottlenecks.filter((b) => b.campaign !== null).length,
+      hours,
       routeHours: routes * hours,
     };
   } finally {
@@ -235,10 +239,11 @@ export async function run(): Promise<void> {
     ),
   );
   const falsePositives = outcomes.reduce((n, o) => n + o.falsePositives, 0);
+  const hours = outcomes.reduce((n, o) => n + o.hours, 0);
   const routeHours = outcomes.reduce((n, o) => n + o.routeHours, 0);
   console.log(
-    `false positives: ${falsePositives} in ${routeHours.toFixed(0)} route-hours of busy traffic ` +
-      `(${((falsePositives / routeHours) * 6).toFixed(3)} per 6 route-hours; target: at most 1 per 6 hours across all routes) · ` +
+    `false positives: ${falsePositives} in ${hours} hours judged across all routes and pages ` +
+      `(${routeHours.toFixed(0)} route-hours; ${((falsePositives / hours) * 6).toFixed(2)} per 6 hours; target: at most 1) · ` +
       `${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
 }

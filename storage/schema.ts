@@ -13,7 +13,7 @@ import type {
   PrivacyRequestsTable,
 } from './privacy.table.ts';
 import type { ServerLogsTable } from './server-logs.table.ts';
-import type { AnomaliesTable, TrafficMinutesTable } from './traffic.table.ts';
+import type { AnomaliesTable, RouteMinuteBatchesTable, TrafficMinutesTable } from './traffic.table.ts';
 
 /** Every table Vigil keeps, by name. */
 export interface Database {
@@ -37,5 +37,6 @@ export interface Database {
   fraud_models: FraudModelsTable;
   fraud_scores: FraudScoresTable;
   traffic_minutes: TrafficMinutesTable;
+  route_minute_batches: RouteMinuteBatchesTable;
   anomalies: AnomaliesTable;
 }

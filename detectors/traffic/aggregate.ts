@@ -1,11 +1,10 @@
 // Per-minute aggregates of stored traffic, for the detector's core: requests, 5xx and p95 latency per service and
-// route template (server logs), p75 web vitals per app and page route over the trailing two minutes (browser
-// telemetry), clicks per campaign (affiliate events). They are written to `traffic_minutes`, so a run reads an
-// hour of baseline as a few thousand rows instead of every request of that hour.
+// route template (summed from what log ingestion writes per batch), p75 web vitals per app and page route over
+// the trailing two minutes (browser telemetry) and clicks per campaign (affiliate events), written to
+// `traffic_minutes`. A run reads an hour of baseline as a few thousand rows instead of every request of it.
 import { type Kysely, sql } from 'kysely';
-import { templatePath } from '../../http/route-template.ts';
 import type { Database } from '../../storage/index.ts';
-import type { TrafficMinutesTable } from '../../storage/traffic.table.ts';
+import { bucketQuantile, type TrafficMinutesTable } from '../../storage/traffic.table.ts';
 import type { CampaignMinute, PageMinute, RouteMinute, TrafficSeries } from './core.ts';
 
 export const MINUTE = 60_000;
@@ -51,59 +50,58 @@ async function* paged<T extends { id: number }>(query: (afterId: number) => Prom
   }
 }
 
-/** Requests, errors and p95 per service, route template and minute, from server logs in [from, to] (minutes). */
+/**
+ * Requests, errors and p95 per service, route template and minute in [from, to], summed from the per-batch
+ * figures log ingestion writes: reading them costs the number of batches, not of requests.
+ */
 async function routeMinutes(db: Kysely<Database>, from: number, to: number): Promise<RouteMinute[]> {
-  const buckets = new Map<
-    string,
-    { service: string; route: string; minute: number; errors: number; durations: number[]; requests: number }
-  >();
+  const rows = await db
+    .selectFrom('route_minute_batches')
+    .selectAll()
+    .where('minute', '>=', iso(from))
+    .where('minute', '<=', iso(to))
+    .execute();
   const services = new Cap(MAX_SCOPES);
   const routes = new Map<string, Cap>();
-  const rows = paged((afterId) =>
-    db
-      .selectFrom('server_logs')
-      .select(['id', 'ts', 'service', 'route', 'status', 'duration_ms'])
-      .where('ts', '>=', iso(from))
-      .where('ts', '<', iso(to + 1))
-      .where('route', 'is not', null)
-      .where('status', 'is not', null)
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(PAGE)
-      .execute(),
-  );
-  for await (const r of rows) {
+  const minutes = new Map<
+    string,
+    {
+      service: string;
+      route: string;
+      minute: number;
+      requests: number;
+      errors: number;
+      latency: Map<number, number>;
+    }
+  >();
+  for (const r of rows) {
     const service = services.label(r.service);
     let cap = routes.get(service);
     if (!cap) {
       cap = new Cap(MAX_NAMES);
       routes.set(service, cap);
     }
-    const route = cap.label(templatePath(r.route as string));
-    const minute = minuteOf(r.ts);
+    const route = cap.label(r.route);
+    const minute = minuteOf(r.minute);
     const key = `${minute} ${service} ${route}`;
-    let b = buckets.get(key);
-    if (!b) {
-      b = { service, route, minute, errors: 0, durations: [], requests: 0 };
-      buckets.set(key, b);
+    let m = minutes.get(key);
+    if (!m) {
+      m = { service, route, minute, requests: 0, errors: 0, latency: new Map() };
+      minutes.set(key, m);
     }
-    b.requests += 1;
-    if ((r.status as number) >= 500) b.errors += 1;
-    if (r.duration_ms !== null) b.durations.push(r.duration_ms);
+    m.requests += r.count;
+    m.errors += r.errors;
+    for (const [bucket, n] of Object.entries(JSON.parse(r.latency) as Record<string, number>)) {
+      m.latency.set(Number(bucket), (m.latency.get(Number(bucket)) ?? 0) + n);
+    }
   }
-  return [...buckets.values()].map((b) => ({
-    service: b.service,
-    route: b.route,
-    minute: b.minute,
-    requests: b.requests,
-    errors: b.errors,
-    p95:
-      b.durations.length > 0
-        ? quantile(
-            b.durations.sort((x, y) => x - y),
-            0.95,
-          )
-        : 0,
+  return [...minutes.values()].map((m) => ({
+    service: m.service,
+    route: m.route,
+    minute: m.minute,
+    requests: m.requests,
+    errors: m.errors,
+    p95: bucketQuantile(m.latency, 0.95),
   }));
 }
 
@@ -221,36 +219,19 @@ async function campaignMinutes(db: Kysely<Database>, from: number, to: number): 
 }
 
 /**
- * Aggregates the stored traffic of the minutes [from, to] and writes it to `traffic_minutes`, replacing what
- * was there for those minutes (late logs are counted when a minute is aggregated again).
+ * Aggregates the web vitals and campaign clicks of the minutes [from, to] and writes them to `traffic_minutes`,
+ * replacing what was there for those minutes (late telemetry counts when a minute is aggregated again). Routes
+ * need no such step: log ingestion writes their figures.
  */
 export async function aggregateMinutes(db: Kysely<Database>, from: number, to: number): Promise<void> {
-  const [routes, pages, campaigns] = await Promise.all([
-    routeMinutes(db, from, to),
-    pageMinutes(db, from, to),
-    campaignMinutes(db, from, to),
-  ]);
+  const [pages, campaigns] = await Promise.all([pageMinutes(db, from, to), campaignMinutes(db, from, to)]);
   const rows: TrafficMinutesTable[] = [
-    ...routes.map((r) => ({
-      kind: 'route' as const,
-      scope: r.service,
-      name: r.route,
-      minute: iso(r.minute),
-      count: r.requests,
-      errors: r.errors,
-      p95: r.p95,
-      lcp_p75: null,
-      inp_p75: null,
-      cls_p75: null,
-    })),
     ...pages.map((p) => ({
       kind: 'page' as const,
       scope: p.app,
       name: p.page,
       minute: iso(p.minute),
       count: p.views,
-      errors: 0,
-      p95: null,
       lcp_p75: p.lcp,
       inp_p75: p.inp,
       cls_p75: p.cls,
@@ -261,8 +242,6 @@ export async function aggregateMinutes(db: Kysely<Database>, from: number, to: n
       name: '',
       minute: iso(c.minute),
       count: c.clicks,
-      errors: 0,
-      p95: null,
       lcp_p75: null,
       inp_p75: null,
       cls_p75: null,
@@ -274,7 +253,7 @@ export async function aggregateMinutes(db: Kysely<Database>, from: number, to: n
       .where('minute', '>=', iso(from))
       .where('minute', '<=', iso(to))
       .execute();
-    // SQLite allows 32,766 bound values per statement: 10 columns a row.
+    // SQLite allows 32,766 bound values per statement: 8 columns a row.
     for (let i = 0; i < rows.length; i += 3000) {
       await trx
         .insertInto('traffic_minutes')
@@ -288,6 +267,7 @@ export async function aggregateMinutes(db: Kysely<Database>, from: number, to: n
 export async function loadSeries(db: Kysely<Database>, ranges: [number, number][]): Promise<TrafficSeries> {
   const series: TrafficSeries = { routes: [], pages: [], campaigns: [] };
   for (const [from, to] of ranges) {
+    series.routes.push(...(await routeMinutes(db, from, to)));
     const rows = await db
       .selectFrom('traffic_minutes')
       .selectAll()
@@ -296,16 +276,7 @@ export async function loadSeries(db: Kysely<Database>, ranges: [number, number][
       .execute();
     for (const r of rows) {
       const minute = minuteOf(r.minute);
-      if (r.kind === 'route') {
-        series.routes.push({
-          service: r.scope,
-          route: r.name,
-          minute,
-          requests: r.count,
-          errors: r.errors,
-          p95: r.p95 ?? 0,
-        });
-      } else if (r.kind === 'page') {
+      if (r.kind === 'page') {
         series.pages.push({
           app: r.scope,
           page: r.name,
@@ -325,4 +296,5 @@ export async function loadSeries(db: Kysely<Database>, ranges: [number, number][
 /** Deletes aggregates older than `before` (minutes). */
 export async function pruneMinutes(db: Kysely<Database>, before: number): Promise<void> {
   await db.deleteFrom('traffic_minutes').where('minute', '<', iso(before)).execute();
+  await db.deleteFrom('route_minute_batches').where('minute', '<', iso(before)).execute();
 }

@@ -1,14 +1,65 @@
 import type SQLite from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
+import { templatePath } from '../../http/route-template.ts';
 import type { WriteWork } from '../../storage/database.ts';
 import type { Database } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
+import { latencyBucket } from '../../storage/traffic.table.ts';
 import { scrubAttrs, scrubText } from '../scrub.ts';
 import { type LogEntry, type LogLevel, severityOf } from './schemas.ts';
 
 const insertStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
 
-/** Inserts scrubbed log entries; FTS5 is kept in step by the table's triggers. */
+const batchStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
+
+/**
+ * The requests among `entries` (those with a route and a status) per minute, service and route template: count,
+ * 5xx and a latency histogram, for the traffic detector. Route templates as in the RED metrics.
+ */
+function routeMinuteRows(entries: LogEntry[], routes: (string | null)[]): unknown[][] {
+  const groups = new Map<
+    string,
+    {
+      minute: string;
+      service: string;
+      route: string;
+      count: number;
+      errors: number;
+      latency: Map<number, number>;
+    }
+  >();
+  for (const [i, e] of entries.entries()) {
+    const route = routes[i];
+    if (route === null || route === undefined || e.status === undefined) continue;
+    const minute = `${e.ts.slice(0, 16)}:00.000Z`;
+    const template = templatePath(route);
+    const key = `${minute}\n${e.service}\n${template}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { minute, service: e.service, route: template, count: 0, errors: 0, latency: new Map() };
+      groups.set(key, g);
+    }
+    g.count += 1;
+    if (e.status >= 500) g.errors += 1;
+    if (e.durationMs !== undefined) {
+      const bucket = latencyBucket(e.durationMs);
+      g.latency.set(bucket, (g.latency.get(bucket) ?? 0) + 1);
+    }
+  }
+  return [...groups.values()].map((g) => [
+    g.minute,
+    g.service,
+    g.route,
+    g.count,
+    g.errors,
+    JSON.stringify(Object.fromEntries(g.latency)),
+  ]);
+}
+
+/**
+ * Inserts scrubbed log entries, and their requests' per-minute figures for the traffic detector, in one
+ * transaction; FTS5 is kept in step by the table's triggers.
+ */
 export function insertLogs(entries: LogEntry[], secret: Buffer, receivedAt: string): WriteWork<number> {
   const rows = entries.map((e) => [
     e.ts,
@@ -24,6 +75,10 @@ export function insertLogs(entries: LogEntry[], secret: Buffer, receivedAt: stri
     e.attrs === undefined ? null : JSON.stringify(scrubAttrs(secret, e.attrs)),
     receivedAt,
   ]);
+  const minutes = routeMinuteRows(
+    entries,
+    rows.map((r) => r[5] as string | null),
+  );
   return (sqlite) => {
     let insert = insertStatements.get(sqlite);
     if (!insert) {
@@ -34,6 +89,14 @@ export function insertLogs(entries: LogEntry[], secret: Buffer, receivedAt: stri
       insertStatements.set(sqlite, insert);
     }
     for (const row of rows) insert.run(row);
+    let batch = batchStatements.get(sqlite);
+    if (!batch) {
+      batch = sqlite.prepare(
+        'insert into route_minute_batches (minute, service, route, count, errors, latency) values (?, ?, ?, ?, ?, ?)',
+      );
+      batchStatements.set(sqlite, batch);
+    }
+    for (const row of minutes) batch.run(row);
     return rows.length;
   };
 }

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
 
-/** Per-minute traffic aggregates and the anomalies the traffic detector finds in them. */
+/** Per-minute traffic aggregates (requests by route from log ingestion, the rest by the detector) and anomalies. */
 export async function up(db: AnyDb): Promise<void> {
   await db.schema
     .createTable('traffic_minutes')
@@ -12,12 +12,24 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('minute', 'text', (c) => c.notNull())
     .addColumn('count', 'integer', (c) => c.notNull())
-    .addColumn('errors', 'integer', (c) => c.notNull())
-    .addColumn('p95', 'real')
     .addColumn('lcp_p75', 'real')
     .addColumn('inp_p75', 'real')
     .addColumn('cls_p75', 'real')
     .addPrimaryKeyConstraint('traffic_minutes_pk', ['minute', 'kind', 'scope', 'name'])
+    .execute();
+  await db.schema
+    .createTable('route_minute_batches')
+    .addColumn('minute', 'text', (c) => c.notNull())
+    .addColumn('service', 'text', (c) => c.notNull())
+    .addColumn('route', 'text', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
+    .addColumn('errors', 'integer', (c) => c.notNull())
+    .addColumn('latency', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('route_minute_batches_minute')
+    .on('route_minute_batches')
+    .column('minute')
     .execute();
   await db.schema
     .createTable('anomalies')
@@ -52,5 +64,6 @@ export async function up(db: AnyDb): Promise<void> {
 export async function down(db: AnyDb): Promise<void> {
   await db.schema.dropIndex('affiliate_events_campaign_clicks').execute();
   await db.schema.dropTable('anomalies').execute();
+  await db.schema.dropTable('route_minute_batches').execute();
   await db.schema.dropTable('traffic_minutes').execute();
 }
