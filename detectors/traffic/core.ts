@@ -82,6 +82,8 @@ const MIN_THROUGHPUT = 30;
 /** Robust deviations above the median where the band ends. */
 const BAND_DEVIATIONS = 4;
 const OPEN_AFTER = 3;
+/** Within this factor of its median (and the band's lower half), a series has recovered. */
+const RECOVERED_FACTOR = 1.2;
 const CLOSE_AFTER = 5;
 
 interface SignalRule {
@@ -145,6 +147,8 @@ const keyOf = (target: Target, signal: Signal) =>
 type Verdict =
   | { state: 'silent' }
   | { state: 'healthy' }
+  /** Inside the band but well above the median: keeps an open anomaly open, opens none. */
+  | { state: 'elevated' }
   | {
       state: 'degraded';
       observed: number;
@@ -181,6 +185,9 @@ function aboveBand(value: number, history: number[], rule: SignalRule): Verdict 
       critical: value >= rule.critical * m,
     };
   }
+  // Hysteresis: recovering means coming back to the band's lower half, not just under its edge.
+  if (value > m + (BAND_DEVIATIONS / 2) * spread && value >= RECOVERED_FACTOR * m)
+    return { state: 'elevated' };
   return { state: 'healthy' };
 }
 
@@ -324,6 +331,14 @@ export function detect(
         };
         active.set(key, anomaly);
         result.push(anomaly);
+      }
+      return;
+    }
+    if (verdict.state === 'elevated') {
+      pending.delete(key);
+      if (current) {
+        current.healthy = 0;
+        degradedMinutes.get(key)?.add(minute);
       }
       return;
     }
