@@ -27,7 +27,12 @@ describe('loadConfig', () => {
       requestTimeoutMs: 60_000,
       ingest: DEFAULT_INGEST_CONFIG,
       consentExpiryDays: 395,
-      schedules: { purge: '0 * * * *', erasure: '* * * * *', fraudRetrain: '30 2 * * *' },
+      schedules: {
+        purge: '0 * * * *',
+        erasure: '* * * * *',
+        fraudRetrain: '30 2 * * *',
+        trafficDetector: '* * * * *',
+      },
     });
   });
 
