@@ -6,7 +6,7 @@ import {
   SeriesBudget,
   type SeriesExpiry,
 } from '../../http/bounded-metrics.ts';
-import { BoundedLabel, templatePath } from '../../http/route-template.ts';
+import { BoundedLabel } from '../../http/route-template.ts';
 import type { LogEntry } from './schemas.ts';
 
 const MAX_SERVICES = 50;
@@ -51,10 +51,14 @@ export class RedMetrics {
     });
   }
 
-  /** Counts the entries that describe a request (those with a route and a status). */
-  observe(entries: LogEntry[]): void {
-    for (const e of entries) {
-      if (e.route === undefined || e.status === undefined) continue;
+  /**
+   * Counts the entries that describe a request (those with a route and a status); `templates` are their route
+   * templates (`requestTemplates`), null for the rest.
+   */
+  observe(entries: LogEntry[], templates: (string | null)[]): void {
+    for (const [i, e] of entries.entries()) {
+      const template = templates[i];
+      if (template === null || template === undefined || e.status === undefined) continue;
       const service = this.#services.label(e.service);
       let routes = this.#routes.get(service);
       if (!routes) {
@@ -62,8 +66,8 @@ export class RedMetrics {
         this.#routes.set(service, routes);
       }
       // Templates as senders write them (`/orders/:id`, `/orders/{id}`) pass through unchanged; raw paths and
-      // any identifier segments left in a template become `:id`.
-      const route = routes.label(templatePath(e.route));
+      // any identifier segments left in a template become `:id` (`templatePath`).
+      const route = routes.label(template);
       this.#requests.inc({
         service,
         route,

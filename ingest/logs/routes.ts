@@ -25,7 +25,7 @@ import {
   QueryTime,
   StoredLogSchema,
 } from './schemas.ts';
-import { insertLogs, MAX_QUERY_TERMS, queryTerms, searchLogs } from './store.ts';
+import { insertLogs, MAX_QUERY_TERMS, queryTerms, requestTemplates, searchLogs } from './store.ts';
 
 const NDJSON = /^application\/(x-)?ndjson$/i;
 const JSON_TYPE = /^application\/json$/i;
@@ -254,11 +254,12 @@ export function logRoutes(deps: IngestDeps) {
   return router
     .openapi(ingestRoute, async (c) => {
       const entries = c.var.logEntries;
+      const templates = requestTemplates(entries);
       let accepted: number;
       try {
         accepted = await deps.writer.submit(
           entries.length,
-          insertLogs(entries, deps.secret, c.var.clock().toISOString()),
+          insertLogs(entries, deps.secret, c.var.clock().toISOString(), templates),
         );
       } catch (error) {
         const queueFull = error instanceof OverloadedError;
@@ -269,7 +270,7 @@ export function logRoutes(deps: IngestDeps) {
         throw error;
       }
       items.inc({ kind: 'log', outcome: 'accepted', reason: 'ok' }, accepted);
-      red.observe(entries);
+      red.observe(entries, templates);
       return c.json({ accepted }, 202);
     })
     .openapi(searchRoute, async (c) => {

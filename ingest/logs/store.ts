@@ -13,10 +13,18 @@ const insertStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
 const batchStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
 
 /**
- * The requests among `entries` (those with a route and a status) per minute, service and route template: count,
- * 5xx and a latency histogram, for the traffic detector. Route templates as in the RED metrics.
+ * The route template of each entry that describes a request (a route and a status), else null: computed once
+ * per batch for both the stored per-minute figures and the RED metrics, so they name routes alike.
  */
-function routeMinuteRows(entries: LogEntry[], routes: (string | null)[]): unknown[][] {
+export function requestTemplates(entries: LogEntry[]): (string | null)[] {
+  return entries.map((e) => (e.route === undefined || e.status === undefined ? null : templatePath(e.route)));
+}
+
+/**
+ * The requests among `entries` per minute, service and route template (`templates`, from `requestTemplates`):
+ * count, 5xx and a latency histogram, for the traffic detector.
+ */
+function routeMinuteRows(entries: LogEntry[], templates: (string | null)[]): unknown[][] {
   const groups = new Map<
     string,
     {
@@ -29,10 +37,9 @@ function routeMinuteRows(entries: LogEntry[], routes: (string | null)[]): unknow
     }
   >();
   for (const [i, e] of entries.entries()) {
-    const route = routes[i];
-    if (route === null || route === undefined || e.status === undefined) continue;
+    const template = templates[i];
+    if (template === null || template === undefined || e.status === undefined) continue;
     const minute = `${e.ts.slice(0, 16)}:00.000Z`;
-    const template = templatePath(route);
     const key = `${minute}\n${e.service}\n${template}`;
     let g = groups.get(key);
     if (!g) {
@@ -60,7 +67,12 @@ function routeMinuteRows(entries: LogEntry[], routes: (string | null)[]): unknow
  * Inserts scrubbed log entries, and their requests' per-minute figures for the traffic detector, in one
  * transaction; FTS5 is kept in step by the table's triggers.
  */
-export function insertLogs(entries: LogEntry[], secret: Buffer, receivedAt: string): WriteWork<number> {
+export function insertLogs(
+  entries: LogEntry[],
+  secret: Buffer,
+  receivedAt: string,
+  templates: (string | null)[] = requestTemplates(entries),
+): WriteWork<number> {
   const rows = entries.map((e) => [
     e.ts,
     e.level,
@@ -75,10 +87,7 @@ export function insertLogs(entries: LogEntry[], secret: Buffer, receivedAt: stri
     e.attrs === undefined ? null : JSON.stringify(scrubAttrs(secret, e.attrs)),
     receivedAt,
   ]);
-  const minutes = routeMinuteRows(
-    entries,
-    rows.map((r) => r[5] as string | null),
-  );
+  const minutes = routeMinuteRows(entries, templates);
   return (sqlite) => {
     let insert = insertStatements.get(sqlite);
     if (!insert) {
