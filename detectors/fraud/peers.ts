@@ -2,6 +2,7 @@
 // the standard deviation for normal data and barely moves when a minority is extreme) and the quantiles, of
 // the whole period's population and of each campaign with enough affiliates. Pure functions; the model
 // stores these beside its forest, so no affiliate's row is kept.
+import { quantile, robust } from '../stats/index.ts';
 import { type AffiliateFeatures, FEATURES, type FeatureName } from './features.ts';
 
 /** One feature's distribution among peers. */
@@ -32,21 +33,12 @@ export const MIN_PEERS = 5;
 
 const round = (x: number) => Number(x.toPrecision(6));
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const at = q * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (at - lo);
-}
-
 function featureStats(values: number[]): FeatureStats {
   const sorted = [...values].sort((a, b) => a - b);
-  const median = quantile(sorted, 0.5);
-  const deviations = sorted.map((v) => Math.abs(v - median)).sort((a, b) => a - b);
+  const { median, scale } = robust(sorted, true);
   return {
     median: round(median),
-    scale: round(1.4826 * quantile(deviations, 0.5)),
+    scale: round(scale),
     quantiles: Array.from({ length: 101 }, (_, q) => round(quantile(sorted, q / 100))),
   };
 }

@@ -7,6 +7,8 @@
 // degradation opens an anomaly on its third minute (two noisy minutes are not a bottleneck) and closes after
 // five healthy ones (a flapping one stays one anomaly).
 
+import { binomialTail, robust } from '../stats/index.ts';
+
 export const SIGNALS = ['latency_p95', 'error_ratio', 'throughput', 'lcp_p75', 'inp_p75', 'cls_p75'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
@@ -105,38 +107,6 @@ const RULES: Record<Exclude<Signal, 'error_ratio' | 'throughput'>, SignalRule> =
 
 /** The error-ratio test: at least this ratio, this many times the usual one, and unlikely by chance. */
 const ERROR_RATIO = { minimum: 0.02, factor: 3, baseline: 0.001, alpha: 1e-4, critical: 0.2 };
-
-const median = (sorted: number[]) => {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  const mid = Math.floor(n / 2);
-  return n % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
-/** Median and 1.4826 × MAD of values. */
-function robust(values: number[]): { median: number; scale: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const m = median(sorted);
-  const deviations = sorted.map((v) => Math.abs(v - m)).sort((a, b) => a - b);
-  return { median: m, scale: 1.4826 * median(deviations) };
-}
-
-/** P(X >= k) for X ~ Binomial(n, p), summed from k up (terms shrink fast past the mean). */
-function binomialTail(k: number, n: number, p: number): number {
-  if (k <= 0) return 1;
-  if (k > n) return 0;
-  let logTerm = 0;
-  for (let i = 0; i < k; i += 1) logTerm += Math.log((n - i) / (k - i));
-  logTerm += k * Math.log(p) + (n - k) * Math.log1p(-p);
-  let term = Math.exp(logTerm);
-  let sum = 0;
-  for (let i = k; i <= n && term > 0; i += 1) {
-    sum += term;
-    if (term < sum * 1e-17) break;
-    term *= ((n - i) / (i + 1)) * (p / (1 - p));
-  }
-  return Math.min(1, sum);
-}
 
 const keyOf = (target: Target, signal: Signal) =>
   'service' in target
