@@ -26,6 +26,9 @@ export { PayoutScoreSchema } from './schemas.ts';
 
 const DAY = 86_400_000;
 
+/** Whether a model scores a period ending at `end`: its window ends no more than a day before. */
+const covers = (model: FraudModel, end: Date): boolean => Date.parse(model.windowEnd) >= end.getTime() - DAY;
+
 /** What a re-scoring run did. */
 interface FraudRunSummary {
   periodStart: string;
@@ -141,8 +144,7 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
    */
   const scoringContext = async (start: Date, end: Date): Promise<ScoringContext> => {
     const model = await models.current(storage.db);
-    if (model && Date.parse(model.windowEnd) >= end.getTime() - DAY)
-      return { model, peers: model.peers, note: null };
+    if (model && covers(model, end)) return { model, peers: model.peers, note: null };
     const key = `${start.toISOString()}/${end.toISOString()}`;
     let pending = fitting.get(key);
     if (!pending) {
@@ -210,7 +212,7 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
       let context: ScoringContext;
       let trained = false;
       const current = await models.current(storage.db);
-      if (retrain || !current || Date.parse(current.windowEnd) < end.getTime() - DAY) {
+      if (retrain || !current || !covers(current, end)) {
         const fitted = await trainFraudModel(storage, { start, end }, now, datacenter);
         trained = fitted.model !== undefined;
         const model = fitted.model ?? current;

@@ -3,6 +3,7 @@
 // the trailing two minutes (browser telemetry) and clicks per campaign (affiliate events), written to
 // `traffic_minutes`. A run reads an hour of baseline as a few thousand rows instead of every request of it.
 import { type Kysely, sql } from 'kysely';
+import { BoundedLabel } from '../../http/route-template.ts';
 import type { Database } from '../../storage/index.ts';
 import { bucketQuantile, type TrafficMinutesTable } from '../../storage/traffic.table.ts';
 import type { CampaignMinute, PageMinute, RouteMinute, TrafficSeries } from './core.ts';
@@ -27,18 +28,6 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
-/** Caps distinct labels: past the cap, a new one becomes `other`. */
-class Cap {
-  private readonly seen = new Set<string>();
-  constructor(private readonly limit: number) {}
-  label(value: string): string {
-    if (this.seen.has(value)) return value;
-    if (this.seen.size >= this.limit) return 'other';
-    this.seen.add(value);
-    return value;
-  }
-}
-
 /** Pages through the rows of a query ordered by a unique key, PAGE at a time. */
 async function* paged<T extends { id: number }>(query: (afterId: number) => Promise<T[]>): AsyncGenerator<T> {
   let after = 0;
@@ -61,8 +50,8 @@ async function routeMinutes(db: Kysely<Database>, from: number, to: number): Pro
     .where('minute', '>=', iso(from))
     .where('minute', '<=', iso(to))
     .execute();
-  const services = new Cap(MAX_SCOPES);
-  const routes = new Map<string, Cap>();
+  const services = new BoundedLabel(MAX_SCOPES);
+  const routes = new Map<string, BoundedLabel>();
   const minutes = new Map<
     string,
     {
@@ -78,7 +67,7 @@ async function routeMinutes(db: Kysely<Database>, from: number, to: number): Pro
     const service = services.label(r.service);
     let cap = routes.get(service);
     if (!cap) {
-      cap = new Cap(MAX_NAMES);
+      cap = new BoundedLabel(MAX_NAMES);
       routes.set(service, cap);
     }
     const route = cap.label(r.route);
@@ -118,7 +107,7 @@ async function pageMinutes(
     string,
     { app: string; page: string; byMinute: Map<number, { lcp: number[]; inp: number[]; cls: number[] }> }
   >();
-  const pages = new Cap(MAX_NAMES * MAX_SCOPES);
+  const pages = new BoundedLabel(MAX_NAMES * MAX_SCOPES);
   const rows = paged((afterId) =>
     db
       .selectFrom('browser_telemetry')
@@ -206,7 +195,7 @@ async function campaignMinutes(db: Kysely<Database>, from: number, to: number): 
     .groupBy([minute, 'campaign_id'])
     .execute();
   const counts = new Map<string, CampaignMinute>();
-  const campaigns = new Cap(MAX_NAMES);
+  const campaigns = new BoundedLabel(MAX_NAMES);
   for (const r of rows) {
     const campaign = campaigns.label(r.campaign_id as string);
     const at = minuteOf(`${r.minute}:00Z`);

@@ -196,7 +196,7 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
     return result;
   };
 
-  const openGauge = new Gauge({
+  new Gauge({
     name: 'vigil_traffic_anomalies_open',
     help: 'Traffic anomalies open now, by signal and severity.',
     labelNames: ['signal', 'severity'] as const,
@@ -212,7 +212,7 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
       for (const r of rows) this.set({ signal: r.signal, severity: r.severity }, Number(r.n));
     },
   });
-  const scoreGauge = new Gauge({
+  new Gauge({
     name: 'vigil_traffic_anomaly_score',
     help:
       'Observed over the band of each open traffic anomaly (how far past it; below 1 for a drop in requests), by ' +
@@ -238,8 +238,6 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
       }
     },
   });
-  void openGauge;
-  void scoreGauge;
 
   return {
     run: (from, to) => {
