@@ -23,19 +23,23 @@ const PAGE = 20_000;
 const iso = (minute: number) => new Date(minute * MINUTE).toISOString();
 const minuteOf = (ts: string) => Math.floor(Date.parse(ts) / MINUTE);
 
-/** The value at quantile q of sorted values (nearest rank). */
-function quantile(sorted: number[], q: number): number {
+/** The value at quantile q of sorted values, by nearest rank (a value some view really had). */
+function nearestRank(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
-/** Pages through the rows of a query ordered by a unique key, PAGE at a time. */
-async function* paged<T extends { id: number }>(query: (afterId: number) => Promise<T[]>): AsyncGenerator<T> {
-  let after = 0;
+/** Pages through rows ordered by time then id, PAGE at a time, each page starting after the last one read. */
+async function* paged<T extends { id: number; ts: string }>(
+  query: (after: { ts: string; id: number }) => Promise<T[]>,
+  start: string,
+): AsyncGenerator<T> {
+  let after = { ts: start, id: 0 };
   for (;;) {
     const rows = await query(after);
     yield* rows;
-    if (rows.length < PAGE) return;
-    after = (rows[rows.length - 1] as T).id;
+    const last = rows[rows.length - 1];
+    if (rows.length < PAGE || !last) return;
+    after = { ts: last.ts, id: last.id };
   }
 }
 
@@ -108,19 +112,30 @@ async function pageMinutes(
     { app: string; page: string; byMinute: Map<number, { lcp: number[]; inp: number[]; cls: number[] }> }
   >();
   const pages = new BoundedLabel(MAX_NAMES * MAX_SCOPES);
-  const rows = paged((afterId) =>
-    db
-      .selectFrom('browser_telemetry')
-      .select(['id', 'ts', 'app_id', 'page_route', 'detail'])
-      .where('kind', '=', 'measurement')
-      .where('name', '=', 'web-vitals')
-      .where('ts', '>=', iso(from - VITALS_WINDOW + 1))
-      .where('ts', '<', iso(to + 1))
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(PAGE)
-      .execute(),
-  );
+  // App by app, through the (app, kind, time) index: the every-minute job reads its minutes, not the table.
+  async function* rowsOf(appId: string) {
+    yield* paged(
+      (after) =>
+        db
+          .selectFrom('browser_telemetry')
+          .select(['id', 'ts', 'app_id', 'page_route', 'detail'])
+          .where('app_id', '=', appId)
+          .where('kind', '=', 'measurement')
+          .where('ts', '>=', after.ts)
+          .where('ts', '<', iso(to + 1))
+          .where((eb) => eb.or([eb('ts', '>', after.ts), eb('id', '>', after.id)]))
+          .where('name', '=', 'web-vitals')
+          .orderBy('ts')
+          .orderBy('id')
+          .limit(PAGE)
+          .execute(),
+      iso(from - VITALS_WINDOW + 1),
+    );
+  }
+  async function* allRows() {
+    for (const appId of apps.keys()) yield* rowsOf(appId);
+  }
+  const rows = allRows();
   for await (const r of rows) {
     let values: Record<string, unknown> | undefined;
     try {
@@ -161,7 +176,7 @@ async function pageMinutes(
       }
       const p75 = (values: number[]) =>
         values.length >= MIN_VITALS
-          ? quantile(
+          ? nearestRank(
               values.sort((x, y) => x - y),
               0.75,
             )
