@@ -7,6 +7,7 @@
 // honest shapes are flagged, by which rule.
 // Targets: mean precision >= 0.95 and recall >= 0.9; worst seed precision >= 0.85 and recall >= 0.8; no honest
 // shape flagged in more than 5 % of its affiliates.
+import fs from 'node:fs';
 import { averagePrecision, precisionRecall } from '../detectors/fraud/evaluation.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
 import { simulateCampaign } from './campaign-simulator.ts';
@@ -36,6 +37,8 @@ interface Outcome extends Truth {
   flagged: boolean;
   risk: number;
   reasons: string[];
+  /** Each feature's value and its percentile among the peers, as the payout's score shows them. */
+  features: Record<string, { value: number; percentile: number | null }>;
 }
 
 /** Draws a number in [lo, hi) from a seed, without disturbing the simulators' own streams. */
@@ -116,13 +119,19 @@ async function runCampaign(campaign: Simulated, seed: number): Promise<Outcome[]
         amount: 100,
         currency: 'EUR',
       });
-      const score = payout.score as { decision: string; risk: number; reasons: { code: string }[] };
+      const score = payout.score as {
+        decision: string;
+        risk: number;
+        reasons: { code: string }[];
+        features: Outcome['features'];
+      };
       outcomes.push({
         ...a,
         seed,
         flagged: score.decision !== 'approved',
         risk: score.risk,
         reasons: score.reasons.map((r) => r.code),
+        features: score.features,
       });
     }
     return outcomes;
@@ -223,6 +232,16 @@ export async function run(args: string[] = []): Promise<void> {
       );
     }
     report(name, perSeed);
+    // FRAUD_EVAL_DUMP=file.jsonl keeps every outcome with its features, to study what a rule misses.
+    const dump = process.env.FRAUD_EVAL_DUMP;
+    if (dump)
+      fs.appendFileSync(
+        dump,
+        perSeed
+          .flat()
+          .map((o) => `${JSON.stringify({ simulator: name, ...o })}\n`)
+          .join(''),
+      );
     console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
 }
