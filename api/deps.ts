@@ -23,6 +23,8 @@ export interface DepsOptions {
   clock?: () => Date;
   ingest?: Partial<IngestConfig>;
   consentExpiryDays?: number;
+  /** How long a flagged or held payout may wait for a decision (48 h unless given). */
+  reviewSlaHours?: number;
   /** Another retention policies file (tests); the repo's `retention/policies.yaml` otherwise. */
   retentionPoliciesFile?: string;
 }
@@ -79,6 +81,7 @@ export function createDeps(options: DepsOptions): AppDeps {
       logger,
       clock,
       journal: writer,
+      reviewSlaSeconds: (options.reviewSlaHours ?? 48) * 3600,
     }),
     traffic: createTrafficDetector({ storage: options.storage, registry, clock, journal: writer }),
   };

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 60_000,
       ingest: DEFAULT_INGEST_CONFIG,
       consentExpiryDays: 395,
+      reviewSlaHours: 48,
       schedules: {
         purge: '0 * * * *',
         erasure: '* * * * *',

@@ -79,6 +79,11 @@ const envSchema = z
       .min(1)
       .max(3650)
       .default(395),
+    VIGIL_REVIEW_SLA_HOURS: z.coerce
+      .number({ message: 'expected a number of hours' })
+      .positive()
+      .max(24 * 90)
+      .default(48),
     VIGIL_RETENTION_CRON: z
       .string()
       .refine((v) => cron.validate(v), 'expected a cron expression such as "0 * * * *"')
@@ -125,6 +130,8 @@ export interface Config {
   ingest: IngestConfig;
   /** How long a consent lasts before it must be asked again (13 months, the TCF re-ask rule). */
   consentExpiryDays: number;
+  /** How long a flagged or held payout may wait for an analyst's decision. */
+  reviewSlaHours: number;
   /** When the retention purge and the erasure queue run (cron expressions). */
   schedules: { purge: string; erasure: string; fraudRetrain: string; trafficDetector: string };
 }
@@ -191,6 +198,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
       urlQueryAllowList: v.VIGIL_URL_QUERY_ALLOWLIST.split(','),
     },
     consentExpiryDays: v.VIGIL_CONSENT_EXPIRY_DAYS,
+    reviewSlaHours: v.VIGIL_REVIEW_SLA_HOURS,
     schedules: {
       purge: v.VIGIL_RETENTION_CRON,
       erasure: v.VIGIL_ERASURE_CRON,

@@ -53,6 +53,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     ingest: config.ingest,
     consentExpiryDays: config.consentExpiryDays,
+    reviewSlaHours: config.reviewSlaHours,
   });
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });

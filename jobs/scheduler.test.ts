@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../test/harness.ts';
 import { jobMetrics } from './job-metrics.ts';
-import { acquireLease, JobRunner, startScheduler } from './scheduler.ts';
+import { acquireLease, JobRunner, longestGapSeconds, startScheduler } from './scheduler.ts';
 
 let ctx: TestContext;
 let now: Date;
@@ -23,6 +23,39 @@ function runner(holder?: string) {
 const runs = () => ctx.storage.db.selectFrom('job_runs').selectAll().orderBy('id').execute();
 
 describe('the job runner', () => {
+  it('shows every scheduled task from the start: zero runs, its interval, when it was scheduled, no success yet', async () => {
+    const scheduler = startScheduler(runner(), [
+      { name: 'hourly', schedule: '0 * * * *', leaseMs: 60_000, run: async () => undefined },
+      { name: 'monthly', schedule: '0 3 1 * *', leaseMs: 60_000, run: async () => undefined },
+    ]);
+    try {
+      const metrics = await ctx.registry.metrics();
+      for (const outcome of ['succeeded', 'failed', 'skipped'])
+        expect(metrics).toContain(`vigil_job_runs_total{task="hourly",outcome="${outcome}"} 0`);
+      expect(metrics).toContain('vigil_job_interval_seconds{task="hourly"} 3600');
+      // The longest month decides: 31 days.
+      expect(metrics).toContain(`vigil_job_interval_seconds{task="monthly"} ${31 * 86400}`);
+      expect(metrics).toContain(
+        `vigil_job_scheduled_timestamp_seconds{task="hourly"} ${now.getTime() / 1000}`,
+      );
+      expect(metrics).toContain('vigil_job_duration_seconds_count{task="hourly"} 0');
+      expect(metrics).not.toMatch(/vigil_job_last_success_timestamp_seconds\{/);
+      // Prometheus sets `job` on every series it scrapes: no series of ours may carry one.
+      expect(metrics).not.toMatch(/[{,]job="/);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('measures a schedule by its longest gap', () => {
+    const at = (iso: string) => new Date(iso);
+    expect(longestGapSeconds([])).toBe(0);
+    expect(longestGapSeconds([at('2026-01-01T00:00:00Z')])).toBe(0);
+    expect(
+      longestGapSeconds([at('2026-01-01T00:00:00Z'), at('2026-01-01T00:01:00Z'), at('2026-01-01T01:00:00Z')]),
+    ).toBe(3540);
+  });
+
   it('records a job that throws as failed, never rejects, and runs it again next time', async () => {
     const jobs = runner();
     let fail = true;
@@ -42,9 +75,9 @@ describe('the job runner', () => {
       ['succeeded', null, '{"purged":3}'],
     ]);
     const metrics = await ctx.registry.metrics();
-    expect(metrics).toContain('vigil_job_runs_total{job="flaky",outcome="failed"} 1');
+    expect(metrics).toContain('vigil_job_runs_total{task="flaky",outcome="failed"} 1');
     expect(metrics).toContain(
-      `vigil_job_last_success_timestamp_seconds{job="flaky"} ${now.getTime() / 1000}`,
+      `vigil_job_last_success_timestamp_seconds{task="flaky"} ${now.getTime() / 1000}`,
     );
     // The lease is given back after each run.
     expect(await ctx.storage.db.selectFrom('job_leases').selectAll().execute()).toEqual([]);

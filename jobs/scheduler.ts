@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../http/logger.ts';
 import type { Database } from '../storage/index.ts';
-import type { JobMetrics } from './job-metrics.ts';
+import { announceTask, type JobMetrics } from './job-metrics.ts';
 
 /** A periodic job: what it does, given the time it runs at. Its summary is stored with the run. */
 export interface Job {
@@ -56,6 +56,14 @@ export class JobRunner {
   private readonly inFlight = new Set<Promise<JobOutcome>>();
   readonly holder: string;
 
+  get metrics(): JobMetrics {
+    return this.options.metrics;
+  }
+
+  clock(): Date {
+    return this.options.clock();
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: {
@@ -74,7 +82,7 @@ export class JobRunner {
    */
   async run(job: Pick<Job, 'name' | 'leaseMs' | 'run'>): Promise<JobOutcome> {
     if (this.running.has(job.name)) {
-      this.options.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+      this.options.metrics.jobRuns.inc({ task: job.name, outcome: 'skipped' });
       return { status: 'skipped', reason: 'running' };
     }
     this.running.add(job.name);
@@ -86,7 +94,7 @@ export class JobRunner {
       // Reached only when the database itself fails (lease or run record); still never rejects.
       const message = error instanceof Error ? error.message : String(error);
       this.options.logger.error('job could not run', { job: job.name, error: message });
-      this.options.metrics.jobRuns.inc({ job: job.name, outcome: 'failed' });
+      this.options.metrics.jobRuns.inc({ task: job.name, outcome: 'failed' });
       return { status: 'failed', runId: 0, error: message };
     } finally {
       this.running.delete(job.name);
@@ -103,7 +111,7 @@ export class JobRunner {
     const { db, options } = this;
     const started = options.clock();
     if (!(await acquireLease(db, job.name, this.holder, started, job.leaseMs))) {
-      options.metrics.jobRuns.inc({ job: job.name, outcome: 'skipped' });
+      options.metrics.jobRuns.inc({ task: job.name, outcome: 'skipped' });
       return { status: 'skipped', reason: 'leased' };
     }
     const { id: runId } = await db
@@ -130,14 +138,17 @@ export class JobRunner {
         })
         .where('id', '=', runId)
         .execute();
-      options.metrics.jobRuns.inc({ job: job.name, outcome: 'succeeded' });
-      options.metrics.lastSuccess.set({ job: job.name }, finished.getTime() / 1000);
-      options.metrics.jobDuration.observe({ job: job.name }, (finished.getTime() - started.getTime()) / 1000);
+      options.metrics.jobRuns.inc({ task: job.name, outcome: 'succeeded' });
+      options.metrics.lastSuccess.set({ task: job.name }, finished.getTime() / 1000);
+      options.metrics.jobDuration.observe(
+        { task: job.name },
+        (finished.getTime() - started.getTime()) / 1000,
+      );
       return { status: 'succeeded', runId, summary };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       options.logger.error('job failed', { job: job.name, run: runId, error: message });
-      options.metrics.jobRuns.inc({ job: job.name, outcome: 'failed' });
+      options.metrics.jobRuns.inc({ task: job.name, outcome: 'failed' });
       await db
         .updateTable('job_runs')
         .set({ status: 'failed', finished_at: options.clock().toISOString(), error: message.slice(0, 1000) })
@@ -156,6 +167,17 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** Scheduled runs looked at for a task's interval: enough to see a monthly schedule's longest month. */
+const GAP_SAMPLE = 13;
+
+/** The longest gap between consecutive runs, in seconds (0 with fewer than two). */
+export function longestGapSeconds(runs: Date[]): number {
+  let longest = 0;
+  for (let i = 1; i < runs.length; i += 1)
+    longest = Math.max(longest, ((runs[i]?.getTime() ?? 0) - (runs[i - 1]?.getTime() ?? 0)) / 1000);
+  return longest;
+}
+
 /** Schedules each job with node-cron; timers are unref'd so they never keep the process alive. */
 export function startScheduler(runner: JobRunner, jobs: Job[]): Scheduler {
   const tasks: ScheduledTask[] = jobs.map((job) =>
@@ -168,6 +190,11 @@ export function startScheduler(runner: JobRunner, jobs: Job[]): Scheduler {
     ),
   );
   for (const task of tasks) task.unref();
+  const now = runner.clock();
+  jobs.forEach((job, i) => {
+    const task = tasks[i];
+    if (task) announceTask(runner.metrics, job.name, longestGapSeconds(task.getNextRuns(GAP_SAMPLE)), now);
+  });
   return {
     runner,
     async stop() {

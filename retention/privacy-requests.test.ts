@@ -211,6 +211,10 @@ describe('a privacy request', () => {
     now = new Date('2026-02-10T00:00:00Z');
     const second = await file('erasure', 'b');
     await post(`/v1/privacy-requests/${second.id}/deny`, { reason: 'duplicate' });
+    now = new Date('2026-02-25T00:00:00Z'); // the first one is due within a week
+    const soon = await ctx.registry.metrics();
+    expect(soon).toContain('vigil_privacy_requests_due_soon{type="access"} 1');
+    expect(soon).toContain('vigil_privacy_requests_overdue{type="access"} 0');
     now = new Date('2026-03-05T00:00:00Z'); // past the first one's due date
     const ids = async (query: string) =>
       (await get(`/v1/privacy-requests${query}`)).body.requests.map((r: { id: string }) => r.id);
@@ -223,6 +227,7 @@ describe('a privacy request', () => {
     expect((await get('/v1/privacy-requests?status=lost')).status).toBe(422);
     const metrics = await ctx.registry.metrics();
     expect(metrics).toContain('vigil_privacy_requests_overdue{type="access"} 1');
+    expect(metrics).toContain('vigil_privacy_requests_due_soon{type="access"} 0');
     expect(metrics).toContain('vigil_privacy_requests_open{type="erasure"} 0');
     expect(metrics).toMatch(/vigil_privacy_request_oldest_open_age_seconds \d+/);
   });

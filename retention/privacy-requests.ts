@@ -541,15 +541,30 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
   return summary;
 }
 
-/** Open and overdue requests, for the metrics. */
+/** An open request due within this long counts as due soon. */
+export const DUE_SOON_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Open, due-soon and overdue requests, for the metrics. */
 export async function privacyRequestBacklog(db: Kysely<Database>, now: Date) {
-  const { rows } = await sql<{ type: RequestType; open: number; overdue: number; oldest: string | null }>`
-    select type, count(*) as open, sum(due_at < ${now.toISOString()}) as overdue, min(received_at) as oldest
+  const at = now.toISOString();
+  const soon = new Date(now.getTime() + DUE_SOON_MS).toISOString();
+  const { rows } = await sql<{
+    type: RequestType;
+    open: number;
+    overdue: number;
+    due_soon: number;
+    oldest: string | null;
+  }>`
+    select type, count(*) as open,
+      sum(case when due_at < ${at} then 1 else 0 end) as overdue,
+      sum(case when due_at >= ${at} and due_at < ${soon} then 1 else 0 end) as due_soon,
+      min(received_at) as oldest
     from privacy_requests where ${isOpen} group by type`.execute(db);
   return rows.map((r) => ({
     type: r.type,
     open: Number(r.open),
     overdue: Number(r.overdue ?? 0),
+    dueSoon: Number(r.due_soon ?? 0),
     oldestAgeSeconds: r.oldest === null ? 0 : Math.max(0, (now.getTime() - Date.parse(r.oldest)) / 1000),
   }));
 }

@@ -23,11 +23,15 @@ export function retentionMetrics(
   const existing = cache.get(registry);
   if (existing) return existing;
   const registers = [registry];
-  // prom-client collects every metric at once: the three gauges share one query per scrape.
-  let snapshot: { at: number; backlog: ReturnType<typeof privacyRequestBacklog> } | undefined;
+  // prom-client collects every metric at once: the four gauges share one query per scrape.
+  // The clock's second is part of the key: a test that moves the clock sees its move at the next scrape.
+  let snapshot: { at: number; second: number; backlog: ReturnType<typeof privacyRequestBacklog> } | undefined;
   const backlog = () => {
     const at = Date.now();
-    if (!snapshot || at - snapshot.at > 1000) snapshot = { at, backlog: privacyRequestBacklog(db, clock()) };
+    const now = clock();
+    const second = Math.floor(now.getTime() / 1000);
+    if (!snapshot || at - snapshot.at > 1000 || snapshot.second !== second)
+      snapshot = { at, second, backlog: privacyRequestBacklog(db, now) };
     return snapshot.backlog;
   };
   const TYPES = ['access', 'erasure'] as const;
@@ -49,6 +53,16 @@ export function retentionMetrics(
     async collect() {
       const rows = await backlog();
       for (const type of TYPES) this.set({ type }, rows.find((b) => b.type === type)?.overdue ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'vigil_privacy_requests_due_soon',
+    help: 'Open privacy requests due within the next 7 days and not yet overdue, by type.',
+    labelNames: ['type'] as const,
+    registers,
+    async collect() {
+      const rows = await backlog();
+      for (const type of TYPES) this.set({ type }, rows.find((b) => b.type === type)?.dueSoon ?? 0);
     },
   });
   new Gauge({

@@ -18,6 +18,7 @@ import {
   trainFraudModel,
 } from './detector.ts';
 import { MIN_PEERS } from './peers.ts';
+import { reviewQueueMetrics } from './review-metrics.ts';
 import { loadRules, type RulesConfig } from './rules.ts';
 
 export { type PayoutScore, toPayoutScore } from './detector.ts';
@@ -63,6 +64,8 @@ export interface FraudDetectorOptions {
   rulesFile?: string;
   /** The event journal, settled before affiliate events are read. */
   journal: EventJournal;
+  /** How long a flagged or held payout may wait for a decision, shown beside the review queue's age. */
+  reviewSlaSeconds?: number;
 }
 
 export function createFraudDetector(options: FraudDetectorOptions): FraudDetector {
@@ -95,6 +98,7 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   });
+  reviewQueueMetrics(registry, storage, clock, options.reviewSlaSeconds ?? 48 * 3600);
   new Gauge({
     name: 'vigil_fraud_model_age_seconds',
     help: 'Age of the newest fraud model, labelled by its version (absent until one is fitted).',

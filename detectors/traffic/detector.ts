@@ -2,7 +2,7 @@
 // needs, remembering anomalies, and the every-minute job.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Job } from '../../jobs/index.ts';
 import { type Database, type EventJournal, readEvents, type Storage } from '../../storage/index.ts';
 import type { AnomalyRow } from '../../storage/traffic.table.ts';
@@ -22,6 +22,8 @@ const KEEP_MINUTES = 8 * DAY_MINUTES;
 const KEEP_ANOMALY_DAYS = 90;
 /** Targets with their own score series; the rest share `other`. */
 const SCORED_TARGETS = 50;
+/** Campaigns with their own series of clicks per minute; the rest add up under "other". */
+const CLICK_CAMPAIGNS = 50;
 /** The longest window one run may evaluate. */
 export const MAX_RUN_MINUTES = 7 * DAY_MINUTES;
 
@@ -152,6 +154,13 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
   /** Minutes up to which this process has aggregated the trailing baseline of a live run. */
   let liveAggregatedTo: number | undefined;
 
+  const started = new Counter({
+    name: 'vigil_traffic_anomalies_started_total',
+    help: 'Traffic anomalies opened, by signal and severity (at the severity they opened with).',
+    labelNames: ['signal', 'severity'] as const,
+    registers: [options.registry],
+  });
+
   const evaluate = async (from: number, to: number, aggregateFrom: number) => {
     await readEvents(options.journal, () => aggregateMinutes(db, aggregateFrom, to));
     const ranges: [number, number][] = [[from - LOOKBACK, to]];
@@ -161,6 +170,12 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
     const anomalies = detect(series, from, to, open);
     const now = clock();
     const rows = anomalies.map((a) => toRow(a, now));
+    const known = new Set<string>();
+    for (let i = 0; i < rows.length; i += 500) {
+      const ids = rows.slice(i, i + 500).map((r) => r.id);
+      for (const r of await db.selectFrom('anomalies').select('id').where('id', 'in', ids).execute())
+        known.add(r.id);
+    }
     await db.transaction().execute(async (trx) => {
       for (const row of rows) {
         await trx
@@ -177,6 +192,8 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
           .execute();
       }
     });
+    for (const row of rows)
+      if (!known.has(row.id)) started.inc({ signal: row.signal, severity: row.severity });
     return { minutes: to - from + 1, anomalies: rows.length };
   };
 
@@ -210,6 +227,39 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
         .execute();
       this.reset();
       for (const r of rows) this.set({ signal: r.signal, severity: r.severity }, Number(r.n));
+    },
+  });
+  new Gauge({
+    name: 'vigil_campaign_clicks_per_minute',
+    help:
+      'Clicks of each campaign in the last minute the traffic detector aggregated (none when that is over 3 ' +
+      `minutes old); the ${CLICK_CAMPAIGNS} busiest campaigns have their own series, the rest add up under "other".`,
+    labelNames: ['campaign'] as const,
+    registers: [options.registry],
+    async collect() {
+      const now = minuteOf(clock());
+      const latest = await db
+        .selectFrom('traffic_minutes')
+        .select(db.fn.max('minute').as('minute'))
+        .where('kind', '=', 'campaign')
+        .where('minute', '<', iso(now))
+        .where('minute', '>=', iso(now - 3))
+        .executeTakeFirst();
+      this.reset();
+      if (!latest?.minute) return;
+      const rows = await db
+        .selectFrom('traffic_minutes')
+        .select(['scope', 'count'])
+        .where('kind', '=', 'campaign')
+        .where('minute', '=', latest.minute)
+        .orderBy('count', 'desc')
+        .execute();
+      let other = 0;
+      for (const [i, r] of rows.entries()) {
+        if (i < CLICK_CAMPAIGNS && r.scope !== 'other') this.set({ campaign: r.scope }, r.count);
+        else other += r.count;
+      }
+      if (other > 0) this.set({ campaign: 'other' }, other);
     },
   });
   new Gauge({

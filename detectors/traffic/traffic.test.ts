@@ -111,6 +111,9 @@ describe('POST /v1/detectors/traffic/run and GET /v1/anomalies', () => {
     expect(body.items[0].observed / 1500).toBeCloseTo(1, 1);
     expect(body.items[0].expected / 300).toBeCloseTo(1, 1);
     expect(body.items[0].upper).toBeGreaterThan(body.items[0].expected);
+    expect(await ctx.registry.metrics()).toContain(
+      'vigil_traffic_anomalies_started_total{signal="latency_p95",severity="critical"} 1',
+    );
   });
 
   it('creates no duplicate when a window is run again, or an overlapping one', async () => {
@@ -119,6 +122,10 @@ describe('POST /v1/detectors/traffic/run and GET /v1/anomalies', () => {
     const { body } = await list();
     expect(body.items).toHaveLength(1);
     expect(body.items[0].end).toBe('2026-11-27T13:40:00.000Z');
+    // Judged again, the anomaly is not started again.
+    expect(await ctx.registry.metrics()).toContain(
+      'vigil_traffic_anomalies_started_total{signal="latency_p95",severity="critical"} 1',
+    );
   });
 
   it('counts logs that arrive late for minutes already judged', async () => {
@@ -198,5 +205,41 @@ describe('POST /v1/detectors/traffic/run and GET /v1/anomalies', () => {
       headers: jsonHeaders(ctx, 'sre'),
     });
     expect(asSre.status).toBe(403);
+  });
+});
+
+describe('clicks per campaign', () => {
+  it('are exported for the last aggregated minute, busiest campaigns by name', async () => {
+    const now = T0 + 2 * MINUTE + 5_000;
+    const own = await createTestContext({ now: () => new Date(now) });
+    try {
+      const events = ['spring', 'spring', 'spring', 'autumn'].map((campaignId, i) => ({
+        id: `c-${i}`,
+        type: 'click',
+        ts: new Date(T0 + MINUTE + i * 1000).toISOString(),
+        affiliateId: 'aff-1',
+        campaignId,
+        clickId: `c-${i}`,
+        ip: `84.1.2.${i}`,
+        userAgent: 'Mozilla/5.0 (iPhone)',
+      }));
+      const res = await own.app.request('/v1/events', {
+        method: 'POST',
+        headers: jsonHeaders(own, 'ingest'),
+        body: JSON.stringify({ events }),
+      });
+      expect(res.status, await res.clone().text()).toBe(202);
+      expect(await own.registry.metrics()).not.toMatch(/^vigil_campaign_clicks_per_minute\{/m);
+      const judged = await own.app.request('/v1/detectors/traffic/run', {
+        method: 'POST',
+        headers: own.auth('admin'),
+      });
+      expect(judged.status).toBe(200);
+      const metrics = await own.registry.metrics();
+      expect(metrics).toContain('vigil_campaign_clicks_per_minute{campaign="spring"} 3');
+      expect(metrics).toContain('vigil_campaign_clicks_per_minute{campaign="autumn"} 1');
+    } finally {
+      await own.close();
+    }
   });
 });

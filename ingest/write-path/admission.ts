@@ -64,6 +64,16 @@ export class Admission {
       help: 'Rows waiting in the write queue for their group commit.',
       registers: [registry],
     });
+    new Gauge({
+      name: 'vigil_ingest_queue_capacity_rows',
+      help: 'Rows the write queue holds before submissions are refused with 503 (VIGIL_INGEST_QUEUE_MAX_ROWS).',
+      registers: [registry],
+    }).set(limits.maxQueuedRows);
+    new Gauge({
+      name: 'vigil_ingest_backlog_capacity_events',
+      help: 'Events acknowledged and not yet applied before /v1/events answers 503 (VIGIL_INGEST_BACKLOG_MAX_EVENTS).',
+      registers: [registry],
+    }).set(limits.maxBacklogEvents);
     const inFlight = () => this.#inFlight;
     new Gauge({
       name: 'vigil_ingest_requests_in_flight',
