@@ -62,7 +62,10 @@ export function createDeps(options: DepsOptions): AppDeps {
       purposes,
       gate,
       expiryMs: (options.consentExpiryDays ?? 395) * 24 * 60 * 60 * 1000,
-      metrics: createConsentMetrics(registry),
+      metrics: createConsentMetrics(
+        registry,
+        purposes.map((p) => p.name),
+      ),
     },
     retention: createRetention({
       storage: options.storage,

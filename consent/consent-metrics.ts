@@ -6,8 +6,9 @@ export interface ConsentMetrics {
   withdrawals: Counter<'purpose'>;
 }
 
-export function createConsentMetrics(registry: Registry): ConsentMetrics {
-  return {
+/** Withdrawals of each purpose count from 0 at start, so a rate over them exists before the first. */
+export function createConsentMetrics(registry: Registry, purposes: readonly string[] = []): ConsentMetrics {
+  const metrics: ConsentMetrics = {
     records: new Counter({
       name: 'vigil_consent_records_total',
       help: 'Consent decisions recorded, by purpose, decision and source.',
@@ -21,4 +22,6 @@ export function createConsentMetrics(registry: Registry): ConsentMetrics {
       registers: [registry],
     }),
   };
+  for (const purpose of purposes) metrics.withdrawals.inc({ purpose }, 0);
+  return metrics;
 }

@@ -40,6 +40,9 @@ export function createRetention(options: RetentionOptions): Retention {
   const { storage, logger, clock } = options;
   const policies = loadRetentionPolicies(options.policiesFile);
   const metrics = retentionMetrics(options.registry, storage.db, clock);
+  // Every category the purge acts on counts from 0, so its rate exists before the first purge.
+  for (const p of policies)
+    if (p.action !== 'keep') metrics.purgedRows.inc({ category: p.category, action: p.action }, 0);
   const { runner } = options;
   const purgeLeaseMs = 30 * 60 * 1000;
   const purge: Retention['purge'] = async (now, { dryRun, actor }) => {

@@ -19,7 +19,7 @@ import {
 } from './detector.ts';
 import { MIN_PEERS } from './peers.ts';
 import { reviewQueueMetrics } from './review-metrics.ts';
-import { loadRules, type RulesConfig } from './rules.ts';
+import { loadRules, REASON_CODES, type RulesConfig } from './rules.ts';
 
 export { type PayoutScore, toPayoutScore } from './detector.ts';
 
@@ -98,6 +98,8 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   });
+  for (const reason of REASON_CODES) flags.inc({ reason }, 0);
+  for (const decision of ['approved', 'flagged', 'held'] as const) decisions.inc({ decision }, 0);
   reviewQueueMetrics(registry, storage, clock, options.reviewSlaSeconds ?? 48 * 3600);
   new Gauge({
     name: 'vigil_fraud_model_age_seconds',

@@ -7,7 +7,7 @@ import type { Job } from '../../jobs/index.ts';
 import { type Database, type EventJournal, readEvents, type Storage } from '../../storage/index.ts';
 import type { AnomalyRow } from '../../storage/traffic.table.ts';
 import { aggregateMinutes, loadSeries, MINUTE, pruneMinutes } from './aggregate.ts';
-import { type Anomaly, detect, type OpenAnomaly, type Signal, type Target } from './core.ts';
+import { type Anomaly, detect, type OpenAnomaly, SIGNALS, type Signal, type Target } from './core.ts';
 
 const DAY_MINUTES = 1440;
 /** The baseline's reach behind a minute: its trailing hour and a little more. */
@@ -160,6 +160,9 @@ export function createTrafficDetector(options: TrafficDetectorOptions): TrafficD
     labelNames: ['signal', 'severity'] as const,
     registers: [options.registry],
   });
+
+  for (const signal of SIGNALS)
+    for (const severity of ['warning', 'critical'] as const) started.inc({ signal, severity }, 0);
 
   const evaluate = async (from: number, to: number, aggregateFrom: number) => {
     await readEvents(options.journal, () => aggregateMinutes(db, aggregateFrom, to));

@@ -59,6 +59,7 @@ export class Admission {
       labelNames: ['reason'] as const,
       registers: [registry],
     });
+    for (const reason of ['overloaded', 'closing', 'queue_full', 'backlog']) this.#refused.inc({ reason }, 0);
     this.#depth = new Gauge({
       name: 'vigil_ingest_queue_rows',
       help: 'Rows waiting in the write queue for their group commit.',
