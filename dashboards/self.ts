@@ -83,9 +83,10 @@ export function selfDashboard(): Dashboard {
     .withPanel(
       statPanel({
         title: 'Ingest queue fill',
-        description: 'Rows waiting for the group commit as a share of the queue bound (fullest instance).',
+        description:
+          'The most rows that waited for the group commit at once over the last minute, as a share of the queue bound (fullest instance).',
         unit: 'percentunit',
-        queries: [promQuery('max(vigil_ingest_queue_rows / vigil_ingest_queue_capacity_rows)', 'queue')],
+        queries: [promQuery('max(vigil_ingest_queue_peak_rows / vigil_ingest_queue_capacity_rows)', 'queue')],
         width: 4,
         steps: FILL_STEPS,
       }),
@@ -208,6 +209,7 @@ export function selfDashboard(): Dashboard {
         unit: 'short',
         queries: [
           promQuery('max by (instance) (vigil_ingest_queue_rows)', '{{instance}} queued'),
+          promQuery('max by (instance) (vigil_ingest_queue_peak_rows)', '{{instance}} peak (1m)'),
           promQuery('max by (instance) (vigil_ingest_queue_capacity_rows)', '{{instance}} capacity'),
         ],
         width: 8,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { backlogRetryAfterSeconds } from './admission.ts';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Admission, backlogRetryAfterSeconds } from './admission.ts';
 
 describe('the Retry-After of a full event backlog', () => {
   it('says about as long as the last apply transaction took, spread by a quarter either way', () => {
@@ -27,5 +28,43 @@ describe('the Retry-After of a full event backlog', () => {
         },
       ),
     );
+  });
+});
+
+describe('the write queue gauges', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const admission = () => {
+    const registry = new Registry();
+    const limits = {
+      maxQueuedRows: 100,
+      maxBacklogEvents: 1000,
+      maxInFlightRequests: 10,
+      retryAfterSeconds: 1,
+    };
+    return { registry, queue: new Admission(limits, registry, () => 0) };
+  };
+  const value = async (registry: Registry, name: string) =>
+    (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
+
+  it('keep the peak of the last minute after the queue drained, and count a refusal as full', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-12-07T10:00:00Z'), toFake: ['Date'] });
+    const { registry, queue } = admission();
+    expect(await value(registry, 'vigil_ingest_queue_capacity_rows')).toBe(100);
+    expect(await value(registry, 'vigil_ingest_backlog_capacity_events')).toBe(1000);
+    queue.enqueue(60);
+    queue.dequeue(60);
+    expect(await value(registry, 'vigil_ingest_queue_rows')).toBe(0);
+    expect(await value(registry, 'vigil_ingest_queue_peak_rows')).toBe(60);
+    vi.setSystemTime(Date.parse('2026-12-07T10:00:30Z'));
+    queue.enqueue(70);
+    expect(() => queue.enqueue(40)).toThrow(/queue is full/);
+    queue.dequeue(70);
+    expect(await value(registry, 'vigil_ingest_queue_peak_rows')).toBe(100);
+    // A minute later the peak has passed out of the window.
+    vi.setSystemTime(Date.parse('2026-12-07T10:01:31Z'));
+    expect(await value(registry, 'vigil_ingest_queue_peak_rows')).toBe(0);
   });
 });

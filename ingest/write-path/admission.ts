@@ -38,6 +38,12 @@ export function backlogRetryAfterSeconds(lastApplySeconds: number, floor: number
  * commit and on events acknowledged but not yet applied. Each refusal is an `OverloadedError` (503 with
  * `Retry-After`) raised before anything is queued, and is counted by reason.
  */
+/**
+ * The window of the queue's peak gauge: the queue drains at every group commit, so a scrape's instant rarely
+ * sees it full; its peak over the last minute does, whatever the scrape interval (up to a minute).
+ */
+const PEAK_WINDOW_SECONDS = 60;
+
 export class Admission {
   readonly #limits: AdmissionLimits;
   readonly #backlogEvents: () => number;
@@ -45,6 +51,9 @@ export class Admission {
   readonly #depth: Gauge;
   #inFlight = 0;
   #queuedRows = 0;
+  /** Per second of the last PEAK_WINDOW_SECONDS (by second modulo the window): the most rows queued at once. */
+  readonly #peaks = new Float64Array(PEAK_WINDOW_SECONDS);
+  readonly #peakSeconds = new Float64Array(PEAK_WINDOW_SECONDS).fill(-1);
   #closed = false;
   /** How long the apply thread's last transaction took (0 before the first): the backlog's Retry-After. */
   #lastApplySeconds = 0;
@@ -75,6 +84,17 @@ export class Admission {
       help: 'Events acknowledged and not yet applied before /v1/events answers 503 (VIGIL_INGEST_BACKLOG_MAX_EVENTS).',
       registers: [registry],
     }).set(limits.maxBacklogEvents);
+    const peak = () => this.#peak();
+    new Gauge({
+      name: 'vigil_ingest_queue_peak_rows',
+      help:
+        `The most rows that waited in the write queue at once over the last ${PEAK_WINDOW_SECONDS} s; a submission refused ` +
+        'because the queue was full counts as the queue at its bound.',
+      registers: [registry],
+      collect() {
+        this.set(peak());
+      },
+    });
     const inFlight = () => this.#inFlight;
     new Gauge({
       name: 'vigil_ingest_requests_in_flight',
@@ -120,10 +140,32 @@ export class Admission {
     }
     if (this.#queuedRows > 0 && this.#queuedRows + rows > this.#limits.maxQueuedRows) {
       this.#refused.inc({ reason: 'queue_full' });
+      this.#notePeak(this.#limits.maxQueuedRows);
       throw this.#overloaded('the ingestion queue is full');
     }
     this.#queuedRows += rows;
     this.#depth.set(this.#queuedRows);
+    this.#notePeak(this.#queuedRows);
+  }
+
+  #notePeak(rows: number): void {
+    const second = Math.floor(Date.now() / 1000);
+    const slot = second % PEAK_WINDOW_SECONDS;
+    if (this.#peakSeconds[slot] !== second) {
+      this.#peakSeconds[slot] = second;
+      this.#peaks[slot] = 0;
+    }
+    if (rows > (this.#peaks[slot] ?? 0)) this.#peaks[slot] = rows;
+  }
+
+  /** The most rows queued at once over the last PEAK_WINDOW_SECONDS. */
+  #peak(): number {
+    const since = Math.floor(Date.now() / 1000) - PEAK_WINDOW_SECONDS;
+    let peak = this.#queuedRows;
+    this.#peaks.forEach((rows, slot) => {
+      if ((this.#peakSeconds[slot] ?? -1) > since && rows > peak) peak = rows;
+    });
+    return peak;
   }
 
   /** As `enqueue`, for a request's events: also refused when they would carry the backlog past its bound. */
