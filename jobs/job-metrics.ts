@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** How a job run ended, as counted. */
-export const JOB_OUTCOMES = ['succeeded', 'failed', 'skipped'] as const;
+const JOB_OUTCOMES = ['succeeded', 'failed', 'skipped'] as const;
 
 /**
  * The metrics of scheduled job runs, whichever area's job it is. The label is `task`: Prometheus sets `job`

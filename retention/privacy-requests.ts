@@ -542,7 +542,7 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
 }
 
 /** An open request due within this long counts as due soon. */
-export const DUE_SOON_MS = 7 * 24 * 60 * 60 * 1000;
+const DUE_SOON_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Open, due-soon and overdue requests, for the metrics. */
 export async function privacyRequestBacklog(db: Kysely<Database>, now: Date) {

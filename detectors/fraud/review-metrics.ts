@@ -4,7 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Storage } from '../../storage/index.ts';
 
 /** Payout statuses that wait for a person's decision. */
-export const REVIEW_STATUSES = ['flagged', 'held'] as const;
+const REVIEW_STATUSES = ['flagged', 'held'] as const;
 
 interface QueueSnapshot {
   at: number;
