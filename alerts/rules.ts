@@ -2,6 +2,7 @@
 // that PromQL reads. Tests check the rules against Vigil's /metrics and evaluate them in a real Prometheus.
 import path from 'node:path';
 import { z } from 'zod';
+import { metricNamesIn } from '../dashboards/promql.ts';
 import { readConfigFile } from '../http/config-file.ts';
 
 /** The directory of the rule file, its promtool tests (`tests/`) and runbooks (`runbooks/`). */
@@ -70,48 +71,10 @@ export function ruleExpressions(): { group: string; name: string; expr: string }
   );
 }
 
-// Words of PromQL that read like metric names but are operators or modifiers.
-const KEYWORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'atan2',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-  'inf',
-  'nan',
-]);
-
-/**
- * The metric names an expression selects, sorted. Strings, label matchers, ranges and grouping label lists are
- * dropped first; what is left that names neither a function (followed by `(`) nor an operator is a metric.
- */
-export function metricNamesIn(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names = new Set<string>();
-  for (const match of bare.matchAll(/(?<![\w:.])[a-zA-Z_:][\w:]*/g)) {
-    const name = match[0];
-    const after = bare.slice(match.index + name.length).trimStart();
-    if (after.startsWith('(') || KEYWORDS.has(name.toLowerCase())) continue;
-    names.add(name);
-  }
-  return [...names].sort();
-}
-
 /** The metrics Vigil must export for the rules to work: every name the rules read but do not record, but `up`. */
 export function ruleMetricNames(): string[] {
   const groups = readRuleGroups();
   const recorded = new Set(groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [r.record] : []))));
-  const names = new Set(ruleExpressions().flatMap((r) => metricNamesIn(r.expr)));
+  const names = new Set(ruleExpressions().flatMap((r) => metricNamesIn(r.expr).sort()));
   return [...names].filter((name) => !recorded.has(name) && name !== 'up').sort();
 }

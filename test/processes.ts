@@ -74,3 +74,18 @@ export async function startServerProcess(
   });
   return { child, port, baseUrl: `http://127.0.0.1:${port}`, logs: () => stderr, exited };
 }
+
+/** Polls `probe` until it answers something (every 200 ms, for up to `timeoutMs`), and returns that. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

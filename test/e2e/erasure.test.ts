@@ -9,7 +9,7 @@ import { createFaroApp } from '../../ingest/faro/apps.ts';
 import { hashIdentifier } from '../../storage/identifiers.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
-import { ROOT, type ServerProcess, startServerProcess } from '../processes.ts';
+import { ROOT, type ServerProcess, startServerProcess, until } from '../processes.ts';
 
 const SECRET = 'e2e-erasure-secret-e2e-erasure-secret';
 const SUBJECT = {
@@ -75,16 +75,6 @@ function filesHolding(): Record<string, string[]> {
     if (hits.length > 0) found[name] = hits;
   }
   return found;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/index.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
-import { type ServerProcess, startServerProcess } from '../processes.ts';
+import { type ServerProcess, startServerProcess, until } from '../processes.ts';
 import { type PrometheusServer, startPrometheus } from '../prometheus.ts';
 import { type LoadTarget, syntheticLoad } from '../synthetic-load.ts';
 
@@ -31,16 +31,6 @@ function rulesWithoutWaiting(): string {
   const doc = parse(fs.readFileSync(RULES_FILE, 'utf8')) as { groups: { rules: { for?: string }[] }[] };
   for (const group of doc.groups) for (const rule of group.rules) if (rule.for !== undefined) rule.for = '0s';
   return stringify(doc);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const firing = async (alertname: string) =>
