@@ -166,18 +166,34 @@ function refIds(queries: prometheus.DataqueryBuilder[]): prometheus.DataqueryBui
   return queries.map((query, index) => query.refId(String.fromCharCode(65 + index)));
 }
 
-/** A time series panel with a visible legend (last, max) and a shared tooltip sorted by value. */
-export function timeSeriesPanel(
-  spec: PanelSpec & { stacked?: boolean; steps?: Steps; min?: number; max?: number },
-): timeseries.PanelBuilder {
-  const panel = new timeseries.PanelBuilder()
+/** What every panel builder of the SDK has: its title, text, queries, unit and place on the grid. */
+interface PanelBasics<T> {
+  title(title: string): T;
+  description(description: string): T;
+  datasource(ref: typeof VIGIL_DATASOURCE): T;
+  targets(targets: prometheus.DataqueryBuilder[]): T;
+  unit(unit: string): T;
+  span(width: number): T;
+  height(height: number): T;
+}
+
+/** A panel's title, description, queries (on the Vigil Prometheus) and unit, sized by `spec` or the defaults. */
+function placed<T extends PanelBasics<T>>(panel: T, spec: PanelSpec, width: number, height: number): T {
+  return panel
     .title(spec.title)
     .description(spec.description)
     .datasource(VIGIL_DATASOURCE)
     .targets(refIds(spec.queries))
     .unit(spec.unit)
-    .span(spec.width ?? 12)
-    .height(spec.height ?? 8)
+    .span(spec.width ?? width)
+    .height(spec.height ?? height);
+}
+
+/** A time series panel with a visible legend (last, max) and a shared tooltip sorted by value. */
+export function timeSeriesPanel(
+  spec: PanelSpec & { stacked?: boolean; steps?: Steps; min?: number; max?: number },
+): timeseries.PanelBuilder {
+  const panel = placed(new timeseries.PanelBuilder(), spec, 12, 8)
     .lineWidth(1)
     .fillOpacity(spec.stacked ? 40 : 10)
     .showPoints(common.VisibilityMode.Never)
@@ -208,14 +224,7 @@ export function timeSeriesPanel(
 
 /** A single-value panel (last value, with a sparkline) colored by `steps`. */
 export function statPanel(spec: PanelSpec & { steps?: Steps }): stat.PanelBuilder {
-  return new stat.PanelBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .datasource(VIGIL_DATASOURCE)
-    .targets(refIds(spec.queries))
-    .unit(spec.unit)
-    .span(spec.width ?? 6)
-    .height(spec.height ?? 4)
+  return placed(new stat.PanelBuilder(), spec, 6, 4)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .graphMode(common.BigValueGraphMode.Area)
     .colorMode(common.BigValueColorMode.Value)
@@ -225,14 +234,7 @@ export function statPanel(spec: PanelSpec & { steps?: Steps }): stat.PanelBuilde
 
 /** Horizontal bars, one per series of an instant query, sorted as the query returns them. */
 export function barGaugePanel(spec: PanelSpec & { steps?: Steps }): bargauge.PanelBuilder {
-  return new bargauge.PanelBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .datasource(VIGIL_DATASOURCE)
-    .targets(refIds(spec.queries))
-    .unit(spec.unit)
-    .span(spec.width ?? 12)
-    .height(spec.height ?? 8)
+  return placed(new bargauge.PanelBuilder(), spec, 12, 8)
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Basic)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
@@ -243,14 +245,7 @@ export function barGaugePanel(spec: PanelSpec & { steps?: Steps }): bargauge.Pan
 export function tablePanel(
   spec: PanelSpec & { columns: { name: string; unit: string }[] },
 ): table.PanelBuilder {
-  const panel = new table.PanelBuilder()
-    .title(spec.title)
-    .description(spec.description)
-    .datasource(VIGIL_DATASOURCE)
-    .targets(refIds(spec.queries))
-    .unit(spec.unit)
-    .span(spec.width ?? 24)
-    .height(spec.height ?? 8)
+  const panel = placed(new table.PanelBuilder(), spec, 24, 8)
     .withTransformation({ id: 'merge', options: {} })
     .withTransformation({
       id: 'organize',
