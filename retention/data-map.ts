@@ -83,6 +83,9 @@ function anyOf(...conditions: (RawBuilder<boolean> | undefined)[]): RawBuilder<b
 const affiliateOfSubject = (keys: SubjectKeys) =>
   sql<boolean>`affiliate_id in (select id from affiliates where subject_id = ${keys.subjectId})`;
 
+const payoutOfSubject = (keys: SubjectKeys) =>
+  sql<boolean>`payout_id in (select id from payouts where affiliate_id in (select id from affiliates where subject_id = ${keys.subjectId}))`;
+
 /**
  * Every table Vigil keeps, in the order erasure runs: rows that are found through another table's row (coupons
  * and payouts through their affiliate) come before that row is pseudonymised; privacy requests come last. A
@@ -253,6 +256,44 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     },
   },
   {
+    table: 'payout_reviews',
+    category: 'payouts',
+    personal: true,
+    description: "Analysts' decisions on payouts: status, note, who decided and when, who is assigned",
+    columns: { note: "the analyst's note (scrubbed), which may describe the affiliate" },
+    find: payoutOfSubject,
+    erasure: {
+      action: 'pseudonymise',
+      basis: 'Art. 17(3)(e): fraud decisions are kept for legal claims; the note that may describe the affiliate goes',
+      set: () => ({ note: null }),
+    },
+    age: { column: 'updated_at' },
+  },
+  {
+    table: 'payout_events',
+    category: 'payouts',
+    personal: true,
+    description: "Each payout's history: scores, assignments, decisions with their notes, payment",
+    columns: { note: "a decision's note (scrubbed), which may describe the affiliate" },
+    find: payoutOfSubject,
+    erasure: {
+      action: 'pseudonymise',
+      basis: 'Art. 17(3)(e): the history of a fraud decision is kept for legal claims, without its notes',
+      set: () => ({ note: null }),
+    },
+    age: { column: 'at' },
+  },
+  {
+    table: 'webhook_deliveries',
+    category: 'webhook-deliveries',
+    personal: true,
+    description: 'Decisions posted to the marketplace: the payout, affiliate, decision and note, until delivered',
+    columns: { payload: 'the affiliate id and the decision note' },
+    find: payoutOfSubject,
+    erasure: { action: 'delete' },
+    age: { column: 'created_at' },
+  },
+  {
     table: 'affiliates',
     category: 'affiliate-profile',
     personal: true,
@@ -302,6 +343,23 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     erasure: { action: 'none', why: "staff credentials, not data about the marketplace's data subjects" },
     // Live keys stay; a revoked key's name goes once the audit trail no longer needs to resolve it.
     age: { column: 'revoked_at', keep: sql<boolean>`revoked_at is null` },
+  },
+  {
+    table: 'review_sessions',
+    category: 'credentials',
+    personal: true,
+    description: "Signed-in analysts' review UI sessions: the key's name and role, hashed token, expiry",
+    columns: { key_name: 'key name, often a person' },
+    erasure: { action: 'none', why: "staff sessions, not data about the marketplace's data subjects" },
+    age: { column: 'expires_at' },
+  },
+  {
+    table: 'webhook_endpoints',
+    category: 'configuration',
+    personal: false,
+    description: "The installation's webhook URL and signing secret",
+    columns: {},
+    erasure: { action: 'none', why: 'no personal data' },
   },
   {
     table: 'faro_apps',

@@ -7,6 +7,13 @@ import type { BrowserTelemetryTable, FaroAppsTable, FaroIdempotencyTable } from 
 import type { FraudModelsTable, FraudScoresTable } from './fraud.table.ts';
 import type { PayoutsTable } from './payouts.table.ts';
 import type {
+  PayoutEventsTable,
+  PayoutReviewsTable,
+  ReviewSessionsTable,
+  WebhookDeliveriesTable,
+  WebhookEndpointsTable,
+} from './review.table.ts';
+import type {
   JobLeasesTable,
   JobRunsTable,
   PrivacyRequestStepsTable,
@@ -39,4 +46,9 @@ export interface Database {
   traffic_minutes: TrafficMinutesTable;
   route_minute_batches: RouteMinuteBatchesTable;
   anomalies: AnomaliesTable;
+  payout_reviews: PayoutReviewsTable;
+  payout_events: PayoutEventsTable;
+  review_sessions: ReviewSessionsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
