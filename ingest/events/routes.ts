@@ -21,7 +21,7 @@ import type { PayoutRow } from '../../storage/payouts.table.ts';
 import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, type IngestMetrics } from '../ingest-metrics.ts';
-import { scrubText } from '../scrub.ts';
+import { scrubText } from '../../http/scrub.ts';
 import { encodeForJournal } from '../write-path/journal.ts';
 import {
   type Affiliate,
