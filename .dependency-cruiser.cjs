@@ -2,10 +2,10 @@
 //   storage/  the database, its tables and migrations, identifier hashing, the event journal's interface
 //   http/     the HTTP toolbox every area uses: auth and roles, problems, OpenAPI, body reading, logger, metrics
 //   jobs/     the job runner and scheduler every area's periodic work registers with
-//   areas     ingest/, consent/, retention/, detectors/*: each reached by others through its index.ts only
+//   areas     ingest/, consent/, retention/, review/, detectors/*: each reached by others through its index.ts only
 //   api/      the composition root: builds the dependencies, the app, the server and the CLI; imported by nobody
 // Tests may reach into what they test and build the app through test/harness.ts.
-const AREAS = '(ingest|consent|retention|detectors)';
+const AREAS = '(ingest|consent|retention|review|detectors)';
 const NOT_TEST = '\\.test\\.ts$';
 
 module.exports = {
@@ -21,7 +21,7 @@ module.exports = {
       name: 'root-imported-by-nobody',
       severity: 'error',
       comment: 'The composition root (api/) knows every area; nothing below it may import it.',
-      from: { path: '^(http|jobs|storage|ingest|consent|retention|detectors)/', pathNot: NOT_TEST },
+      from: { path: '^(http|jobs|storage|ingest|consent|retention|review|detectors)/', pathNot: NOT_TEST },
       to: { path: '^api/' },
     },
     {
@@ -53,7 +53,7 @@ module.exports = {
       from: { path: `^${AREAS}/`, pathNot: NOT_TEST },
       to: {
         path: `^${AREAS}/`,
-        pathNot: ['^$1/', '^(ingest|consent|retention)/index\\.ts$', '^detectors/[^/]+/index\\.ts$'],
+        pathNot: ['^$1/', '^(ingest|consent|retention|review)/index\\.ts$', '^detectors/[^/]+/index\\.ts$'],
       },
     },
     {

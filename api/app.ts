@@ -16,6 +16,7 @@ import { affiliateRoutes, eventRoutes, payoutRoutes } from '../ingest/events/ind
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
 import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
+import { decisionRoutes, payoutReviewRoutes } from '../review/index.ts';
 import { isDomainError } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -84,7 +85,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/v1/subjects', subjectConsentRoutes(deps));
   app.route('/v1/privacy-requests', privacyRequestRoutes(deps));
   app.route('/v1/retention', retentionRoutes(deps));
+  app.route('/v1/payouts', payoutReviewRoutes());
   app.route('/v1/flags', flagRoutes());
+  app.route('/v1/flags', decisionRoutes(deps));
   app.route('/v1/detectors/fraud', fraudRunRoutes(deps));
   app.route('/v1/anomalies', anomalyRoutes(deps));
   app.route('/v1/detectors/traffic', trafficRunRoutes(deps));

@@ -134,8 +134,14 @@ async function send(method: string, template: string, mediaType: string, body: u
   });
 }
 
-/** Only a failed request can be retried, and no request fails here: the example is valid, the state is not. */
-const STATE_REFUSALS: Record<string, number> = { 'POST /v1/privacy-requests/{id}/retry': 409 };
+/**
+ * The example is valid, the state is not: only a failed request can be retried, and no request fails here; a
+ * decision needs a payout in review, and none exists here.
+ */
+const STATE_REFUSALS: Record<string, number> = {
+  'POST /v1/privacy-requests/{id}/retry': 409,
+  'POST /v1/flags/{payoutId}/decision': 404,
+};
 
 const VALIDATION_STATUSES = [400, 413, 415, 422];
 

@@ -68,7 +68,13 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
       currency: 'EUR',
     },
   },
-  { method: 'GET', template: '/v1/payouts/:id', path: '/v1/payouts/p-auth-suite', roles: ['ingest'] },
+  {
+    method: 'GET',
+    template: '/v1/payouts/:id',
+    path: '/v1/payouts/p-auth-suite',
+    roles: ['ingest', 'analyst', 'admin'],
+  },
+  { method: 'POST', template: '/v1/payouts/:id/paid', path: '/v1/payouts/p-auth-suite/paid', roles: ['ingest'] },
   {
     method: 'POST',
     template: '/v1/logs',
@@ -150,6 +156,13 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     }),
   ),
   { method: 'GET', template: '/v1/flags', path: '/v1/flags', roles: ['analyst'] },
+  {
+    method: 'POST',
+    template: '/v1/flags/:payoutId/decision',
+    path: '/v1/flags/p-auth-suite/decision',
+    roles: ['analyst', 'admin'],
+    body: { decision: 'approve' },
+  },
   {
     method: 'POST',
     template: '/v1/detectors/fraud/run',

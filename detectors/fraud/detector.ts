@@ -306,9 +306,27 @@ export interface FraudModel {
 }
 
 /**
+ * Affiliates an analyst rejected a payout of in the window: confirmed fraud, left out of the population a model
+ * learns what is usual from. An approved flag stays in it, as an honest example.
+ */
+async function rejectedAffiliates(db: Kysely<Database>, window: { start: Date; end: Date }): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('payout_reviews as r')
+    .innerJoin('payouts as p', 'p.id', 'r.payout_id')
+    .select('p.affiliate_id')
+    .where('r.status', '=', 'rejected')
+    .where('p.period_end', '>', window.start.toISOString())
+    .where('p.period_start', '<', window.end.toISOString())
+    .distinct()
+    .execute();
+  return new Set(rows.map((r) => r.affiliate_id));
+}
+
+/**
  * Fits a model on the features of every affiliate active in the window and stores it (parameters and the
- * population's peer statistics only) as the next version. With fewer than MIN_TRAINING_ROWS affiliates no model
- * is fitted; the population is returned for the rules to compare with.
+ * population's peer statistics only) as the next version; affiliates whose payouts analysts rejected are left
+ * out (labels from the review). With fewer than MIN_TRAINING_ROWS affiliates no model is fitted; the
+ * population is returned for the rules to compare with.
  */
 export async function trainFraudModel(
   storage: Storage,
@@ -317,7 +335,10 @@ export async function trainFraudModel(
   datacenter: DatacenterRanges,
   seed = 1,
 ): Promise<{ model: FraudModel | undefined; population: number; peers: PeerStats | undefined }> {
-  const rows = await periodFeatures(storage, window.start, window.end, datacenter);
+  const rejected = await rejectedAffiliates(storage.db, window);
+  const rows = (await periodFeatures(storage, window.start, window.end, datacenter)).filter(
+    (r) => !rejected.has(r.affiliateId),
+  );
   const peers = peerStats(rows);
   if (rows.length < MIN_TRAINING_ROWS || !peers) return { model: undefined, population: rows.length, peers };
   const forest = IsolationForest.fit(toMatrix(rows.map((r) => modelInput(r.values))), {
@@ -439,7 +460,10 @@ export function toPayoutScore(row: FraudScoreRow): PayoutScore {
   };
 }
 
-/** Payout statuses the detector may still change; a paid or rejected payout keeps its status. */
+/**
+ * Payout statuses the detector may still change; a paid or rejected payout keeps its status, and so does one
+ * an analyst has decided or escalated.
+ */
 const RESCORABLE = ['pending', 'approved', 'flagged', 'held'];
 
 /** What a payout is scored against: the model (if any), the peers, and why the model is absent. */
@@ -511,8 +535,34 @@ export async function recordAssessment(
         .set({ status: assessment.decision, updated_at: now.toISOString() })
         .where('id', '=', payout.id)
         .where('status', 'in', RESCORABLE)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('payout_reviews')
+                .select('payout_id')
+                .where('payout_id', '=', payout.id)
+                .where('status', '!=', 'pending'),
+            ),
+          ),
+        )
         .execute();
     }
+    await trx
+      .insertInto('payout_events')
+      .values({
+        payout_id: payout.id,
+        at: now.toISOString(),
+        kind: 'scored',
+        actor: 'fraud-detector',
+        detail: JSON.stringify({
+          risk: assessment.risk,
+          decision: assessment.decision,
+          reasons: assessment.reasons.map((r) => r.code),
+          modelVersion: assessment.modelVersion,
+        }),
+        note: null,
+      })
+      .execute();
     return before;
   });
   return {

@@ -15,13 +15,13 @@ import {
   servePlain,
 } from '../../http/openapi.ts';
 import { ProblemError } from '../../http/problem.ts';
+import { scrubText } from '../../http/scrub.ts';
 import { subjectPseudonym } from '../../storage/identifiers.ts';
 import type { Database } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, type IngestMetrics } from '../ingest-metrics.ts';
-import { scrubText } from '../../http/scrub.ts';
 import { encodeForJournal } from '../write-path/journal.ts';
 import {
   type Affiliate,
@@ -224,7 +224,7 @@ export function affiliateRoutes(deps: IngestDeps) {
   });
 }
 
-/** `POST /v1/payouts`, `GET /v1/payouts/{id}` (ingest): payout requests, scored on arrival. */
+/** `POST /v1/payouts` (ingest): payout requests, scored on arrival; `review/` serves reading them back. */
 export function payoutRoutes(deps: IngestDeps) {
   const { items, body, rejections, inFlight } = trackingParts(deps);
   const createPayoutRoute = createRoute({
@@ -266,58 +266,34 @@ export function payoutRoutes(deps: IngestDeps) {
     },
   });
 
-  const getPayoutRoute = createRoute({
-    method: 'get',
-    path: '/{id}',
-    tags: ['ingest'],
-    summary: 'A payout request with its status',
-    security: BEARER_SECURITY,
-    middleware: [requireRole('ingest')] as const,
-    request: { params: z.object({ id: z.string().min(1).max(128) }) },
-    responses: {
-      200: { description: 'The payout', content: { 'application/json': { schema: PayoutSchema } } },
-      ...problemResponses(...AUTH_PROBLEMS, 'not-found', 'validation-failed'),
-    },
-  });
-
-  return createRouter()
-    .openapi(createPayoutRoute, async (c) => {
-      const request = c.req.valid('json');
-      const { created, payout } = await deps.writer.submit(
-        1,
-        insertPayout(request, c.var.clock().toISOString()),
-      );
-      items.inc({
-        kind: 'payout',
-        outcome: created ? 'accepted' : 'duplicate',
-        reason: created ? 'ok' : 'duplicate',
-      });
-      // Scored within the request. The payout is stored whatever happens here: a scoring failure leaves it
-      // pending (and logged) for the next fraud run rather than failing a request that was committed.
-      let score = await storedScore(c.var.db, payout.id);
-      if (!score) {
-        try {
-          score = await deps.fraud.scorePayout(payout);
-        } catch (error) {
-          c.var.logger.error('payout scoring failed', { payout: payout.id, error });
-        }
-      }
-      const current = await c.var.db
-        .selectFrom('payouts')
-        .selectAll()
-        .where('id', '=', payout.id)
-        .executeTakeFirstOrThrow();
-      return c.json(toPayout(current, score ?? null), created ? 201 : 200);
-    })
-    .openapi(getPayoutRoute, async (c) => {
-      const row = await c.var.db
-        .selectFrom('payouts')
-        .selectAll()
-        .where('id', '=', c.req.valid('param').id)
-        .executeTakeFirst();
-      if (!row) throw new ProblemError('not-found', 'no payout has this id');
-      return c.json(toPayout(row, (await storedScore(c.var.db, row.id)) ?? null), 200);
+  return createRouter().openapi(createPayoutRoute, async (c) => {
+    const request = c.req.valid('json');
+    const { created, payout } = await deps.writer.submit(
+      1,
+      insertPayout(request, c.var.clock().toISOString()),
+    );
+    items.inc({
+      kind: 'payout',
+      outcome: created ? 'accepted' : 'duplicate',
+      reason: created ? 'ok' : 'duplicate',
     });
+    // Scored within the request. The payout is stored whatever happens here: a scoring failure leaves it
+    // pending (and logged) for the next fraud run rather than failing a request that was committed.
+    let score = await storedScore(c.var.db, payout.id);
+    if (!score) {
+      try {
+        score = await deps.fraud.scorePayout(payout);
+      } catch (error) {
+        c.var.logger.error('payout scoring failed', { payout: payout.id, error });
+      }
+    }
+    const current = await c.var.db
+      .selectFrom('payouts')
+      .selectAll()
+      .where('id', '=', payout.id)
+      .executeTakeFirstOrThrow();
+    return c.json(toPayout(current, score ?? null), created ? 201 : 200);
+  });
 }
 
 /** `POST /v1/events` (ingest): affiliate clicks, conversions and refunds. */

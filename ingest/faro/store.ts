@@ -1,8 +1,8 @@
 import type SQLite from 'better-sqlite3';
 import { templatePath } from '../../http/route-template.ts';
+import { scrubAttrs, scrubPath, scrubText } from '../../http/scrub.ts';
 import type { WriteWork } from '../../storage/database.ts';
 import type { BrowserTelemetryTable } from '../../storage/faro.table.ts';
-import { scrubAttrs, scrubPath, scrubText } from '../../http/scrub.ts';
 import { sanitisePageUrl } from './page-url.ts';
 import type { FaroPayload, OtlpAttribute } from './schemas.ts';
 import { type TelemetryVerdict, visitPseudonym } from './telemetry-policy.ts';

@@ -1,11 +1,11 @@
 import type SQLite from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { templatePath } from '../../http/route-template.ts';
+import { scrubAttrs, scrubText } from '../../http/scrub.ts';
 import type { WriteWork } from '../../storage/database.ts';
 import type { Database } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import { latencyBucket } from '../../storage/traffic.table.ts';
-import { scrubAttrs, scrubText } from '../../http/scrub.ts';
 import { type LogEntry, type LogLevel, severityOf } from './schemas.ts';
 
 const insertStatements = new WeakMap<SQLite.Database, SQLite.Statement>();
