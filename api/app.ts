@@ -16,7 +16,7 @@ import { affiliateRoutes, eventRoutes, payoutRoutes } from '../ingest/events/ind
 import { faroRoutes } from '../ingest/faro/index.ts';
 import { logRoutes } from '../ingest/logs/index.ts';
 import { privacyRequestRoutes, retentionRoutes } from '../retention/index.ts';
-import { decisionRoutes, payoutReviewRoutes } from '../review/index.ts';
+import { decisionRoutes, payoutReviewRoutes, reviewUiRoutes } from '../review/index.ts';
 import { isDomainError } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -108,6 +108,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
   app.route('/docs', docsRoutes());
+  app.route(
+    '/review',
+    reviewUiRoutes({ secret: deps.secret, registry: deps.registry, reviewSlaHours: deps.reviewSlaHours }),
+  );
 
   const allowedMethods = methodsByPath(app);
   app.notFound((c) => {

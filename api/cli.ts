@@ -5,7 +5,16 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../http/api-keys.ts';
 import { ProblemError } from '../http/problem.ts';
 import { isRole, ROLES } from '../http/roles.ts';
 import { createFaroApp, listFaroApps, revokeFaroApp } from '../ingest/faro/index.ts';
-import { type Actor, isDomainError, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+import { listDeliveries, removeWebhook, replayDeliveries, setWebhook } from '../review/webhook-admin.ts';
+import { webhookEndpoint } from '../review/webhooks.ts';
+import {
+  type Actor,
+  isDomainError,
+  migrateToLatest,
+  NotFoundError,
+  openSqlite,
+  type Storage,
+} from '../storage/index.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import { KeyNameSchema } from './routes/keys.ts';
 
@@ -19,6 +28,15 @@ const USAGE = `usage: vigil <command>
                          register a browser app for Faro telemetry; its key is printed alone on the last line
   apps list [--all]      list live apps and their origins
   apps revoke <name>     revoke the live app with this name
+  webhook set --url <url>
+                         post payout decisions to this http(s) URL; the signing secret is printed alone on the
+                         last line, once (setting the URL again makes a new secret)
+  webhook show           show the webhook's URL
+  webhook remove         stop posting decisions; events wait in the outbox until a webhook is set again
+  webhook deliveries [--failed] [--limit <n>]
+                         list the newest webhook events (--failed: only those given up) with their delivery state
+  webhook replay <event id> | --failed
+                         send an event again (even a delivered one), or every failed one, at the next poll
 
 Honours VIGIL_DATA_DIR like the server.`;
 
@@ -159,6 +177,88 @@ async function runApps(args: string[], env: Record<string, string | undefined>, 
   });
 }
 
+const DELIVERIES_LIMIT = { default: 20, max: 1000 };
+
+function deliveriesLimit(value: string | undefined): number {
+  if (value === undefined) return DELIVERIES_LIMIT.default;
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > DELIVERIES_LIMIT.max)
+    throw new UsageError(`--limit: expected a whole number from 1 to ${DELIVERIES_LIMIT.max}`);
+  return limit;
+}
+
+/** One table cell: an error message may hold tabs or line breaks. */
+function cell(value: string | null): string {
+  return value === null ? '-' : value.replace(/\s+/g, ' ');
+}
+
+async function runWebhook(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      failed: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+    },
+  });
+  const [action, ...rest] = positionals;
+  await withStorage(env, io, async (storage) => {
+    switch (action) {
+      case 'set': {
+        if (values.url === undefined) throw new UsageError('webhook set needs --url');
+        const endpoint = await setWebhook(storage.db, values.url, cliActor(), new Date());
+        io.out(`payout decisions are posted to ${endpoint.url}`);
+        io.out(
+          'each delivery is signed with this secret (vigil-signature header); it is shown once, store it now:',
+        );
+        io.out(endpoint.secret);
+        return;
+      }
+      case 'show': {
+        const endpoint = await webhookEndpoint(storage.db);
+        if (!endpoint) throw new NotFoundError('no webhook is set');
+        io.out(endpoint.url);
+        return;
+      }
+      case 'remove': {
+        const url = await removeWebhook(storage.db, cliActor(), new Date());
+        io.out(`removed the webhook ${url}`);
+        return;
+      }
+      case 'deliveries': {
+        const deliveries = await listDeliveries(storage.db, {
+          status: values.failed ? 'failed' : undefined,
+          limit: deliveriesLimit(values.limit),
+        });
+        io.out(['ID', 'STATUS', 'ATTEMPTS', 'LAST ERROR', 'NEXT ATTEMPT', 'CREATED'].join('\t'));
+        for (const d of deliveries) {
+          const next = d.status === 'pending' ? d.nextAttemptAt : null;
+          io.out([d.id, d.status, String(d.attempts), cell(d.lastError), cell(next), d.createdAt].join('\t'));
+        }
+        return;
+      }
+      case 'replay': {
+        const [id, ...more] = rest;
+        if (values.failed === (id !== undefined) || more.length > 0)
+          throw new UsageError('webhook replay takes one event id, or --failed');
+        const replayed = await replayDeliveries(
+          storage.db,
+          id === undefined ? { failed: true } : { id },
+          cliActor(),
+          new Date(),
+        );
+        io.out(
+          `replayed ${replayed} event${replayed === 1 ? '' : 's'}: the server sends them at its next poll`,
+        );
+        return;
+      }
+      default:
+        throw new UsageError(action ? `unknown webhook command "${action}"` : 'webhook needs a command');
+    }
+  });
+}
+
 /** Runs one command line; returns the process exit code (0 done, 1 failed, 2 usage). */
 export async function runCli(
   argv: string[],
@@ -173,6 +273,9 @@ export async function runCli(
         return 0;
       case 'apps':
         await runApps(args, env, io);
+        return 0;
+      case 'webhook':
+        await runWebhook(args, env, io);
         return 0;
       case undefined:
       case 'help':

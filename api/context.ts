@@ -43,4 +43,6 @@ export interface AppDeps {
   fraud: FraudDetector;
   /** Bottlenecks per route and page: per-minute series against their robust bands. */
   traffic: TrafficDetector;
+  /** How long a flagged or held payout may wait for an analyst's decision. */
+  reviewSlaHours: number;
 }

@@ -51,6 +51,7 @@ export function createDeps(options: DepsOptions): AppDeps {
     db: options.storage.db,
     registry,
     metricsCacheMs: options.metricsCacheMs ?? 0,
+    reviewSlaHours: options.reviewSlaHours ?? 48,
     clock,
     logger,
     secret: options.secret,

@@ -7,6 +7,7 @@ import { ConfigFileError } from '../http/config-file.ts';
 import { createLogger, type Logger } from '../http/logger.ts';
 import { createRegistry } from '../http/metrics.ts';
 import { startScheduler } from '../jobs/index.ts';
+import { createWebhookDelivery } from '../review/webhook-delivery.ts';
 import { DataDirInUseError, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { createApp } from './app.ts';
 import { createDeps } from './deps.ts';
@@ -73,6 +74,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...deps.traffic.jobs(config.schedules),
   ]);
   logger.info('scheduler started', config.schedules);
+  // Posts the decisions' webhook events, including those an earlier run left in the outbox.
+  const webhooks = createWebhookDelivery({
+    db: storage.db,
+    registry: deps.registry,
+    logger,
+    clock: deps.clock,
+  });
+  webhooks.start();
 
   const server = serve({
     fetch: app.fetch,
@@ -99,6 +108,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      // A delivery in flight may take its whole timeout: let it finish while requests drain.
+      const webhooksStopped = webhooks.stop();
       await scheduler.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections go idle as their last response is sent; close each as soon as it does,
@@ -118,6 +129,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       clearTimeout(deadline);
       // Every request has been answered; commit anything still queued and apply the event journal (for a
       // while: what is left is applied at the next start) before the database closes.
+      await webhooksStopped;
       await deps.writer.close();
       await storage.close();
     })();

@@ -264,7 +264,8 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     find: payoutOfSubject,
     erasure: {
       action: 'pseudonymise',
-      basis: 'Art. 17(3)(e): fraud decisions are kept for legal claims; the note that may describe the affiliate goes',
+      basis:
+        'Art. 17(3)(e): fraud decisions are kept for legal claims; the note that may describe the affiliate goes',
       set: () => ({ note: null }),
     },
     age: { column: 'updated_at' },
@@ -287,7 +288,8 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     table: 'webhook_deliveries',
     category: 'webhook-deliveries',
     personal: true,
-    description: 'Decisions posted to the marketplace: the payout, affiliate, decision and note, until delivered',
+    description:
+      'Decisions posted to the marketplace: the payout, affiliate, decision and note, until delivered',
     columns: { payload: 'the affiliate id and the decision note' },
     find: payoutOfSubject,
     erasure: { action: 'delete' },

@@ -21,7 +21,7 @@ export interface Reviewer {
 }
 
 /** Payout statuses that wait for an analyst. */
-export const IN_REVIEW = ['flagged', 'held'] as const;
+const IN_REVIEW = ['flagged', 'held'] as const;
 
 /** The longest note kept. */
 export const NOTE_MAX = 2000;
@@ -33,7 +33,7 @@ const STATUS_OF: Record<Decision, Exclude<ReviewStatus, 'pending'>> = {
 };
 
 /** A payout's review as the API shows it. */
-export interface ReviewView {
+interface ReviewView {
   status: ReviewStatus;
   note: string | null;
   decidedBy: string | null;
@@ -42,7 +42,7 @@ export interface ReviewView {
   assignedAt: string | null;
 }
 
-export interface HistoryEntry {
+interface HistoryEntry {
   at: string;
   kind: PayoutEventKind;
   actor: string;
@@ -51,7 +51,7 @@ export interface HistoryEntry {
 }
 
 /** A payout's status: waiting for its score, decided by the detector or an analyst, or paid. */
-export type PayoutStatus = 'pending' | 'approved' | 'flagged' | 'held' | 'rejected' | 'paid';
+type PayoutStatus = 'pending' | 'approved' | 'flagged' | 'held' | 'rejected' | 'paid';
 
 export interface PayoutView {
   id: string;

@@ -62,7 +62,7 @@ export function payoutReviewRoutes() {
 }
 
 /** `POST /v1/flags/:payoutId/decision` (analyst; admin for escalated payouts). */
-export function decisionRoutes(deps: { secret: Buffer; registry: Registry; onDecision?: () => void }) {
+export function decisionRoutes(deps: { secret: Buffer; registry: Registry }) {
   const metrics = reviewMetrics(deps.registry);
   const decisionRoute = createRoute({
     method: 'post',
@@ -102,7 +102,6 @@ export function decisionRoutes(deps: { secret: Buffer; registry: Registry; onDec
       { decision: body.decision },
       Math.max(0, (c.var.clock().getTime() - Date.parse(view.createdAt)) / 1000),
     );
-    deps.onDecision?.();
     return c.json(view, 200);
   });
 }

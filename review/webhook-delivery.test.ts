@@ -1,4 +1,5 @@
 // The webhook outbox's delivery against a real HTTP receiver on 127.0.0.1, with a clock the tests move.
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
@@ -9,7 +10,7 @@ import { createRegistry } from '../http/metrics.ts';
 import { NotFoundError } from '../storage/index.ts';
 import { createTestContext, type TestContext } from '../test/harness.ts';
 import { replayDeliveries } from './webhook-admin.ts';
-import { createWebhookDelivery, nextAttemptDelayMs, verifySignature } from './webhook-delivery.ts';
+import { createWebhookDelivery, nextAttemptDelayMs, signature, verifySignature } from './webhook-delivery.ts';
 import {
   type DecisionEvent,
   enqueueDecisionEvent,
@@ -172,6 +173,7 @@ describe('webhook delivery', () => {
         body: stored.payload,
       });
       expect(got.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      expect(got.signature).toBe(signature(secret, Number(/^t=(\d+)/.exec(got.signature)?.[1]), got.body));
       expect(verifySignature(secret, got.signature, got.body, 7 * 24 * 3600, now)).toBe(true);
       expect(verifySignature('whsec_another', got.signature, got.body, 7 * 24 * 3600, now)).toBe(false);
       const tampered = got.body.replace('"reject"', '"approve"');
@@ -192,6 +194,23 @@ describe('webhook delivery', () => {
     expect(logged).toContain(event.id);
     expect(logged).not.toContain(secret);
     expect(logged).not.toContain(NOTE);
+  });
+
+  it('signs "<t>.<body>" with HMAC-SHA256 (the Stripe scheme), and a receiver checks it within a tolerance', () => {
+    const body = '{"id":"evt_1"}';
+    const t = 1_796_000_000;
+    const hex = createHmac('sha256', 'whsec_k').update(`${t}.${body}`).digest('hex');
+    expect(signature('whsec_k', t, body)).toBe(`t=${t},v1=${hex}`);
+    const at = new Date(t * 1000);
+    expect(verifySignature('whsec_k', `t=${t},v1=${hex}`, body, 300, at)).toBe(true);
+    // Another v1 beside it (a rotated secret's) does not stop a match.
+    expect(verifySignature('whsec_k', `t=${t},v1=${'0'.repeat(64)},v1=${hex}`, body, 300, at)).toBe(true);
+    expect(verifySignature('whsec_k', `t=${t},v1=${hex}`, body, 300, new Date(at.getTime() + 301_000))).toBe(
+      false,
+    );
+    expect(verifySignature('whsec_k', `t=${t + 1},v1=${hex}`, body, 300, at)).toBe(false);
+    for (const header of ['', `v1=${hex}`, `t=${t}`, `t=${t},v1=${hex.slice(1)}`, `t=x,v1=${hex}`])
+      expect(verifySignature('whsec_k', header, body, 300, at)).toBe(false);
   });
 
   it('waits between attempts 5 s doubled per attempt, at most an hour, times a jitter in [0.5, 1.5)', () => {

@@ -1,6 +1,8 @@
 // Posts the webhook outbox: each pending event that is due goes to the installation's webhook, signed with its
 // secret (Stripe's scheme), and is retried with capped, jittered exponential backoff until the receiver takes
 // it or it has failed `maxAttempts` times. Replicas on one database share the work through a conditional claim.
+// Delivery is at least once: a process that dies in mid-attempt leaves its claim, and the event is sent again
+// when the claim runs out; receivers deduplicate by the event id.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -280,10 +282,13 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions): WebhookD
   let again = false;
   let stopped = true;
 
-  /** One poll that never rejects; a kick during it asks for another right after. */
-  function poll(): void {
+  /**
+   * One poll that never rejects. A tick of the timer during a poll is skipped; a kick during one asks for
+   * another right after, since the event it announces may have been written after this poll read the outbox.
+   */
+  function poll(kicked = false): void {
     if (inFlight) {
-      again = true;
+      again ||= kicked;
       return;
     }
     inFlight = deliverDue()
@@ -305,7 +310,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions): WebhookD
     start() {
       if (!stopped) return;
       stopped = false;
-      timer = setInterval(poll, pollMs);
+      timer = setInterval(() => poll(), pollMs);
       timer.unref();
       poll();
     },
@@ -316,7 +321,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions): WebhookD
       while (inFlight) await inFlight;
     },
     kick() {
-      if (!stopped) setImmediate(poll);
+      if (!stopped) setImmediate(() => poll(true));
     },
   };
 }

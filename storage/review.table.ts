@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import type { Generated } from 'kysely';
 
 /** Where a payout stands with the analysts: no decision yet, or the last one. */
 export const REVIEW_STATUSES = ['pending', 'approved', 'rejected', 'escalated'] as const;
@@ -57,8 +57,7 @@ export interface WebhookEndpointsTable {
   created_at: string;
 }
 
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
 /** The outbox: each event to post, written in the transaction that caused it, until it is delivered. */
 export interface WebhookDeliveriesTable {
@@ -77,8 +76,3 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   delivered_at: string | null;
 }
-
-export type PayoutReviewRow = Selectable<PayoutReviewsTable>;
-export type PayoutEventRow = Selectable<PayoutEventsTable>;
-export type ReviewSessionRow = Selectable<ReviewSessionsTable>;
-export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

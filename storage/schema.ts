@@ -7,18 +7,18 @@ import type { BrowserTelemetryTable, FaroAppsTable, FaroIdempotencyTable } from 
 import type { FraudModelsTable, FraudScoresTable } from './fraud.table.ts';
 import type { PayoutsTable } from './payouts.table.ts';
 import type {
+  JobLeasesTable,
+  JobRunsTable,
+  PrivacyRequestStepsTable,
+  PrivacyRequestsTable,
+} from './privacy.table.ts';
+import type {
   PayoutEventsTable,
   PayoutReviewsTable,
   ReviewSessionsTable,
   WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from './review.table.ts';
-import type {
-  JobLeasesTable,
-  JobRunsTable,
-  PrivacyRequestStepsTable,
-  PrivacyRequestsTable,
-} from './privacy.table.ts';
 import type { ServerLogsTable } from './server-logs.table.ts';
 import type { AnomaliesTable, RouteMinuteBatchesTable, TrafficMinutesTable } from './traffic.table.ts';
 

@@ -74,7 +74,12 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
     path: '/v1/payouts/p-auth-suite',
     roles: ['ingest', 'analyst', 'admin'],
   },
-  { method: 'POST', template: '/v1/payouts/:id/paid', path: '/v1/payouts/p-auth-suite/paid', roles: ['ingest'] },
+  {
+    method: 'POST',
+    template: '/v1/payouts/:id/paid',
+    path: '/v1/payouts/p-auth-suite/paid',
+    roles: ['ingest'],
+  },
   {
     method: 'POST',
     template: '/v1/logs',
@@ -206,4 +211,16 @@ export const PUBLIC_ROUTES: string[] = [
   'POST /collect/:appKey',
   'OPTIONS /collect',
   'OPTIONS /collect/:appKey',
+  // The review UI: its pages need a session that an analyst or admin key opened (see review/ui/ui.test.ts).
+  'GET /review/assets/review.css',
+  'GET /review/assets/review.js',
+  'GET /review',
+  'GET /review/sign-in',
+  'POST /review/sign-in',
+  'POST /review/sign-out',
+  'GET /review/queue',
+  'GET /review/payouts/:id',
+  'POST /review/payouts/:id/decision',
+  'POST /review/payouts/:id/assign',
+  'POST /review/bulk-approve',
 ];

@@ -309,7 +309,10 @@ export interface FraudModel {
  * Affiliates an analyst rejected a payout of in the window: confirmed fraud, left out of the population a model
  * learns what is usual from. An approved flag stays in it, as an honest example.
  */
-async function rejectedAffiliates(db: Kysely<Database>, window: { start: Date; end: Date }): Promise<Set<string>> {
+async function rejectedAffiliates(
+  db: Kysely<Database>,
+  window: { start: Date; end: Date },
+): Promise<Set<string>> {
   const rows = await db
     .selectFrom('payout_reviews as r')
     .innerJoin('payouts as p', 'p.id', 'r.payout_id')

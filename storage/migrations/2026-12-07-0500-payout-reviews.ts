@@ -29,7 +29,11 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('detail', 'text', (c) => c.notNull())
     .addColumn('note', 'text')
     .execute();
-  await db.schema.createIndex('payout_events_payout').on('payout_events').columns(['payout_id', 'id']).execute();
+  await db.schema
+    .createIndex('payout_events_payout')
+    .on('payout_events')
+    .columns(['payout_id', 'id'])
+    .execute();
   await db.schema
     .createTable('review_sessions')
     .addColumn('id', 'text', (c) => c.primaryKey())
