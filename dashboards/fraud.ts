@@ -168,9 +168,10 @@ export function fraudDashboard(): Dashboard {
     .withPanel(
       timeSeriesPanel({
         title: 'Review queue by status',
-        description: 'Payouts waiting for an analyst, by status (flagged, held).',
+        description:
+          'Payouts waiting for an analyst, by status (flagged, held). Every replica reads the same database, hence max.',
         unit: 'short',
-        queries: [promQuery('sum by (status) (vigil_fraud_review_payouts)', '{{status}}')],
+        queries: [promQuery('max by (status) (vigil_fraud_review_payouts)', '{{status}}')],
         width: 8,
         stacked: true,
       }),
@@ -199,6 +200,61 @@ export function fraudDashboard(): Dashboard {
           'Time since the fraud model was last trained (see the fraud.retrain task on the GDPR dashboard).',
         unit: 's',
         queries: [promQuery('max(vigil_fraud_model_age_seconds)', 'model age')],
+        width: 8,
+        min: 0,
+      }),
+    );
+
+  builder
+    .withRow(new RowBuilder('Decisions and the marketplace'))
+    .withPanel(
+      timeSeriesPanel({
+        title: 'Analyst decisions (per hour)',
+        description: 'Decisions made in the review UI or through the API, by decision.',
+        unit: 'short',
+        queries: [
+          promQuery(
+            'sum by (decision) (rate(vigil_review_decisions_total[$__rate_interval])) * 3600',
+            '{{decision}}',
+          ),
+        ],
+        width: 8,
+        stacked: true,
+      }),
+    )
+    .withPanel(
+      timeSeriesPanel({
+        title: 'Time to decision',
+        description:
+          'From the payout request to the decision on it: median and 90th percentile over the last day.',
+        unit: 's',
+        queries: [
+          promQuery(
+            'histogram_quantile(0.5, sum by (le) (increase(vigil_review_time_to_decision_seconds_bucket[1d])))',
+            'p50',
+          ),
+          promQuery(
+            'histogram_quantile(0.9, sum by (le) (increase(vigil_review_time_to_decision_seconds_bucket[1d])))',
+            'p90',
+          ),
+        ],
+        width: 8,
+        min: 0,
+      }),
+    )
+    .withPanel(
+      timeSeriesPanel({
+        title: 'Webhook deliveries',
+        description:
+          'Decisions posted to the marketplace: deliveries and retries per second, and events waiting or given up in the outbox.',
+        unit: 'short',
+        queries: [
+          promQuery(
+            'sum by (outcome) (rate(vigil_webhook_deliveries_total[$__rate_interval]))',
+            '{{outcome}}/s',
+          ),
+          promQuery('max by (status) (vigil_webhook_outbox_events)', 'outbox {{status}}'),
+        ],
         width: 8,
         min: 0,
       }),
