@@ -32,7 +32,8 @@ export function flagRoutes() {
     method: 'get',
     path: '/',
     tags: ['fraud'],
-    summary: 'Flagged and held payouts with their reasons and evidence, riskiest first',
+    summary:
+      'Flagged and held payouts waiting for a decision, with their reasons and evidence, riskiest first',
     security: BEARER_SECURITY,
     middleware: [requireRole('analyst')] as const,
     request: {
@@ -59,6 +60,8 @@ export function flagRoutes() {
       .selectAll('s')
       .select(['p.period_start', 'p.period_end', 'p.amount', 'p.currency', 'p.status'])
       .where('s.decision', q.decision ? '=' : 'in', q.decision ?? ['flagged', 'held'])
+      // What still waits for an analyst: a payout decided (or paid) has left the queue.
+      .where('p.status', 'in', ['flagged', 'held'])
       .orderBy('s.risk', 'desc')
       .orderBy('s.payout_id')
       .limit(q.limit)

@@ -1,6 +1,7 @@
 // The review UI's pages, rendered on the server with hono/jsx: sign-in, the queue, one payout. They work without
-// JavaScript; `assets.ts` adds keyboard shortcuts. Every value is escaped by JSX; every form carries the CSRF
+// JavaScript; `assets/review.js` adds keyboard shortcuts. Every value is escaped by JSX; every form carries the CSRF
 // token; charts are inline SVG.
+import { raw } from 'hono/html';
 import type { Child, FC } from 'hono/jsx';
 import type { PayoutView } from '../decisions.ts';
 import type { Activity, QueueFilter, QueueRow } from './queries.ts';
@@ -19,53 +20,56 @@ const KEYS: [string, string][] = [
 const Layout: FC<{ title: string; who?: { name: string; role: string; csrf: string }; children?: Child }> = (
   props,
 ) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <title>{`${props.title} · Vigil review`}</title>
-      <link rel="stylesheet" href="/review/assets/review.css" />
-      <script src="/review/assets/review.js" defer />
-    </head>
-    <body>
-      <a class="skip" href="#main">
-        Skip to content
-      </a>
-      <header>
-        <a class="brand" href="/review/queue">
-          Vigil review
+  <>
+    {raw('<!DOCTYPE html>')}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · Vigil review`}</title>
+        <link rel="stylesheet" href="/review/assets/review.css" />
+        <script src="/review/assets/review.js" defer />
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
         </a>
+        <header>
+          <a class="brand" href="/review/queue">
+            Vigil review
+          </a>
+          {props.who ? (
+            <form method="post" action="/review/sign-out" class="who">
+              <span>
+                {props.who.name} ({props.who.role})
+              </span>
+              <input type="hidden" name="_csrf" value={props.who.csrf} />
+              <button type="submit">Sign out</button>
+            </form>
+          ) : null}
+        </header>
+        <main id="main">{props.children}</main>
         {props.who ? (
-          <form method="post" action="/review/sign-out" class="who">
-            <span>
-              {props.who.name} ({props.who.role})
-            </span>
-            <input type="hidden" name="_csrf" value={props.who.csrf} />
-            <button type="submit">Sign out</button>
-          </form>
+          <dialog id="help" aria-labelledby="help-title">
+            <h2 id="help-title">Keyboard shortcuts</h2>
+            <dl>
+              {KEYS.map(([key, what]) => (
+                <>
+                  <dt>
+                    <kbd>{key}</kbd>
+                  </dt>
+                  <dd>{what}</dd>
+                </>
+              ))}
+            </dl>
+            <form method="dialog">
+              <button type="submit">Close</button>
+            </form>
+          </dialog>
         ) : null}
-      </header>
-      <main id="main">{props.children}</main>
-      {props.who ? (
-        <dialog id="help" aria-labelledby="help-title">
-          <h2 id="help-title">Keyboard shortcuts</h2>
-          <dl>
-            {KEYS.map(([key, what]) => (
-              <>
-                <dt>
-                  <kbd>{key}</kbd>
-                </dt>
-                <dd>{what}</dd>
-              </>
-            ))}
-          </dl>
-          <form method="dialog">
-            <button type="submit">Close</button>
-          </form>
-        </dialog>
-      ) : null}
-    </body>
-  </html>
+      </body>
+    </html>
+  </>
 );
 
 const Alert: FC<{ message?: string }> = ({ message }) =>
@@ -308,7 +312,8 @@ const DelayHistogram: FC<{ delays: number[] }> = ({ delays }) => {
         aria-label={`Click-to-sale times of ${total} sales: ${DELAY_BINS.map((b, i) => `${b.label} ${delays[i]}`).join(', ')}`}
       >
         {DELAY_BINS.map((b, i) => {
-          const h = Math.round(((delays[i] ?? 0) / max) * 100);
+          // Bars up to 80 px under a 30 px margin, so the tallest bar's count stays inside the chart.
+          const h = Math.round(((delays[i] ?? 0) / max) * 80);
           return (
             <g>
               <rect x={String(10 + i * 58)} y={String(110 - h)} width="46" height={String(h)} class="fill" />

@@ -140,6 +140,8 @@ describe('signing in to the review UI', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(page.headers.get('cache-control')).toBe('no-store');
+    // A doctype keeps browsers out of quirks mode.
+    expect(page.html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     expect(page.html).toContain('<label for="key">API key</label>');
     expect(page.html).toContain('>Sign in</button>');

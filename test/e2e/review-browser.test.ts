@@ -201,6 +201,12 @@ describe('the review UI in headless Chromium (end to end)', () => {
     await page.waitForURL(`${vigil.baseUrl}/review/payouts/${encodeURIComponent(second)}`);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(second);
 
+    // "r" with no note written asks for the note instead of rejecting.
+    await page.keyboard.press('r');
+    expect(await page.getByLabel('Note').evaluate((el) => el.matches(':focus'))).toBe(true);
+    expect((await payoutState(second)).review.status).toBe('pending');
+    await page.getByLabel('Note').blur();
+
     await page.keyboard.press('a');
     await page.locator('strong.state', { hasText: 'Approved' }).waitFor();
     const approved = await payoutState(second);
@@ -253,6 +259,7 @@ describe('the review UI in headless Chromium (end to end)', () => {
     expect(await payoutState(id)).toEqual(before);
     expect(before.review.status).toBe('pending');
 
+    await page.goto(`${vigil.baseUrl}/review/payouts/${encodeURIComponent(id)}`);
     // Half an hour idle, as the session table sees it.
     const storage = openSqlite(dataDir);
     try {
@@ -270,6 +277,7 @@ describe('the review UI in headless Chromium (end to end)', () => {
     const leaving = await signedInAnalyst();
     await leaving.getByRole('button', { name: 'Sign out' }).click();
     await leaving.waitForURL(`${vigil.baseUrl}/review/sign-in`);
+    expect((await leaving.context().cookies()).map((c) => c.name)).not.toContain('vigil_review');
     await leaving.goto(`${vigil.baseUrl}/review/queue`);
     expect(leaving.url()).toBe(`${vigil.baseUrl}/review/sign-in`);
   }, 60_000);
