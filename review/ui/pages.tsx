@@ -164,42 +164,56 @@ export const QueuePage: FC<QueueProps> = (p) => (
     </ul>
     <search>
       <form method="get" action="/review/queue" class="filters">
-        <label for="f-reason">Reason</label>
-        <select id="f-reason" name="reason">
-          <option value="">Any reason</option>
-          {p.reasons.map((r) => (
-            <option value={r} selected={p.filter.reason === r}>
-              {r}
-            </option>
-          ))}
-        </select>
-        <label for="f-status">Status</label>
-        <select id="f-status" name="status">
-          <option value="">Any status</option>
-          {(['flagged', 'held', 'escalated'] as const).map((s) => (
-            <option value={s} selected={p.filter.status === s}>
-              {STATUS_WORDS[s]}
-            </option>
-          ))}
-        </select>
-        <label for="f-affiliate">Affiliate</label>
-        <input id="f-affiliate" name="affiliate" value={p.filter.affiliate ?? ''} />
-        <label for="f-campaign">Campaign</label>
-        <input id="f-campaign" name="campaign" value={p.filter.campaign ?? ''} />
-        <label for="f-min">Minimum score</label>
-        <input
-          id="f-min"
-          name="minScore"
-          type="number"
-          min="0"
-          max="1"
-          step="0.05"
-          value={p.filter.minScore === undefined ? '' : String(p.filter.minScore)}
-        />
-        <label for="f-from">Requested from</label>
-        <input id="f-from" name="from" type="date" value={p.filter.from?.slice(0, 10) ?? ''} />
-        <label for="f-to">to</label>
-        <input id="f-to" name="to" type="date" value={p.filter.to?.slice(0, 10) ?? ''} />
+        <span class="field">
+          <label for="f-reason">Reason</label>
+          <select id="f-reason" name="reason">
+            <option value="">Any reason</option>
+            {p.reasons.map((r) => (
+              <option value={r} selected={p.filter.reason === r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </span>
+        <span class="field">
+          <label for="f-status">Status</label>
+          <select id="f-status" name="status">
+            <option value="">Any status</option>
+            {(['flagged', 'held', 'escalated'] as const).map((s) => (
+              <option value={s} selected={p.filter.status === s}>
+                {STATUS_WORDS[s]}
+              </option>
+            ))}
+          </select>
+        </span>
+        <span class="field">
+          <label for="f-affiliate">Affiliate</label>
+          <input id="f-affiliate" name="affiliate" value={p.filter.affiliate ?? ''} />
+        </span>
+        <span class="field">
+          <label for="f-campaign">Campaign</label>
+          <input id="f-campaign" name="campaign" value={p.filter.campaign ?? ''} />
+        </span>
+        <span class="field">
+          <label for="f-min">Minimum score</label>
+          <input
+            id="f-min"
+            name="minScore"
+            type="number"
+            min="0"
+            max="1"
+            step="0.05"
+            value={p.filter.minScore === undefined ? '' : String(p.filter.minScore)}
+          />
+        </span>
+        <span class="field">
+          <label for="f-from">Requested from</label>
+          <input id="f-from" name="from" type="date" value={p.filter.from?.slice(0, 10) ?? ''} />
+        </span>
+        <span class="field">
+          <label for="f-to">to</label>
+          <input id="f-to" name="to" type="date" value={p.filter.to?.slice(0, 10) ?? ''} />
+        </span>
         <button type="submit">Filter</button>
       </form>
     </search>
