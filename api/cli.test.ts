@@ -166,7 +166,7 @@ describe('npx vigil webhook', () => {
     const secret = lastLine(set.stdout);
     expect(secret).toMatch(/^whsec_[\w-]{32}$/);
     const stored = await storage.db.selectFrom('webhook_endpoints').selectAll().executeTakeFirstOrThrow();
-    expect(stored).toMatchObject({ url, secret });
+    expect(stored).toMatchObject({ url, signing_key: secret });
 
     const shown = await runVigilCli(['webhook', 'show'], env);
     expect(shown).toMatchObject({ code: 0, stdout: `${url}\n` });

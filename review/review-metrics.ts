@@ -23,7 +23,7 @@ export function reviewMetrics(registry: Registry): ReviewMetrics {
       name: 'vigil_review_time_to_decision_seconds',
       help: 'From a payout request to the decision on it, by decision.',
       labelNames: ['decision'] as const,
-      buckets: [300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600, 96 * 3600, 7 * 86400],
+      buckets: [300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600, 72 * 3600, 7 * 86400],
       registers: [registry],
     }),
   };

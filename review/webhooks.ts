@@ -16,10 +16,10 @@ const ENDPOINT_ID = 'default';
 export async function webhookEndpoint(db: Kysely<Database>): Promise<WebhookEndpoint | undefined> {
   const row = await db
     .selectFrom('webhook_endpoints')
-    .select(['url', 'secret'])
+    .select(['url', 'signing_key'])
     .where('id', '=', ENDPOINT_ID)
     .executeTakeFirst();
-  return row;
+  return row && { url: row.url, secret: row.signing_key };
 }
 
 /** Sets (or replaces) the webhook URL with a fresh signing secret, which is returned once. */
@@ -29,10 +29,11 @@ export async function setWebhookEndpoint(
   now: Date,
 ): Promise<WebhookEndpoint> {
   const endpoint = { url, secret: `whsec_${randomBytes(24).toString('base64url')}` };
+  const row = { url, signing_key: endpoint.secret, created_at: now.toISOString() };
   await db
     .insertInto('webhook_endpoints')
-    .values({ id: ENDPOINT_ID, ...endpoint, created_at: now.toISOString() })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ ...endpoint, created_at: now.toISOString() }))
+    .values({ id: ENDPOINT_ID, ...row })
+    .onConflict((oc) => oc.column('id').doUpdateSet(row))
     .execute();
   return endpoint;
 }

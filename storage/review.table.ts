@@ -53,7 +53,7 @@ export interface ReviewSessionsTable {
 export interface WebhookEndpointsTable {
   id: string;
   url: string;
-  secret: string;
+  signing_key: string;
   created_at: string;
 }
 
