@@ -1,7 +1,7 @@
 // Analysts' decisions through the API: notes, conflicts, escalation to an admin, payment, history, audit, the
 // outbox and the labels the next model learns from.
 import { afterEach, describe, expect, it } from 'vitest';
-import { installation } from '../test/affiliate-installation.ts';
+import { insertPayoutInReview, installation } from '../test/affiliate-installation.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
 import { setWebhookEndpoint } from './webhooks.ts';
 
@@ -16,34 +16,8 @@ afterEach(async () => {
 const PERIOD = { periodStart: '2026-10-01T00:00:00Z', periodEnd: '2026-10-15T00:00:00Z' };
 
 /** A payout of a fresh affiliate, put in review with the given status (as the detector would). */
-async function payoutInReview(id: string, status: 'flagged' | 'held' = 'flagged') {
-  const at = new Date().toISOString();
-  await ctx.storage.db
-    .insertInto('affiliates')
-    .values({
-      id: `aff-${id}`,
-      name: 'Anna',
-      subject_id: `s-${id}`,
-      payout_account_hash: null,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
-  await ctx.storage.db
-    .insertInto('payouts')
-    .values({
-      id,
-      affiliate_id: `aff-${id}`,
-      period_start: PERIOD.periodStart,
-      period_end: PERIOD.periodEnd,
-      amount: 240,
-      currency: 'EUR',
-      status,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
-}
+const payoutInReview = (id: string, status: 'flagged' | 'held' = 'flagged') =>
+  insertPayoutInReview(ctx.storage.db, { id, status, at: new Date(), ...PERIOD, amount: 240 });
 
 async function decide(id: string, body: unknown, role: 'analyst' | 'admin' | 'sre' = 'analyst') {
   const res = await ctx.app.request(`/v1/flags/${id}/decision`, {

@@ -62,6 +62,7 @@ export interface PayoutView {
   currency: string;
   status: PayoutStatus;
   createdAt: string;
+  updatedAt: string;
   score: PayoutScore | null;
   review: ReviewView;
   history: HistoryEntry[];
@@ -111,6 +112,7 @@ export async function payoutView(db: Kysely<Database>, id: string): Promise<Payo
     currency: payout.currency,
     status: payout.status as PayoutStatus,
     createdAt: payout.created_at,
+    updatedAt: payout.updated_at,
     score: score ? toPayoutScore(score) : null,
     review,
     history: events.map((e) => ({

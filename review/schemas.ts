@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { PayoutScoreSchema } from '../detectors/fraud/index.ts';
+import { PayoutSchema } from '../detectors/fraud/index.ts';
 import { PAYOUT_EVENT_KINDS, REVIEW_STATUSES } from '../storage/review.table.ts';
 import { DECISIONS, NOTE_MAX } from './decisions.ts';
 
@@ -23,23 +23,12 @@ const HistoryEntrySchema = z.object({
 });
 
 /** A payout with its score, its review and its history. */
-export const PayoutViewSchema = z
-  .object({
-    id: z.string(),
-    affiliateId: z.string(),
-    periodStart: z.string(),
-    periodEnd: z.string(),
-    amount: z.number(),
-    currency: z.string(),
-    status: z.enum(['pending', 'approved', 'flagged', 'held', 'rejected', 'paid']),
-    createdAt: z.string(),
-    score: PayoutScoreSchema.nullable().openapi({ description: 'The fraud score; null until scored' }),
-    review: ReviewSchema,
-    history: z
-      .array(HistoryEntrySchema)
-      .openapi({ description: 'Scores, assignments, decisions and payment, in order' }),
-  })
-  .openapi('PayoutView');
+export const PayoutViewSchema = PayoutSchema.extend({
+  review: ReviewSchema,
+  history: z
+    .array(HistoryEntrySchema)
+    .openapi({ description: 'Scores, assignments, decisions and payment, in order' }),
+}).openapi('PayoutView');
 
 export const DecisionBodySchema = z.strictObject({
   decision: z.enum(DECISIONS),

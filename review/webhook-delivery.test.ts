@@ -1,7 +1,5 @@
 // The webhook outbox's delivery against a real HTTP receiver on 127.0.0.1, with a clock the tests move.
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import type { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import { createLogger } from '../http/logger.ts';
 import { createRegistry } from '../http/metrics.ts';
 import { NotFoundError } from '../storage/index.ts';
 import { createTestContext, type TestContext } from '../test/harness.ts';
+import { startReceiver } from '../test/webhook-receiver.ts';
 import { replayDeliveries } from './webhook-admin.ts';
 import { createWebhookDelivery, nextAttemptDelayMs, signature, verifySignature } from './webhook-delivery.ts';
 import {
@@ -17,42 +16,6 @@ import {
   removeWebhookEndpoint,
   setWebhookEndpoint,
 } from './webhooks.ts';
-
-/** One request the receiver got. */
-interface Received {
-  id: string;
-  signature: string;
-  contentType: string;
-  userAgent: string;
-  body: string;
-}
-
-/** A webhook receiver that answers the n-th request (from 1) with `status(n)`, after `delayMs`. */
-async function startReceiver(status: (n: number) => number, delayMs = 0) {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({
-        id: String(req.headers['vigil-event-id']),
-        signature: String(req.headers['vigil-signature']),
-        contentType: String(req.headers['content-type']),
-        userAgent: String(req.headers['user-agent']),
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      const n = received.length;
-      setTimeout(() => res.writeHead(status(n)).end(), delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks/vigil`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 const NOTE = 'private note about the affiliate';
 

@@ -1,5 +1,7 @@
 // An installation with ordinary affiliates and their traffic, for tests of what is scored and decided on it.
+import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
+import type { Database } from '../storage/index.ts';
 import { createTestContext, jsonHeaders, type TestContext } from './harness.ts';
 
 type Json = Record<string, unknown>;
@@ -50,4 +52,44 @@ export async function installation(n: number): Promise<TestContext> {
   }
   expect((await send('/v1/events', { events })).status).toBe(202);
   return c;
+}
+
+/** A payout of a fresh affiliate `aff-<id>`, put in review with the given status (as the detector would). */
+export async function insertPayoutInReview(
+  db: Kysely<Database>,
+  payout: {
+    id: string;
+    status: 'flagged' | 'held';
+    at: Date;
+    periodStart: string;
+    periodEnd: string;
+    amount: number;
+  },
+): Promise<void> {
+  const at = payout.at.toISOString();
+  await db
+    .insertInto('affiliates')
+    .values({
+      id: `aff-${payout.id}`,
+      name: payout.id,
+      subject_id: `s-${payout.id}`,
+      payout_account_hash: null,
+      created_at: at,
+      updated_at: at,
+    })
+    .execute();
+  await db
+    .insertInto('payouts')
+    .values({
+      id: payout.id,
+      affiliate_id: `aff-${payout.id}`,
+      period_start: payout.periodStart,
+      period_end: payout.periodEnd,
+      amount: payout.amount,
+      currency: 'EUR',
+      status: payout.status,
+      created_at: at,
+      updated_at: at,
+    })
+    .execute();
 }

@@ -2,10 +2,10 @@
 // job "vigil", evaluates the rule files it is given, and answers the HTTP API.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { freePort } from './processes.ts';
 
 export interface PrometheusServer {
   url: string;
@@ -14,17 +14,6 @@ export interface PrometheusServer {
   /** The alerts Prometheus holds now (pending or firing). */
   alerts(): Promise<{ labels: Record<string, string>; state: string }[]>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPrometheus(options: {

@@ -23,7 +23,7 @@ import { loadRules, REASON_CODES, type RulesConfig } from './rules.ts';
 
 export { type PayoutScore, toPayoutScore } from './detector.ts';
 
-export { PayoutScoreSchema } from './schemas.ts';
+export { PayoutSchema } from './schemas.ts';
 
 const DAY = 86_400_000;
 

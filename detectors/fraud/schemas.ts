@@ -50,3 +50,19 @@ export const PayoutScoreSchema = z
     scoredAt: z.string(),
   })
   .openapi('PayoutScore');
+
+/** A payout request with its status and fraud score. */
+export const PayoutSchema = z
+  .object({
+    id: z.string(),
+    affiliateId: z.string(),
+    periodStart: z.string(),
+    periodEnd: z.string(),
+    amount: z.number(),
+    currency: z.string(),
+    status: z.enum(['pending', 'approved', 'flagged', 'held', 'rejected', 'paid']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    score: PayoutScoreSchema.nullable().openapi({ description: 'The fraud score; null until scored' }),
+  })
+  .openapi('Payout');

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import type { Kysely } from 'kysely';
-import { type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts';
+import { PayoutSchema, type PayoutScore, toPayoutScore } from '../../detectors/fraud/index.ts';
 import { requireRole } from '../../http/auth.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { jsonBody } from '../../http/json-body.ts';
@@ -30,7 +30,6 @@ import {
   CompiledEventBatchSchema,
   documentedEventBatch,
   PayoutRequestSchema,
-  PayoutSchema,
 } from './schemas.ts';
 import { insertPayout, unhashedRowBatch, upsertAffiliates } from './store.ts';
 

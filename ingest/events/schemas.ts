@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi';
 import * as zod from 'zod';
-import { PayoutScoreSchema } from '../../detectors/fraud/index.ts';
 import { IpAddressSchema } from '../../http/openapi.ts';
 import { TIMESTAMP_MESSAGE } from '../timestamps.ts';
 
@@ -180,18 +179,3 @@ export const PayoutRequestSchema = z
   })
   .openapi('PayoutRequest');
 export type PayoutRequest = z.infer<typeof PayoutRequestSchema>;
-
-export const PayoutSchema = z
-  .object({
-    id: z.string(),
-    affiliateId: z.string(),
-    periodStart: z.string(),
-    periodEnd: z.string(),
-    amount: z.number(),
-    currency: z.string(),
-    status: z.enum(['pending', 'approved', 'flagged', 'held', 'rejected', 'paid']),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    score: PayoutScoreSchema.nullable().openapi({ description: 'The fraud score; null until scored' }),
-  })
-  .openapi('Payout');

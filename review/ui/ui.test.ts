@@ -2,6 +2,7 @@
 // CSRF, security headers, the queue's filters and pages, decisions, assignment and bulk approval.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { revokeApiKey } from '../../http/api-keys.ts';
+import { insertPayoutInReview } from '../../test/affiliate-installation.ts';
 import { createTestContext, type TestContext } from '../../test/harness.ts';
 
 let ctx: TestContext;
@@ -68,31 +69,14 @@ async function payout(
   code = 'CLICK_INJECTION',
 ) {
   const at = now.toISOString();
-  await ctx.storage.db
-    .insertInto('affiliates')
-    .values({
-      id: `aff-${id}`,
-      name: id,
-      subject_id: null,
-      payout_account_hash: null,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
-  await ctx.storage.db
-    .insertInto('payouts')
-    .values({
-      id,
-      affiliate_id: `aff-${id}`,
-      period_start: '2026-11-01T00:00:00Z',
-      period_end: '2026-11-15T00:00:00Z',
-      amount: 99,
-      currency: 'EUR',
-      status,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
+  await insertPayoutInReview(ctx.storage.db, {
+    id,
+    status,
+    at: now,
+    periodStart: '2026-11-01T00:00:00Z',
+    periodEnd: '2026-11-15T00:00:00Z',
+    amount: 99,
+  });
   await ctx.storage.db
     .insertInto('fraud_scores')
     .values({

@@ -1,23 +1,22 @@
 // A decision's webhook event survives a server killed while the receiver is down: after a restart the event
 // reaches the receiver exactly once, signed with the secret the CLI printed.
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../http/api-keys.ts';
 import { verifySignature } from '../../review/webhook-delivery.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
-import { runVigilCli, type ServerProcess, startServerProcess, until } from '../processes.ts';
+import { freePort, runVigilCli, type ServerProcess, startServerProcess, until } from '../processes.ts';
+import { startReceiver } from '../webhook-receiver.ts';
 
 const dataDir = tempDataDir();
 const env = { VIGIL_DATA_DIR: dataDir };
 const children: ServerProcess[] = [];
-let receiver: http.Server | undefined;
+let receiver: { close(): Promise<void> } | undefined;
 afterAll(async () => {
   for (const s of children)
     if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-  if (receiver) await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -76,15 +75,6 @@ async function outboxRow() {
   }
 }
 
-/** A port that nothing listens on (yet): taken and released at once. */
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 describe('webhook delivery across a crash', () => {
   it('delivers a decision made while the receiver was down, once, after a SIGKILL and a restart', async () => {
     const analystKey = await seed();
@@ -114,21 +104,9 @@ describe('webhook delivery across a crash', () => {
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const received: { id: string; signature: string; body: string }[] = [];
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        received.push({
-          id: String(req.headers['vigil-event-id']),
-          signature: String(req.headers['vigil-signature']),
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-        res.writeHead(204).end();
-      });
-    });
+    const server = await startReceiver(() => 204, 0, port);
     receiver = server;
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const { received } = server;
 
     const second = await startServerProcess(env);
     children.push(second);
