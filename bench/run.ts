@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>
   fraud: async () => (await import('./fraud.ts')).run(),
   metrics: async (options) => (await import('./metrics.ts')).run(options),
   traffic: async () => (await import('./traffic.ts')).run(),
+  review: async () => (await import('./review.ts')).run(),
 };
 
 const { values, positionals } = parseArgs({
