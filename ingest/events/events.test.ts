@@ -175,6 +175,24 @@ describe('POST /v1/events', () => {
     ]);
   });
 
+  it('stores a guest checkout: a conversion without a customer id, or with an empty one', async () => {
+    const { subjectId: _, ...guest } = conversion('g1');
+    const empty = conversion('g2', { subjectId: '' });
+    const res = await post('/v1/events', { events: [guest, empty] });
+    expect(res.status, await res.clone().text()).toBe(202);
+    await ctx.deps.writer.settle();
+    const rows = await ctx.storage.db
+      .selectFrom('affiliate_events')
+      .select(['id', 'subject_id', 'order_id'])
+      .where('id', 'in', ['g1', 'g2'])
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      { id: 'g1', subject_id: null, order_id: 'o-g1' },
+      { id: 'g2', subject_id: null, order_id: 'o-g2' },
+    ]);
+  });
+
   it('keeps no raw IP, email or referrer query anywhere in the database file', async () => {
     await post('/v1/events', { events: [click('e1'), conversion('e2')] });
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);

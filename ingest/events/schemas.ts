@@ -91,7 +91,7 @@ const ConversionSchema = z
     campaignId: optionalOrEmpty(id('campaign id'), 'The campaign credited'),
     clickId: optionalOrEmpty(id('click id'), 'The click credited; absent for a sale by coupon alone'),
     orderId: id('order id'),
-    subjectId: id('subject id'),
+    subjectId: optionalOrEmpty(id('subject id'), 'The customer, where known; absent for a guest checkout'),
     amount: Money,
     currency: Currency,
     couponCode: optionalOrEmpty(z.string().min(1).max(64), 'The coupon code used'),

@@ -186,7 +186,7 @@ const ROWS = {
         e.campaignId ?? null,
         e.clickId ?? null,
         e.orderId,
-        e.subjectId,
+        e.subjectId ?? null,
         e.amount,
         e.currency,
         e.couponCode?.toUpperCase() ?? null,
