@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { serialPrimaryKey } from '../dialect.ts';
 
 // Migrations take `Kysely<any>` on purpose: they describe the schema as it was then, not the app's types.
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -25,7 +26,7 @@ export async function up(db: AnyDb): Promise<void> {
 
   await db.schema
     .createTable('audit_log')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'id'))
     .addColumn('at', 'text', (col) => col.notNull())
     .addColumn('actor', 'text', (col) => col.notNull())
     .addColumn('role', 'text', (col) => col.notNull())

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { floatType } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -41,7 +42,7 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('click_id', 'text')
     .addColumn('order_id', 'text')
     .addColumn('subject_id', 'text')
-    .addColumn('amount', 'real')
+    .addColumn('amount', floatType(db))
     .addColumn('currency', 'text')
     .addColumn('coupon_code', 'text')
     .addColumn('ip_hash', 'text')
@@ -82,7 +83,7 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('affiliate_id', 'text', (col) => col.notNull().references('affiliates.id'))
     .addColumn('period_start', 'text', (col) => col.notNull())
     .addColumn('period_end', 'text', (col) => col.notNull())
-    .addColumn('amount', 'real', (col) => col.notNull())
+    .addColumn('amount', floatType(db), (col) => col.notNull())
     .addColumn('currency', 'text', (col) => col.notNull())
     .addColumn('status', 'text', (col) => col.notNull())
     .addColumn('created_at', 'text', (col) => col.notNull())

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { floatType, isPostgres, serialPrimaryKey } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -6,7 +7,7 @@ type AnyDb = Kysely<any>;
 export async function up(db: AnyDb): Promise<void> {
   await db.schema
     .createTable('server_logs')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'id'))
     .addColumn('ts', 'text', (col) => col.notNull())
     .addColumn('level', 'text', (col) => col.notNull())
     .addColumn('severity', 'integer', (col) => col.notNull())
@@ -15,7 +16,7 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('route', 'text')
     .addColumn('method', 'text')
     .addColumn('status', 'integer')
-    .addColumn('duration_ms', 'real')
+    .addColumn('duration_ms', floatType(db))
     .addColumn('trace_id', 'text')
     .addColumn('attrs', 'text')
     .addColumn('received_at', 'text', (col) => col.notNull())
@@ -25,6 +26,14 @@ export async function up(db: AnyDb): Promise<void> {
   await db.schema.createIndex('server_logs_service').on('server_logs').column('service').execute();
   await db.schema.createIndex('server_logs_ts').on('server_logs').column('ts').execute();
 
+  if (isPostgres(db)) {
+    // PostgreSQL: a generated tsvector of `message` with a GIN index, in place of FTS5. Deleting the row takes
+    // its terms with it; VACUUM makes the space reusable.
+    await sql`alter table server_logs add column message_tsv tsvector
+      generated always as (to_tsvector('simple', message)) stored`.execute(db);
+    await sql`create index server_logs_message_tsv on server_logs using gin (message_tsv)`.execute(db);
+    return;
+  }
   // Full text over `message`, as an external-content FTS5 table kept in step by triggers: the text is stored
   // once, in `server_logs`, and the index holds only its terms. FTS5 normally leaves a deleted row's terms in
   // old index segments until a merge; `secure-delete` removes them at once, so an erasure (a plain `delete`
@@ -47,6 +56,6 @@ export async function up(db: AnyDb): Promise<void> {
 }
 
 export async function down(db: AnyDb): Promise<void> {
-  await sql`drop table server_logs_fts`.execute(db);
+  if (!isPostgres(db)) await sql`drop table server_logs_fts`.execute(db);
   await db.schema.dropTable('server_logs').execute();
 }

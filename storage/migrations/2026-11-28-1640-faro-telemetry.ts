@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { serialPrimaryKey } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -25,7 +26,7 @@ export async function up(db: AnyDb): Promise<void> {
   // meta, and readers ask by app, kind and time, or by subject for privacy requests.
   await db.schema
     .createTable('browser_telemetry')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'id'))
     .addColumn('app_id', 'text', (col) => col.notNull())
     .addColumn('kind', 'text', (col) => col.notNull())
     .addColumn('ts', 'text', (col) => col.notNull())

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { serialPrimaryKey } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -7,7 +8,7 @@ export async function up(db: AnyDb): Promise<void> {
   // Append-only: every consent, change and withdrawal is a new record, chained by hash to the one before.
   await db.schema
     .createTable('consent_records')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'id'))
     .addColumn('subject_id', 'text', (col) => col.notNull())
     .addColumn('kind', 'text', (col) => col.notNull())
     .addColumn('decisions', 'text', (col) => col.notNull())

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { serialPrimaryKey } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -40,7 +41,7 @@ export async function up(db: AnyDb): Promise<void> {
   // What processing a request did, store by store. Counts and names only: no personal data.
   await db.schema
     .createTable('privacy_request_steps')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'id'))
     .addColumn('request_id', 'text', (col) =>
       col.notNull().references('privacy_requests.id').onDelete('cascade'),
     )
@@ -67,7 +68,7 @@ export async function up(db: AnyDb): Promise<void> {
     .execute();
   await db.schema
     .createTable('job_runs')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'id'))
     .addColumn('job', 'text', (col) => col.notNull())
     .addColumn('started_at', 'text', (col) => col.notNull())
     .addColumn('finished_at', 'text')

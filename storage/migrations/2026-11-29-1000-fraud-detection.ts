@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { floatType, serialPrimaryKey } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -7,7 +8,7 @@ export async function up(db: AnyDb): Promise<void> {
   // Fitted models: parameters and population quantiles only, never a training row.
   await db.schema
     .createTable('fraud_models')
-    .addColumn('version', 'integer', (col) => col.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'version'))
     .addColumn('created_at', 'text', (col) => col.notNull())
     .addColumn('window_start', 'text', (col) => col.notNull())
     .addColumn('window_end', 'text', (col) => col.notNull())
@@ -22,8 +23,8 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('payout_id', 'text', (col) => col.primaryKey().references('payouts.id').onDelete('cascade'))
     .addColumn('affiliate_id', 'text', (col) => col.notNull())
     .addColumn('model_version', 'integer')
-    .addColumn('risk', 'real', (col) => col.notNull())
-    .addColumn('model_score', 'real')
+    .addColumn('risk', floatType(db), (col) => col.notNull())
+    .addColumn('model_score', floatType(db))
     .addColumn('level', 'text', (col) => col.notNull())
     .addColumn('decision', 'text', (col) => col.notNull())
     .addColumn('reasons', 'text', (col) => col.notNull())

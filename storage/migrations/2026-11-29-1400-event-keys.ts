@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { isPostgres } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -46,6 +47,19 @@ async function createIndexes(db: AnyDb, identifiers: string[], ip: string): Prom
     .execute();
 }
 
+const TEXT_INDEXES = ['affiliate_ts', 'coupon', 'order_id', 'click_id', 'subject_id', 'ip_hash'].map(
+  (n) => `affiliate_events_${n}`,
+);
+const KEY_INDEXES = [
+  'affiliate_ts',
+  'coupon',
+  'id_key',
+  'click_key',
+  'order_key',
+  'subject_key',
+  'ip_key',
+].map((n) => `affiliate_events_${n}`);
+
 /** Replaces affiliate_events by a table of `definitions` filled, rowids kept, by `select` from the old one. */
 async function rebuild(db: AnyDb, definitions: string, columns: string, select: string): Promise<void> {
   await sql.raw(`create table affiliate_events_rebuilt (${definitions})`).execute(db);
@@ -68,6 +82,23 @@ async function rebuild(db: AnyDb, definitions: string, columns: string, select: 
  * computed by `vigil_event_key`, which every Vigil connection registers.
  */
 export async function up(db: AnyDb): Promise<void> {
+  if (isPostgres(db)) {
+    // No PostgreSQL installation predates this migration, so the table is empty: it changes in place, and the
+    // keys are 64-bit as in SQLite.
+    for (const name of TEXT_INDEXES) await db.schema.dropIndex(name).ifExists().execute();
+    await sql`alter table affiliate_events drop constraint affiliate_events_pkey`.execute(db);
+    await db.schema
+      .alterTable('affiliate_events')
+      .addColumn('id_key', 'bigint', (c) => c.notNull())
+      .addColumn('click_key', 'bigint')
+      .addColumn('order_key', 'bigint')
+      .addColumn('subject_key', 'bigint')
+      .addColumn('ip_key', 'bigint')
+      .execute();
+    await db.schema.createIndex('affiliate_events_id_key').on('affiliate_events').column('id_key').execute();
+    await createIndexes(db, ['click_key', 'order_key', 'subject_key'], 'ip_key');
+    return;
+  }
   const keys = 'id_key, click_key, order_key, subject_key, ip_key';
   await rebuild(
     db,
@@ -82,6 +113,20 @@ export async function up(db: AnyDb): Promise<void> {
 }
 
 export async function down(db: AnyDb): Promise<void> {
+  if (isPostgres(db)) {
+    for (const name of KEY_INDEXES) await db.schema.dropIndex(name).ifExists().execute();
+    await db.schema
+      .alterTable('affiliate_events')
+      .dropColumn('id_key')
+      .dropColumn('click_key')
+      .dropColumn('order_key')
+      .dropColumn('subject_key')
+      .dropColumn('ip_key')
+      .execute();
+    await sql`alter table affiliate_events add primary key (id)`.execute(db);
+    await createIndexes(db, ['order_id', 'click_id', 'subject_id'], 'ip_hash');
+    return;
+  }
   await rebuild(db, `id text primary key, ${DEFINITIONS}`, `id, ${COLUMNS}`, `id, ${COLUMNS}`);
   await createIndexes(db, ['order_id', 'click_id', 'subject_id'], 'ip_hash');
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { floatType } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -12,9 +13,9 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('minute', 'text', (c) => c.notNull())
     .addColumn('count', 'integer', (c) => c.notNull())
-    .addColumn('lcp_p75', 'real')
-    .addColumn('inp_p75', 'real')
-    .addColumn('cls_p75', 'real')
+    .addColumn('lcp_p75', floatType(db))
+    .addColumn('inp_p75', floatType(db))
+    .addColumn('cls_p75', floatType(db))
     .addPrimaryKeyConstraint('traffic_minutes_pk', ['minute', 'kind', 'scope', 'name'])
     .execute();
   await db.schema
@@ -41,10 +42,10 @@ export async function up(db: AnyDb): Promise<void> {
     .addColumn('signal', 'text', (c) => c.notNull())
     .addColumn('start', 'text', (c) => c.notNull())
     .addColumn('end', 'text')
-    .addColumn('observed', 'real', (c) => c.notNull())
-    .addColumn('expected', 'real', (c) => c.notNull())
-    .addColumn('lower', 'real', (c) => c.notNull())
-    .addColumn('upper', 'real', (c) => c.notNull())
+    .addColumn('observed', floatType(db), (c) => c.notNull())
+    .addColumn('expected', floatType(db), (c) => c.notNull())
+    .addColumn('lower', floatType(db), (c) => c.notNull())
+    .addColumn('upper', floatType(db), (c) => c.notNull())
     .addColumn('severity', 'text', (c) => c.notNull())
     .addColumn('campaign', 'text')
     .addColumn('updated_at', 'text', (c) => c.notNull())

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { serialPrimaryKey } from '../dialect.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations describe the schema as it was then, not the app's types
 type AnyDb = Kysely<any>;
@@ -21,7 +22,7 @@ export async function up(db: AnyDb): Promise<void> {
     .execute();
   await db.schema
     .createTable('payout_events')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .$call(serialPrimaryKey(db, 'id'))
     .addColumn('payout_id', 'text', (c) => c.notNull())
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())

@@ -1,0 +1,166 @@
+// The migrations on a real PostgreSQL (127.0.0.1:5432, database `test`, trust auth), each run in a schema of its
+// own that is dropped after: every table and column SQLite gets, PostgreSQL gets too, and the decisions path
+// runs its queries there unchanged. Skipped, saying why, where no PostgreSQL answers.
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide } from '../review/decisions.ts';
+import { tempDataDir } from '../test/harness.ts';
+import { migrateToLatest, openSqlite } from './index.ts';
+import { openPostgres } from './postgres.ts';
+
+const URL = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SCHEMA = `vigil_test_${process.pid}_${Date.now().toString(36)}`;
+
+async function reachable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const unreachable = await reachable();
+if (unreachable) console.warn(`PostgreSQL tests skipped: ${URL} does not answer (${unreachable})`);
+
+describe.skipIf(unreachable !== undefined)('the schema on PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof openPostgres>>;
+  beforeAll(async () => {
+    db = await openPostgres(URL, { schema: SCHEMA, max: 2 });
+  });
+  afterAll(async () => {
+    await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(db);
+    await db.destroy();
+  });
+
+  it('is made by the same migrations, with every table and column SQLite has', async () => {
+    const applied = await migrateToLatest(db);
+    expect(applied.length).toBeGreaterThan(10);
+    const pgColumns = await sql<{ table_name: string; column_name: string }>`
+      select table_name, column_name from information_schema.columns where table_schema = ${SCHEMA}`.execute(
+      db,
+    );
+    const onPostgres = new Set(pgColumns.rows.map((r) => `${r.table_name}.${r.column_name}`));
+
+    const dir = tempDataDir();
+    const storage = openSqlite(dir);
+    try {
+      await migrateToLatest(storage.db);
+      const tables = storage.sqlite
+        .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")
+        .all() as { name: string }[];
+      const onSqlite = new Set<string>();
+      for (const { name } of tables) {
+        // FTS5's own tables: PostgreSQL indexes the same text with a tsvector column instead.
+        if (name.startsWith('server_logs_fts')) continue;
+        for (const column of storage.sqlite.prepare(`pragma table_info(${name})`).all() as { name: string }[])
+          onSqlite.add(`${name}.${column.name}`);
+      }
+      expect([...onSqlite].filter((c) => !onPostgres.has(c)).sort()).toEqual([]);
+      expect([...onPostgres].filter((c) => !onSqlite.has(c)).sort()).toEqual(['server_logs.message_tsv']);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('finds server logs by word through the tsvector index', async () => {
+    await db
+      .insertInto('server_logs')
+      .values([
+        {
+          ts: '2026-12-07T10:00:00Z',
+          level: 'error',
+          severity: 17,
+          service: 'checkout',
+          message: 'payment provider timeout',
+          route: null,
+          method: null,
+          status: null,
+          duration_ms: null,
+          trace_id: null,
+          attrs: null,
+          received_at: '2026-12-07T10:00:01Z',
+        },
+        {
+          ts: '2026-12-07T10:00:02Z',
+          level: 'info',
+          severity: 9,
+          service: 'checkout',
+          message: 'order placed',
+          route: null,
+          method: null,
+          status: null,
+          duration_ms: null,
+          trace_id: null,
+          attrs: null,
+          received_at: '2026-12-07T10:00:03Z',
+        },
+      ])
+      .execute();
+    const found = await sql<{ message: string }>`
+      select message from server_logs where message_tsv @@ plainto_tsquery('simple', ${'timeout'})`.execute(
+      db,
+    );
+    expect(found.rows).toEqual([{ message: 'payment provider timeout' }]);
+    const ids = await db.selectFrom('server_logs').select('id').orderBy('id').execute();
+    expect(ids.map((r) => Number(r.id))).toEqual([1, 2]);
+  });
+
+  it('runs an analyst decision unchanged: review row, history, hash-chained audit entry', async () => {
+    const at = '2026-12-07T10:00:00.000Z';
+    await db
+      .insertInto('affiliates')
+      .values({
+        id: 'aff-1',
+        name: 'Anna',
+        subject_id: null,
+        payout_account_hash: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
+    await db
+      .insertInto('payouts')
+      .values({
+        id: 'p-1',
+        affiliate_id: 'aff-1',
+        period_start: '2026-11-01T00:00:00Z',
+        period_end: '2026-12-01T00:00:00Z',
+        amount: 120.5,
+        currency: 'EUR',
+        status: 'flagged',
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
+    const view = await decide(
+      db,
+      { payoutId: 'p-1', decision: 'reject', note: 'sales two seconds after their clicks' },
+      { name: 'analyst-1', role: 'analyst' },
+      { secret: Buffer.alloc(32, 1), now: new Date('2026-12-07T11:00:00Z') },
+    );
+    expect(view).toMatchObject({
+      status: 'rejected',
+      amount: 120.5,
+      review: { status: 'rejected', decidedBy: 'analyst-1' },
+    });
+    expect(view.history).toMatchObject([
+      { kind: 'decided', actor: 'analyst-1', note: 'sales two seconds after their clicks' },
+    ]);
+    await expect(
+      decide(
+        db,
+        { payoutId: 'p-1', decision: 'approve' },
+        { name: 'analyst-2', role: 'analyst' },
+        { secret: Buffer.alloc(32, 1), now: new Date() },
+      ),
+    ).rejects.toThrow(/already rejected by analyst-1/);
+    const audit = await db.selectFrom('audit_log').select(['action', 'target']).execute();
+    expect(audit).toEqual([{ action: 'payout.reject', target: 'payout:p-1' }]);
+  });
+});

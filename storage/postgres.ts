@@ -1,0 +1,25 @@
+// PostgreSQL through Kysely's Postgres dialect and a `pg` pool: the database Vigil's replicas will share. The
+// schema is the SQLite one, made by the same migrations (`storage/dialect.ts` holds what differs). Running the
+// whole service on it is not wired yet: `DATABASE_URL` still stops the start.
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+/**
+ * A Kysely instance on PostgreSQL; with `schema`, every pooled connection works in that schema (created when
+ * missing), so that tests and installations can share one database without sharing tables.
+ */
+export async function openPostgres(
+  connectionString: string,
+  options: { schema?: string; max?: number } = {},
+): Promise<Kysely<Database>> {
+  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
+    throw new Error(`expected a lower-case schema name, got "${options.schema}"`);
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  if (options.schema) await pool.query(`create schema if not exists ${options.schema}`);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
