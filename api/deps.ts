@@ -8,7 +8,7 @@ import { DEFAULT_INGEST_CONFIG, type IngestConfig } from '../ingest/config.ts';
 import { createIngestMetrics } from '../ingest/ingest-metrics.ts';
 import { BatchWriter } from '../ingest/write-path/batch-writer.ts';
 import { JobRunner, jobMetrics } from '../jobs/index.ts';
-import { createRetention } from '../retention/index.ts';
+import { createRetention, type ExternalStore } from '../retention/index.ts';
 import type { Storage } from '../storage/index.ts';
 import type { AppDeps } from './context.ts';
 
@@ -27,6 +27,8 @@ export interface DepsOptions {
   reviewSlaHours?: number;
   /** Another retention policies file (tests); the repo's `retention/policies.yaml` otherwise. */
   retentionPoliciesFile?: string;
+  /** Stores outside the database with copies of personal data (OpenSearch), erased with the database. */
+  externalStores?: ExternalStore[];
 }
 
 /**
@@ -78,6 +80,7 @@ export function createDeps(options: DepsOptions): AppDeps {
       policiesFile: options.retentionPoliciesFile,
       journal: writer,
       runner: jobs,
+      externalStores: options.externalStores,
     }),
     fraud: createFraudDetector({
       storage: options.storage,

@@ -6,7 +6,11 @@ import { listApiKeys } from '../http/api-keys.ts';
 import { ConfigFileError } from '../http/config-file.ts';
 import { createLogger, type Logger } from '../http/logger.ts';
 import { createRegistry } from '../http/metrics.ts';
+import { createSearchSink } from '../ingest/opensearch/client.ts';
+import { searchErasure } from '../ingest/opensearch/erasure.ts';
+import { createSearchShipper } from '../ingest/opensearch/shipper.ts';
 import { startScheduler } from '../jobs/index.ts';
+import { loadRetentionPolicies } from '../retention/policies.ts';
 import { createWebhookDelivery } from '../review/webhook-delivery.ts';
 import { DataDirInUseError, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
 import { createApp } from './app.ts';
@@ -35,6 +39,23 @@ function openStorage(config: Config): Storage {
   return openSqlite(config.dataDir);
 }
 
+/** Days a category's rows are kept, from its retention policy (30 when it has no limit in days). */
+function retentionDays(category: string): number {
+  const policy = loadRetentionPolicies().find((p) => p.category === category);
+  const age = policy?.maxAge;
+  return age ? Math.max(1, age.years * 365 + age.months * 31 + age.days) : 30;
+}
+
+/** The OpenSearch sink for `OPENSEARCH_URL`, and its part in erasure. */
+function searchStore(node: string, storage: Storage) {
+  const sink = createSearchSink({
+    node,
+    retentionDays: { logs: retentionDays('server-logs'), telemetry: retentionDays('browser-telemetry') },
+  });
+  const url = new URL(node);
+  return { sink, erasure: searchErasure(sink, storage.db), where: `${url.protocol}//${url.host}` };
+}
+
 /** Scrapes within this long of a render share it: many scrapers cost one render a second. */
 const METRICS_CACHE_MS = 1000;
 
@@ -42,9 +63,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const storage = openStorage(config);
   const applied = await migrateToLatest(storage.db);
   if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
-  if (config.opensearchUrl !== undefined) {
-    logger.warn('OPENSEARCH_URL is set, but no log sink uses it yet; logs stay in the database');
-  }
+  const search = config.opensearchUrl === undefined ? undefined : searchStore(config.opensearchUrl, storage);
+  if (search)
+    logger.info('server logs and browser telemetry are shipped to OpenSearch', { node: search.where });
 
   const deps = createDeps({
     storage,
@@ -55,6 +76,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ingest: config.ingest,
     consentExpiryDays: config.consentExpiryDays,
     reviewSlaHours: config.reviewSlaHours,
+    externalStores: search ? [search.erasure] : [],
   });
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });
@@ -82,6 +104,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     clock: deps.clock,
   });
   webhooks.start();
+  // Ships stored logs and telemetry from where the last run stopped; while OpenSearch is away they wait.
+  const shipper = search
+    ? createSearchShipper({
+        db: storage.db,
+        sink: search.sink,
+        registry: deps.registry,
+        logger,
+        clock: deps.clock,
+      })
+    : undefined;
+  shipper?.start();
 
   const server = serve({
     fetch: app.fetch,
@@ -110,6 +143,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     stopping ??= (async () => {
       // A delivery in flight may take its whole timeout: let it finish while requests drain.
       const webhooksStopped = webhooks.stop();
+      const shipperStopped = shipper?.stop();
       await scheduler.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections go idle as their last response is sent; close each as soon as it does,
@@ -130,6 +164,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Every request has been answered; commit anything still queued and apply the event journal (for a
       // while: what is left is applied at the next start) before the database closes.
       await webhooksStopped;
+      await shipperStopped;
       await deps.writer.close();
       await storage.close();
     })();

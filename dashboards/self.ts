@@ -1,6 +1,7 @@
 // "Vigil — Vigil itself": the health of the Vigil service — ingest throughput and refusals, the write path
-// (queue and backlog against their bounds, commit latency, apply lag and failures), its HTTP API per route,
-// and the Node.js process (memory, event-loop lag, CPU, scrape health).
+// (queue and backlog against their bounds, commit latency, apply lag and failures), the shipping of logs and
+// telemetry to OpenSearch, its HTTP API per route, and the Node.js process (memory, event-loop lag, CPU, scrape
+// health).
 import { type Dashboard, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   buildDashboard,
@@ -41,7 +42,7 @@ export function selfDashboard(): Dashboard {
   const builder = vigilDashboard(
     'vigil-self',
     'Vigil — Vigil itself',
-    "Vigil's own health: ingest, write path, HTTP API per route, process and scrape.",
+    "Vigil's own health: ingest, write path, search shipping, HTTP API per route, process and scrape.",
   ).withVariable(
     labelVariable(
       'route',
@@ -283,6 +284,53 @@ export function selfDashboard(): Dashboard {
           ['orange', 0.7],
           ['red', 0.9],
         ],
+      }),
+    );
+
+  // Exported only when OPENSEARCH_URL is set: without it, the row stays empty.
+  builder
+    .withRow(new RowBuilder('Search shipping'))
+    .withPanel(
+      timeSeriesPanel({
+        title: 'Search backlog by kind',
+        description:
+          'Server logs and browser telemetry stored in the database and not yet written to OpenSearch, by kind; they wait there until shipped. VigilSearchBacklogGrowing opens a ticket when a kind is over 1000 rows and growing.',
+        unit: 'short',
+        queries: [promQuery('max by (kind) (vigil_search_backlog_rows)', '{{kind}}')],
+        width: 8,
+        min: 0,
+        steps: [
+          ['green', null],
+          ['orange', 1000],
+        ],
+      }),
+    )
+    .withPanel(
+      timeSeriesPanel({
+        title: 'Documents shipped by kind and outcome (/s)',
+        description:
+          'Documents handed to OpenSearch per second: written, existing (an earlier try had written it) and rejected (refused for what it is, never retried).',
+        unit: 'short',
+        queries: [
+          promQuery(
+            'sum by (kind, outcome) (rate(vigil_search_shipped_total[$__rate_interval]))',
+            '{{kind}} {{outcome}}',
+          ),
+        ],
+        width: 8,
+      }).overrideByRegexp('.* rejected', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }]),
+    )
+    .withPanel(
+      timeSeriesPanel({
+        title: 'Failed bulk calls by kind (/s)',
+        description:
+          'Bulk calls to OpenSearch that failed and will be retried (unreachable, 429 or 5xx), per second, by kind.',
+        unit: 'short',
+        queries: [
+          promQuery('sum by (kind) (rate(vigil_search_ship_errors_total[$__rate_interval]))', '{{kind}}'),
+        ],
+        width: 8,
+        min: 0,
       }),
     );
 

@@ -364,6 +364,15 @@ export const DATA_MAP: readonly DataMapEntry[] = [
     erasure: { action: 'none', why: 'no personal data' },
   },
   {
+    table: 'search_shipping',
+    category: 'operations',
+    personal: false,
+    description:
+      'How far server logs and browser telemetry have been written to OpenSearch (a row id per kind)',
+    columns: {},
+    erasure: { action: 'none', why: 'no personal data' },
+  },
+  {
     table: 'faro_apps',
     category: 'configuration',
     personal: false,

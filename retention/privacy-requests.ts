@@ -386,6 +386,15 @@ export interface ErasureContext {
   onStore?: (outcome: StoreOutcome) => void;
   /** The event journal: settled before the stores are erased, and its applied segments deleted after. */
   journal: EventJournal;
+  /** Stores outside the database that hold copies (OpenSearch): erased before the database and again after. */
+  externalStores?: ExternalStore[];
+}
+
+/** A store outside the database that keeps copies of personal data, erased by the subject's keys. */
+export interface ExternalStore {
+  name: string;
+  /** Erases the subject's documents; answers what went, per part of the store (an index pattern, say). */
+  erase(keys: SubjectKeys): Promise<{ store: string; category: string; rows: number }[]>;
 }
 
 /** The actor recorded for what the scheduler does. */
@@ -445,8 +454,20 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
     let failedStore: string | undefined;
     try {
       // Events acknowledged before now may still wait in the event journal: apply them, then erase.
+      // Copies outside the database go first, while the rows that lead to them (sessions) still exist, and
+      // again at the end, for what was shipped while the database was being erased.
+      const external = async (): Promise<StoreOutcome[]> => {
+        const found: StoreOutcome[] = [];
+        for (const store of keys ? (ctx.externalStores ?? []) : []) {
+          failedStore = store.name;
+          for (const part of await store.erase(keys as SubjectKeys))
+            found.push({ store: part.store, category: part.category, action: 'delete', rows: part.rows });
+        }
+        return found;
+      };
+      const externalFirst = await external();
       failedStore = 'event journal';
-      const outcomes = keys
+      const local = keys
         ? await readEvents(ctx.journal, () =>
             eraseSubjectStores(db, keys, {
               ref: `audit:${start.id}`,
@@ -462,6 +483,15 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
             }),
           )
         : [];
+      const externalAgain = await external();
+      const outcomes = [...local];
+      for (const part of externalFirst) {
+        const again = externalAgain.find((o) => o.store === part.store)?.rows ?? 0;
+        const outcome = { ...part, rows: part.rows + again };
+        ctx.onStore?.(outcome);
+        await logStep(db, queued.id, outcome, ctx.now());
+        outcomes.push(outcome);
+      }
       failedStore = 'physical';
       const logsDeleted = outcomes.some((o) => o.store === 'server_logs' && o.rows > 0);
       const physical = await makeErasurePhysical(ctx.storage, { logsDeleted, journal: ctx.journal });

@@ -4,7 +4,7 @@ import type { Logger } from '../http/logger.ts';
 import type { Job, JobRunner } from '../jobs/index.ts';
 import { type Actor, type EventJournal, readEvents, type Storage } from '../storage/index.ts';
 import { loadRetentionPolicies, type RetentionPolicy } from './policies.ts';
-import { processErasureQueue, SCHEDULER_ACTOR } from './privacy-requests.ts';
+import { type ExternalStore, processErasureQueue, SCHEDULER_ACTOR } from './privacy-requests.ts';
 import { type PurgeOutcome, runRetention } from './purge.ts';
 import { type RetentionMetrics, retentionMetrics } from './retention-metrics.ts';
 import { makeErasurePhysical } from './subject-data.ts';
@@ -34,6 +34,8 @@ export interface RetentionOptions {
   journal: EventJournal;
   /** Runs jobs under their lease; the on-demand purge takes the scheduled purge's lease. */
   runner: JobRunner;
+  /** Stores outside the database with copies of personal data (OpenSearch), erased with the database. */
+  externalStores?: ExternalStore[];
 }
 
 export function createRetention(options: RetentionOptions): Retention {
@@ -94,6 +96,7 @@ export function createRetention(options: RetentionOptions): Retention {
             now: clock,
             batchSize: options.batchSize,
             journal: options.journal,
+            externalStores: options.externalStores,
             onStore: (o) => {
               if (o.rows > 0 && o.action !== 'export')
                 metrics.erasedRows.inc({ category: o.category, action: o.action }, o.rows);

@@ -19,7 +19,7 @@ import type {
   WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from './review.table.ts';
-import type { ServerLogsTable } from './server-logs.table.ts';
+import type { SearchShippingTable, ServerLogsTable } from './server-logs.table.ts';
 import type { AnomaliesTable, RouteMinuteBatchesTable, TrafficMinutesTable } from './traffic.table.ts';
 
 /** Every table Vigil keeps, by name. */
@@ -51,4 +51,5 @@ export interface Database {
   review_sessions: ReviewSessionsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  search_shipping: SearchShippingTable;
 }

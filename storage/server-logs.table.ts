@@ -22,3 +22,10 @@ export interface ServerLogsTable {
 }
 
 export type ServerLogRow = Selectable<ServerLogsTable>;
+
+/** Per kind (logs, telemetry), the highest row id written to OpenSearch with every id below it. */
+export interface SearchShippingTable {
+  kind: string;
+  shipped_id: number;
+  updated_at: string;
+}

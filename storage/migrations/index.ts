@@ -12,6 +12,7 @@ import * as m20261204telemetrySessions from './2026-12-04-2300-telemetry-session
 import * as m20261207fraudScoreContext from './2026-12-07-0300-fraud-score-context.ts';
 import * as m20261207trafficDetector from './2026-12-07-0400-traffic-detector.ts';
 import * as m20261207payoutReviews from './2026-12-07-0500-payout-reviews.ts';
+import * as m20261207searchShipping from './2026-12-07-0600-search-shipping.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -32,4 +33,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07-0300-fraud-score-context': m20261207fraudScoreContext,
   '2026-12-07-0400-traffic-detector': m20261207trafficDetector,
   '2026-12-07-0500-payout-reviews': m20261207payoutReviews,
+  '2026-12-07-0600-search-shipping': m20261207searchShipping,
 };

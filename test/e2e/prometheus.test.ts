@@ -10,6 +10,7 @@ import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/index.ts';
 import { migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
+import { type OpenSearchContractServer, startContractServer } from '../opensearch-contract-server.ts';
 import { type ServerProcess, startServerProcess, until } from '../processes.ts';
 import { type PrometheusServer, startPrometheus } from '../prometheus.ts';
 import { type LoadTarget, syntheticLoad } from '../synthetic-load.ts';
@@ -22,6 +23,7 @@ let dataDir: string;
 let vigil: ServerProcess;
 let prometheus: PrometheusServer;
 let target: LoadTarget;
+let search: OpenSearchContractServer;
 
 /**
  * The shipped rules with every `for` at 0 s: the test sees an alert fire without waiting its minutes (the
@@ -51,8 +53,11 @@ beforeAll(async () => {
     new Date(),
   );
   await storage.close();
+  search = await startContractServer();
   vigil = await startServerProcess({
     VIGIL_DATA_DIR: dataDir,
+    // Logs and telemetry are shipped to a stand-in that follows OpenSearch's documented API.
+    OPENSEARCH_URL: search.url,
     VIGIL_FARO_ANONYMOUS_TELEMETRY: 'exempt',
     VIGIL_INGEST_QUEUE_MAX_ROWS: String(QUEUE_BOUND),
   });
@@ -66,6 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prometheus?.stop();
+  await search?.close();
   if (vigil && vigil.child.exitCode === null) {
     vigil.child.kill('SIGTERM');
     await vigil.exited;
@@ -96,6 +102,10 @@ describe('Vigil scraped by a real Prometheus', () => {
     expect(used.filter((name) => !exported.has(name))).toEqual([]);
     // No series of Vigil's may carry the labels Prometheus sets on a scrape.
     expect(text).not.toMatch(/[{,](job|instance)="/);
+    // The load's logs reached the search store.
+    await until('the logs in the search store', async () =>
+      search.documents('vigil-logs-*').length >= 40 ? true : undefined,
+    );
   });
 
   it('evaluates every dashboard and rule expression without error; the core panels have data', async () => {
