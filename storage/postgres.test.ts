@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../review/decisions.ts';
+import { insertPayoutInReview } from '../test/affiliate-installation.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { migrateToLatest, openSqlite } from './index.ts';
 import { openPostgres } from './postgres.ts';
@@ -112,32 +113,14 @@ describe.skipIf(unreachable !== undefined)('the schema on PostgreSQL', () => {
   });
 
   it('runs an analyst decision unchanged: review row, history, hash-chained audit entry', async () => {
-    const at = '2026-12-07T10:00:00.000Z';
-    await db
-      .insertInto('affiliates')
-      .values({
-        id: 'aff-1',
-        name: 'Anna',
-        subject_id: null,
-        payout_account_hash: null,
-        created_at: at,
-        updated_at: at,
-      })
-      .execute();
-    await db
-      .insertInto('payouts')
-      .values({
-        id: 'p-1',
-        affiliate_id: 'aff-1',
-        period_start: '2026-11-01T00:00:00Z',
-        period_end: '2026-12-01T00:00:00Z',
-        amount: 120.5,
-        currency: 'EUR',
-        status: 'flagged',
-        created_at: at,
-        updated_at: at,
-      })
-      .execute();
+    await insertPayoutInReview(db, {
+      id: 'p-1',
+      status: 'flagged',
+      at: new Date('2026-12-07T10:00:00Z'),
+      periodStart: '2026-11-01T00:00:00Z',
+      periodEnd: '2026-12-01T00:00:00Z',
+      amount: 120.5,
+    });
     const view = await decide(
       db,
       { payoutId: 'p-1', decision: 'reject', note: 'sales two seconds after their clicks' },
