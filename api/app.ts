@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/v1/retention', retentionRoutes(deps));
   app.route('/v1/payouts', payoutReviewRoutes());
   app.route('/v1/flags', flagRoutes());
-  app.route('/v1/flags', decisionRoutes(deps));
+  app.route('/v1/flags', decisionRoutes({ ...deps, onDecision: () => deps.onDecision?.() }));
   app.route('/v1/detectors/fraud', fraudRunRoutes(deps));
   app.route('/v1/anomalies', anomalyRoutes(deps));
   app.route('/v1/detectors/traffic', trafficRunRoutes(deps));
@@ -110,7 +110,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/docs', docsRoutes());
   app.route(
     '/review',
-    reviewUiRoutes({ secret: deps.secret, registry: deps.registry, reviewSlaHours: deps.reviewSlaHours }),
+    reviewUiRoutes({
+      secret: deps.secret,
+      registry: deps.registry,
+      reviewSlaHours: deps.reviewSlaHours,
+      onDecision: () => deps.onDecision?.(),
+    }),
   );
 
   const allowedMethods = methodsByPath(app);

@@ -45,4 +45,6 @@ export interface AppDeps {
   traffic: TrafficDetector;
   /** How long a flagged or held payout may wait for an analyst's decision. */
   reviewSlaHours: number;
+  /** Called after each decision: the server wakes the webhook delivery, so the marketplace hears at once. */
+  onDecision?: () => void;
 }

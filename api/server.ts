@@ -104,6 +104,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     clock: deps.clock,
   });
   webhooks.start();
+  // A decision wakes the delivery at once rather than at its next poll.
+  deps.onDecision = () => webhooks.kick();
   // Ships stored logs and telemetry from where the last run stopped; while OpenSearch is away they wait.
   const shipper = search
     ? createSearchShipper({

@@ -44,6 +44,10 @@ async function view(id: string, role: 'ingest' | 'analyst' | 'admin' | 'sre' = '
 describe('a decision on a payout in review', () => {
   it('needs a note to reject, is history and audit once made, and is not made twice', async () => {
     ctx = await createTestContext();
+    let woken = 0;
+    ctx.deps.onDecision = () => {
+      woken += 1;
+    };
     await payoutInReview('p-1');
     const bare = await decide('p-1', { decision: 'reject' });
     expect(bare.status).toBe(422);
@@ -73,6 +77,8 @@ describe('a decision on a payout in review', () => {
     const again = await decide('p-1', { decision: 'approve' });
     expect(again.status).toBe(409);
     expect(again.body.detail).toContain('already rejected by test-analyst');
+    // The webhook delivery is woken once, for the decision made; refusals wake nothing.
+    expect(woken).toBe(1);
 
     const metrics = await ctx.registry.metrics();
     expect(metrics).toContain('vigil_review_decisions_total{decision="reject"} 1');

@@ -62,7 +62,7 @@ export function payoutReviewRoutes() {
 }
 
 /** `POST /v1/flags/:payoutId/decision` (analyst; admin for escalated payouts). */
-export function decisionRoutes(deps: { secret: Buffer; registry: Registry }) {
+export function decisionRoutes(deps: { secret: Buffer; registry: Registry; onDecision?: () => void }) {
   const metrics = reviewMetrics(deps.registry);
   const decisionRoute = createRoute({
     method: 'post',
@@ -97,6 +97,7 @@ export function decisionRoutes(deps: { secret: Buffer; registry: Registry }) {
       c.var.actor,
       { secret: deps.secret, now: c.var.clock() },
     );
+    deps.onDecision?.();
     metrics.decisions.inc({ decision: body.decision });
     metrics.timeToDecision.observe(
       { decision: body.decision },

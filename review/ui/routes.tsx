@@ -55,6 +55,8 @@ export interface ReviewUiDeps {
   registry: Registry;
   /** How long a payout may wait for a decision. */
   reviewSlaHours: number;
+  /** Called after each decision (the server wakes the webhook delivery). */
+  onDecision?: () => void;
 }
 
 type Ctx = Context<AppEnv>;
@@ -261,6 +263,7 @@ export function reviewUiRoutes(deps: ReviewUiDeps) {
         { name: s.keyName, role: s.role as Role },
         { secret: deps.secret, now: c.var.clock() },
       );
+      deps.onDecision?.();
       metrics.decisions.inc({ decision });
       metrics.timeToDecision.observe(
         { decision },
@@ -331,6 +334,7 @@ export function reviewUiRoutes(deps: ReviewUiDeps) {
           Math.max(0, (c.var.clock().getTime() - Date.parse(view.createdAt)) / 1000),
         );
         approved += 1;
+        deps.onDecision?.();
       } catch (error) {
         if (!isDomainError(error)) throw error;
         refused.push(id);
