@@ -1,9 +1,19 @@
 // The migrations on a real PostgreSQL (127.0.0.1:5432, database `test`, trust auth), each run in a schema of its
-// own that is dropped after: every table and column SQLite gets, PostgreSQL gets too, and the decisions path
-// runs its queries there unchanged. Skipped, saying why, where no PostgreSQL answers.
+// own that is dropped after: every table and column SQLite gets, PostgreSQL gets too, and the decisions, the
+// consent ledger and privacy requests run their queries there unchanged. Skipped, saying why, where no PostgreSQL answers.
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsentGate, loadGatePolicy } from '../consent/gate.ts';
+import { currentConsents, recordConsent, verifyConsentChain, withdrawConsent } from '../consent/ledger.ts';
+import { loadPurposes } from '../consent/purposes.ts';
+import { createRegistry } from '../http/metrics.ts';
+import {
+  actOnPrivacyRequest,
+  createPrivacyRequest,
+  listPrivacyRequests,
+  privacyRequestBacklog,
+} from '../retention/privacy-requests.ts';
 import { decide } from '../review/decisions.ts';
 import { insertPayoutInReview } from '../test/affiliate-installation.ts';
 import { tempDataDir } from '../test/harness.ts';
@@ -145,5 +155,54 @@ describe.skipIf(unreachable !== undefined)('the schema on PostgreSQL', () => {
     ).rejects.toThrow(/already rejected by analyst-1/);
     const audit = await db.selectFrom('audit_log').select(['action', 'target']).execute();
     expect(audit).toEqual([{ action: 'payout.reject', target: 'payout:p-1' }]);
+  });
+
+  it('keeps the consent ledger (hash chain included) and privacy requests unchanged', async () => {
+    const purposes = loadPurposes();
+    const gate = new ConsentGate(
+      purposes,
+      loadGatePolicy(purposes),
+      createRegistry({ processMetrics: false }),
+    );
+    const ledger = {
+      purposes,
+      gate,
+      secret: Buffer.alloc(32, 1),
+      expiryMs: 86_400_000 * 395,
+      now: new Date(),
+    };
+    const dpo = { name: 'dpo-1', role: 'dpo' };
+    await recordConsent(
+      db,
+      {
+        subjectId: 'u-1',
+        decisions: { analytics: 'granted', marketing: 'granted' },
+        policyVersion: '2026-11',
+        source: 'banner',
+        method: 'save',
+      },
+      dpo,
+      ledger,
+    );
+    await withdrawConsent(db, 'u-1', ['marketing'], dpo, ledger);
+    const current = await currentConsents(db, 'u-1', new Date());
+    expect(current).toMatchObject({ analytics: { status: 'granted' }, marketing: { status: 'withdrawn' } });
+    expect(await verifyConsentChain(db)).toMatchObject({ ok: true, checked: 2 });
+
+    const request = await createPrivacyRequest(
+      db,
+      Buffer.alloc(32, 1),
+      { type: 'erasure', subjectId: 'u-1', identifiers: { email: 'ann@example.org' } },
+      dpo,
+      new Date(),
+    );
+    await actOnPrivacyRequest(db, request.id, { action: 'approve' }, dpo, new Date());
+    const listed = await listPrivacyRequests(db, { limit: 10 }, new Date());
+    expect(listed).toMatchObject([
+      { id: request.id, status: 'approved', identifiers: { email: true, ip: false } },
+    ]);
+    expect(await privacyRequestBacklog(db, new Date())).toMatchObject([
+      { type: 'erasure', open: 1, overdue: 0 },
+    ]);
   });
 });
