@@ -8,6 +8,7 @@ import { ConsentGate, loadGatePolicy } from '../consent/gate.ts';
 import { currentConsents, recordConsent, verifyConsentChain, withdrawConsent } from '../consent/ledger.ts';
 import { loadPurposes } from '../consent/purposes.ts';
 import { createRegistry } from '../http/metrics.ts';
+import { acquireLease } from '../jobs/scheduler.ts';
 import {
   actOnPrivacyRequest,
   createPrivacyRequest,
@@ -204,5 +205,21 @@ describe.skipIf(unreachable !== undefined)('the schema on PostgreSQL', () => {
     expect(await privacyRequestBacklog(db, new Date())).toMatchObject([
       { type: 'erasure', open: 1, overdue: 0 },
     ]);
+  });
+
+  it('gives a job lease to one replica at a time, and to another once it has expired', async () => {
+    const now = new Date('2026-12-07T12:00:00Z');
+    const later = new Date(now.getTime() + 61_000);
+    const takes = await Promise.all(
+      ['replica-a', 'replica-b', 'replica-c'].map((holder) =>
+        acquireLease(db, 'retention.purge', holder, now, 60_000),
+      ),
+    );
+    expect(takes.filter(Boolean)).toHaveLength(1);
+    const holder = ['replica-a', 'replica-b', 'replica-c'][takes.indexOf(true)] as string;
+    const other = holder === 'replica-a' ? 'replica-b' : 'replica-a';
+    expect(await acquireLease(db, 'retention.purge', other, now, 60_000)).toBe(false);
+    expect(await acquireLease(db, 'retention.purge', holder, now, 60_000)).toBe(true);
+    expect(await acquireLease(db, 'retention.purge', other, later, 60_000)).toBe(true);
   });
 });
