@@ -82,23 +82,6 @@ interface CallCounts {
   total: number;
 }
 
-const FIELD_TYPES = new Set([
-  'keyword',
-  'text',
-  'date',
-  'integer',
-  'long',
-  'short',
-  'byte',
-  'double',
-  'float',
-  'half_float',
-  'scaled_float',
-  'boolean',
-  'object',
-  'ip',
-  'flat_object',
-]);
 const NUMERIC_TYPES = new Set([
   'integer',
   'long',
@@ -108,6 +91,16 @@ const NUMERIC_TYPES = new Set([
   'float',
   'half_float',
   'scaled_float',
+]);
+const FIELD_TYPES = new Set([
+  ...NUMERIC_TYPES,
+  'keyword',
+  'text',
+  'date',
+  'boolean',
+  'object',
+  'ip',
+  'flat_object',
 ]);
 const ISM_ACTIONS = new Set([
   'delete',
