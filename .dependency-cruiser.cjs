@@ -61,7 +61,7 @@ module.exports = {
       severity: 'error',
       comment:
         'Only the HTTP layer of an area (its routes and middleware) speaks problem+json; services throw the domain errors of storage/errors.ts.',
-      from: { path: `^${AREAS}/`, pathNot: ['(^|/)routes\\.ts$', '^ingest/in-flight\\.ts$', NOT_TEST] },
+      from: { path: `^${AREAS}/`, pathNot: ['(^|/)routes\\.tsx?$', '^ingest/in-flight\\.ts$', NOT_TEST] },
       to: { path: '^http/problem\\.ts$' },
     },
   ],

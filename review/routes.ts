@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Registry } from 'prom-client';
 import { requireRole } from '../http/auth.ts';
 import { jsonBody } from '../http/json-body.ts';
 import {
@@ -10,8 +9,8 @@ import {
   problemResponses,
 } from '../http/openapi.ts';
 import { ProblemError } from '../http/problem.ts';
-import { decide, markPaid, payoutView } from './decisions.ts';
-import { reviewMetrics } from './review-metrics.ts';
+import { createDecider, type DeciderOptions } from './decider.ts';
+import { markPaid, payoutView } from './decisions.ts';
 import { DecisionBodySchema, PayoutViewSchema } from './schemas.ts';
 
 const IdParam = z.object({ id: z.string().min(1).max(128) });
@@ -62,8 +61,8 @@ export function payoutReviewRoutes() {
 }
 
 /** `POST /v1/flags/:payoutId/decision` (analyst; admin for escalated payouts). */
-export function decisionRoutes(deps: { secret: Buffer; registry: Registry; onDecision?: () => void }) {
-  const metrics = reviewMetrics(deps.registry);
+export function decisionRoutes(deps: DeciderOptions) {
+  const decide = createDecider(deps);
   const decisionRoute = createRoute({
     method: 'post',
     path: '/{payoutId}/decision',
@@ -95,13 +94,7 @@ export function decisionRoutes(deps: { secret: Buffer; registry: Registry; onDec
       c.var.db,
       { payoutId: c.req.valid('param').payoutId, decision: body.decision, note: body.note },
       c.var.actor,
-      { secret: deps.secret, now: c.var.clock() },
-    );
-    deps.onDecision?.();
-    metrics.decisions.inc({ decision: body.decision });
-    metrics.timeToDecision.observe(
-      { decision: body.decision },
-      Math.max(0, (c.var.clock().getTime() - Date.parse(view.createdAt)) / 1000),
+      c.var.clock(),
     );
     return c.json(view, 200);
   });

@@ -7,13 +7,12 @@ import path from 'node:path';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
-import type { Registry } from 'prom-client';
 import { authenticateApiKey } from '../../http/api-keys.ts';
 import type { AppEnv } from '../../http/context.ts';
-import type { Role } from '../../http/roles.ts';
+import { toProblem } from '../../http/problem.ts';
 import { isDomainError } from '../../storage/errors.ts';
-import { assignToSelf, DECISIONS, type Decision, decide, payoutView } from '../decisions.ts';
-import { reviewMetrics } from '../review-metrics.ts';
+import { createDecider, type DeciderOptions } from '../decider.ts';
+import { assignToSelf, DECISIONS, type Decision, payoutView } from '../decisions.ts';
 import { PayoutPage, QueuePage, SignInPage } from './pages.tsx';
 import {
   earlierPayouts,
@@ -50,18 +49,15 @@ const CSP = [
 /** Payouts above this level are never approved in bulk. */
 const BULK_LEVELS = ['low', 'medium'];
 
-export interface ReviewUiDeps {
-  secret: Buffer;
-  registry: Registry;
+export interface ReviewUiDeps extends DeciderOptions {
   /** How long a payout may wait for a decision. */
   reviewSlaHours: number;
-  /** Called after each decision (the server wakes the webhook delivery). */
-  onDecision?: () => void;
 }
 
 type Ctx = Context<AppEnv>;
 
 const who = (s: ReviewSession) => ({ name: s.keyName, role: s.role, csrf: s.csrf });
+const reviewerOf = (s: ReviewSession) => ({ name: s.keyName, role: s.role });
 
 /** A form post is ours: same origin when the browser says, and the session's token. */
 function trustedPost(c: Ctx, expected: string | undefined, sent: unknown): boolean {
@@ -108,7 +104,7 @@ function filterQuery(c: Ctx): string {
 export function reviewUiRoutes(deps: ReviewUiDeps) {
   const css = asset('review.css');
   const js = asset('review.js');
-  const metrics = reviewMetrics(deps.registry);
+  const decide = createDecider(deps);
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -257,23 +253,16 @@ export function reviewUiRoutes(deps: ReviewUiDeps) {
     if (typeof decision !== 'string' || !(DECISIONS as readonly string[]).includes(decision))
       return fail(422, 'Choose Approve, Reject or Escalate.');
     try {
-      const view = await decide(
+      await decide(
         c.var.db,
         { payoutId: id, decision: decision as Decision, note },
-        { name: s.keyName, role: s.role as Role },
-        { secret: deps.secret, now: c.var.clock() },
-      );
-      deps.onDecision?.();
-      metrics.decisions.inc({ decision });
-      metrics.timeToDecision.observe(
-        { decision },
-        Math.max(0, (c.var.clock().getTime() - Date.parse(view.createdAt)) / 1000),
+        reviewerOf(s),
+        c.var.clock(),
       );
       return c.redirect(`/review/payouts/${encodeURIComponent(id)}`, 303);
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      const status = error.kind === 'not-found' ? 404 : error.kind === 'conflict' ? 409 : 422;
-      return fail(status, error.message);
+      return fail(toProblem(error).status as 404 | 409 | 422, error.message);
     }
   });
 
@@ -289,11 +278,11 @@ export function reviewUiRoutes(deps: ReviewUiDeps) {
     if (!trustedPost(c, s.csrf, form._csrf))
       return fail(403, 'The form expired or did not come from this page: nothing changed. Try again.');
     try {
-      await assignToSelf(c.var.db, id, { name: s.keyName, role: s.role as Role }, c.var.clock());
+      await assignToSelf(c.var.db, id, reviewerOf(s), c.var.clock());
       return c.redirect(`/review/payouts/${encodeURIComponent(id)}`, 303);
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      return fail(error.kind === 'not-found' ? 404 : 409, error.message);
+      return fail(toProblem(error).status as 404 | 409, error.message);
     }
   });
 
@@ -322,19 +311,13 @@ export function reviewUiRoutes(deps: ReviewUiDeps) {
         continue;
       }
       try {
-        const view = await decide(
+        await decide(
           c.var.db,
           { payoutId: id, decision: 'approve', note: 'Approved in bulk from the review queue' },
-          { name: s.keyName, role: s.role as Role },
-          { secret: deps.secret, now: c.var.clock() },
-        );
-        metrics.decisions.inc({ decision: 'approve' });
-        metrics.timeToDecision.observe(
-          { decision: 'approve' },
-          Math.max(0, (c.var.clock().getTime() - Date.parse(view.createdAt)) / 1000),
+          reviewerOf(s),
+          c.var.clock(),
         );
         approved += 1;
-        deps.onDecision?.();
       } catch (error) {
         if (!isDomainError(error)) throw error;
         refused.push(id);
