@@ -34,3 +34,11 @@ export function secretMatches(presented: string, storedHex: string | undefined):
   const equal = expected.length === 32 && timingSafeEqual(sha256(presented), expected);
   return equal && storedHex !== undefined;
 }
+
+/** Whether two strings are equal, in time that does not depend on where they differ (tokens, signatures). */
+export function sameSecret(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -3,10 +3,11 @@
 // it or it has failed `maxAttempts` times. Replicas on one database share the work through a conditional claim.
 // Delivery is at least once: a process that dies in mid-attempt leaves its claim, and the event is sent again
 // when the claim runs out; receivers deduplicate by the event id.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../http/logger.ts';
+import { sameSecret } from '../http/secret-key.ts';
 import type { Database } from '../storage/index.ts';
 import { type WebhookEndpoint, webhookEndpoint } from './webhooks.ts';
 
@@ -47,11 +48,8 @@ export function verifySignature(
   }
   if (timestamp === undefined) return false;
   if (Math.abs(now.getTime() / 1000 - timestamp) > toleranceSeconds) return false;
-  const expected = Buffer.from(hmacHex(secret, timestamp, payload), 'utf8');
-  return signatures.some((candidate) => {
-    const given = Buffer.from(candidate, 'utf8');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
+  const expected = hmacHex(secret, timestamp, payload);
+  return signatures.some((candidate) => sameSecret(candidate, expected));
 }
 
 /**

@@ -10,6 +10,7 @@ import { getCookie } from 'hono/cookie';
 import { authenticateApiKey } from '../../http/api-keys.ts';
 import type { AppEnv } from '../../http/context.ts';
 import { toProblem } from '../../http/problem.ts';
+import { sameSecret } from '../../http/secret-key.ts';
 import { isDomainError } from '../../storage/errors.ts';
 import { createDecider, type DeciderOptions } from '../decider.ts';
 import { assignToSelf, DECISIONS, type Decision, payoutView } from '../decisions.ts';
@@ -29,7 +30,6 @@ import {
   REVIEW_ROLES,
   type ReviewSession,
   SIGN_IN_COOKIE,
-  sameToken,
   signInToken,
 } from './session.ts';
 
@@ -63,7 +63,7 @@ const reviewerOf = (s: ReviewSession) => ({ name: s.keyName, role: s.role });
 function trustedPost(c: Ctx, expected: string | undefined, sent: unknown): boolean {
   const origin = c.req.header('origin');
   if (origin && origin !== new URL(c.req.url).origin && origin !== 'null') return false;
-  return typeof sent === 'string' && sameToken(sent, expected);
+  return typeof sent === 'string' && sameSecret(sent, expected);
 }
 
 function filterFrom(c: Ctx): QueueFilter {

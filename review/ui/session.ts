@@ -2,7 +2,7 @@
 // in an HttpOnly, SameSite=Strict cookie. The database keeps the token's keyed hash, the key it came from (a
 // revoked key ends its sessions), a CSRF token for the session's forms, and an expiry pushed back by each
 // request until the session has been idle too long.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
@@ -30,14 +30,6 @@ export interface ReviewSession {
 const token = () => randomBytes(32).toString('base64url');
 const hashOf = (secret: Buffer, value: string) =>
   createHmac('sha256', secret).update(`review-session:${value}`).digest('hex');
-
-/** Whether two tokens are equal, in time that does not depend on where they differ. */
-export function sameToken(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Cookies are Secure when the request came over HTTPS (directly, or through a proxy that says so). */
 function secure(c: Context): boolean {
