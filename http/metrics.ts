@@ -51,3 +51,19 @@ export function httpMetrics(registry: Registry, expiry: SeriesExpiry = {}) {
     }
   });
 }
+
+/**
+ * One read shared by the gauges of a scrape: prom-client collects every metric at once, so gauges that need the
+ * same query call this instead of querying each. A read is reused for up to a second, and never across a move
+ * of `clock` to another second (a test that moves its clock sees the move at the next scrape).
+ */
+export function perScrape<T>(clock: () => Date, read: (now: Date) => Promise<T>): () => Promise<T> {
+  let last: { at: number; second: number; value: Promise<T> } | undefined;
+  return () => {
+    const at = Date.now();
+    const now = clock();
+    const second = Math.floor(now.getTime() / 1000);
+    if (!last || at - last.at > 1000 || last.second !== second) last = { at, second, value: read(now) };
+    return last.value;
+  };
+}

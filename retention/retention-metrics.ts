@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { perScrape } from '../http/metrics.ts';
 import type { Database } from '../storage/index.ts';
 import { privacyRequestBacklog } from './privacy-requests.ts';
 
@@ -23,17 +24,8 @@ export function retentionMetrics(
   const existing = cache.get(registry);
   if (existing) return existing;
   const registers = [registry];
-  // prom-client collects every metric at once: the four gauges share one query per scrape.
-  // The clock's second is part of the key: a test that moves the clock sees its move at the next scrape.
-  let snapshot: { at: number; second: number; backlog: ReturnType<typeof privacyRequestBacklog> } | undefined;
-  const backlog = () => {
-    const at = Date.now();
-    const now = clock();
-    const second = Math.floor(now.getTime() / 1000);
-    if (!snapshot || at - snapshot.at > 1000 || snapshot.second !== second)
-      snapshot = { at, second, backlog: privacyRequestBacklog(db, now) };
-    return snapshot.backlog;
-  };
+  // The four gauges share one query per scrape.
+  const backlog = perScrape(clock, (now) => privacyRequestBacklog(db, now));
   const TYPES = ['access', 'erasure'] as const;
   new Gauge({
     name: 'vigil_privacy_requests_open',

@@ -1,17 +1,11 @@
 // The review queue as Prometheus sees it: payouts waiting for an analyst, by status, the oldest one's age and
 // the SLA it is held to. Read from the database at scrape time, so every replica reports the same queue.
 import { Gauge, type Registry } from 'prom-client';
+import { perScrape } from '../../http/metrics.ts';
 import type { Storage } from '../../storage/index.ts';
 
 /** Payout statuses that wait for a person's decision. */
 const REVIEW_STATUSES = ['flagged', 'held'] as const;
-
-interface QueueSnapshot {
-  at: number;
-  /** The clock's second: a moved clock reads again. */
-  second: number;
-  rows: Promise<{ status: string; n: number; oldest: string | null }[]>;
-}
 
 export function reviewQueueMetrics(
   registry: Registry,
@@ -20,24 +14,15 @@ export function reviewQueueMetrics(
   slaSeconds: number,
 ): void {
   const registers = [registry];
-  // prom-client collects every gauge of a scrape at once: the two share one query.
-  let snapshot: QueueSnapshot | undefined;
-  const queue = () => {
-    const at = Date.now();
-    const second = Math.floor(clock().getTime() / 1000);
-    if (!snapshot || at - snapshot.at > 1000 || snapshot.second !== second)
-      snapshot = {
-        at,
-        second,
-        rows: storage.db
-          .selectFrom('payouts')
-          .select(({ fn }) => ['status', fn.countAll<number>().as('n'), fn.min('created_at').as('oldest')])
-          .where('status', 'in', REVIEW_STATUSES)
-          .groupBy('status')
-          .execute(),
-      };
-    return snapshot.rows;
-  };
+  // The two gauges share one query per scrape.
+  const queue = perScrape(clock, () =>
+    storage.db
+      .selectFrom('payouts')
+      .select(({ fn }) => ['status', fn.countAll<number>().as('n'), fn.min('created_at').as('oldest')])
+      .where('status', 'in', REVIEW_STATUSES)
+      .groupBy('status')
+      .execute(),
+  );
   new Gauge({
     name: 'vigil_fraud_review_payouts',
     help: 'Payouts waiting for an analyst, by status (flagged, held).',
