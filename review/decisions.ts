@@ -21,7 +21,9 @@ export interface Reviewer {
 }
 
 /** Payout statuses that wait for an analyst. */
-const IN_REVIEW = ['flagged', 'held'] as const;
+export const IN_REVIEW = ['flagged', 'held'] as const;
+
+const inReview = (status: string) => (IN_REVIEW as readonly string[]).includes(status);
 
 /** The longest note kept. */
 export const NOTE_MAX = 2000;
@@ -156,7 +158,7 @@ function refusal(
     if (decision === 'escalate') return `payout ${payout.id} is already escalated`;
     return undefined;
   }
-  if (!(IN_REVIEW as readonly string[]).includes(payout.status))
+  if (!inReview(payout.status))
     return `payout ${payout.id} is ${payout.status}, not waiting for review (only flagged and held payouts are)`;
   return undefined;
 }
@@ -250,9 +252,7 @@ export async function assignToSelf(
   await db.transaction().execute(async (trx) => {
     const payout = await payoutFor(trx, payoutId);
     const review = await reviewOf(trx, payout.id);
-    const open =
-      review.status === 'escalated' ||
-      (review.status === 'pending' && (IN_REVIEW as readonly string[]).includes(payout.status));
+    const open = review.status === 'escalated' || (review.status === 'pending' && inReview(payout.status));
     if (!open) throw new ConflictError(`payout ${payout.id} is not waiting for review`);
     await trx
       .insertInto('payout_reviews')
@@ -310,7 +310,7 @@ export async function markPaid(
       const why =
         payout.status === 'rejected'
           ? `payout ${payout.id} was rejected${review.decidedBy ? ` by ${review.decidedBy} at ${review.decidedAt}` : ''}: it must not be paid`
-          : (IN_REVIEW as readonly string[]).includes(payout.status)
+          : inReview(payout.status)
             ? `payout ${payout.id} is still in review (${review.status === 'escalated' ? 'escalated' : payout.status})`
             : `payout ${payout.id} is ${payout.status}: only an approved payout can be paid`;
       throw new ConflictError(why);

@@ -5,6 +5,7 @@ import type { PayoutScore } from '../../detectors/fraud/index.ts';
 import { toPayoutScore } from '../../detectors/fraud/index.ts';
 import type { Database } from '../../storage/index.ts';
 import type { ReviewStatus } from '../../storage/review.table.ts';
+import { IN_REVIEW } from '../decisions.ts';
 
 /** The queue's filters, as the form sends them (empty means no filter). */
 export interface QueueFilter {
@@ -66,8 +67,8 @@ export async function queuePage(
       'r.status as review_status',
       'r.assigned_to',
     ])
-    .where('p.status', 'in', ['flagged', 'held'])
-    .where((eb) => eb.or([eb('r.status', 'is', null), eb('r.status', 'in', ['pending', 'escalated'])]));
+    // A decided payout leaves flagged and held; an escalated one stays there.
+    .where('p.status', 'in', IN_REVIEW);
   if (filter.status === 'escalated') query = query.where('r.status', '=', 'escalated');
   else if (filter.status)
     query = query
@@ -125,17 +126,17 @@ export async function queuePage(
 export async function queueCounts(
   db: Kysely<Database>,
 ): Promise<{ flagged: number; held: number; escalated: number; oldest: string | null }> {
+  const state = sql<string>`case when r.status = 'escalated' then 'escalated' else p.status end`;
   const rows = await db
     .selectFrom('payouts as p')
     .leftJoin('payout_reviews as r', 'r.payout_id', 'p.id')
     .select([
-      sql<string>`case when r.status = 'escalated' then 'escalated' else p.status end`.as('state'),
+      state.as('state'),
       (eb) => eb.fn.countAll<number>().as('n'),
       (eb) => eb.fn.min('p.created_at').as('oldest'),
     ])
-    .where('p.status', 'in', ['flagged', 'held'])
-    .where((eb) => eb.or([eb('r.status', 'is', null), eb('r.status', 'in', ['pending', 'escalated'])]))
-    .groupBy(sql`case when r.status = 'escalated' then 'escalated' else p.status end`)
+    .where('p.status', 'in', IN_REVIEW)
+    .groupBy(state)
     .execute();
   const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
   const oldest = rows.map((r) => r.oldest).filter((o): o is string => typeof o === 'string');
@@ -153,7 +154,7 @@ export async function queueReasons(db: Kysely<Database>): Promise<string[]> {
     .selectFrom('fraud_scores as s')
     .innerJoin('payouts as p', 'p.id', 's.payout_id')
     .select('s.reasons')
-    .where('p.status', 'in', ['flagged', 'held'])
+    .where('p.status', 'in', IN_REVIEW)
     .limit(5000)
     .execute();
   const codes = new Set<string>();

@@ -305,8 +305,13 @@ export function reviewUiRoutes(deps: ReviewUiDeps) {
     const refused: string[] = [];
     let approved = 0;
     for (const id of ids) {
-      const payout = await payoutView(c.var.db, id);
-      if (payout?.status !== 'flagged' || !BULK_LEVELS.includes(payout.score?.level ?? 'high')) {
+      const payout = await c.var.db
+        .selectFrom('payouts as p')
+        .leftJoin('fraud_scores as f', 'f.payout_id', 'p.id')
+        .select(['p.status', 'f.level'])
+        .where('p.id', '=', id)
+        .executeTakeFirst();
+      if (payout?.status !== 'flagged' || !BULK_LEVELS.includes(payout.level ?? 'high')) {
         refused.push(id);
         continue;
       }
