@@ -35,15 +35,18 @@ export async function run(): Promise<void> {
     await sql`insert into affiliate_coupons (code, affiliate_id) select 'C' || substr(id, 5), id from affiliates`.execute(
       storage.db,
     );
-    // Clicks spread over the period (skewed: the top hundred affiliates get half), one in fifty converting some minutes later.
+    // Clicks spread over the period (skewed: the top hundred affiliates get half), one in fifty converting some minutes
+    // later; four in five with a referrer, from a few platforms and many small sites.
     await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${sql.lit(CLICKS)})
-      insert into affiliate_events (id, type, ts, affiliate_id, click_id, ip_hash, ip_prefix, user_agent, country, received_at,
-        id_key, click_key, ip_key)
+      insert into affiliate_events (id, type, ts, affiliate_id, click_id, ip_hash, ip_prefix, user_agent, country,
+        referrer_host, received_at, id_key, click_key, ip_key)
       select *, vigil_event_key(id), vigil_event_key(click_id), vigil_event_key(ip_hash) from (
       select 'k' || i as id, 'click', strftime('%Y-%m-%dT%H:%M:%fZ', ${START.toISOString()}, '+' || (i % 2592000) || ' seconds'),
         'aff-' || (case when i % 2 = 0 then i % 100 else (i / 2) % ${sql.lit(AFFILIATES)} end), 'c' || i as click_id,
         lower(hex(randomblob(16))) as ip_hash, (80 + i % 100) || '.' || (i % 251) || '.' || (i % 7) || '.0/24',
-        'Mozilla/5.0 UA-' || (i % 40), 'DE', '2026-10-31'
+        'Mozilla/5.0 UA-' || (i % 40), 'DE',
+        case (i / 7) % 5 when 0 then null when 1 then 'l.instagram.com' when 2 then 'www.instagram.com' when 3 then 'www.tiktok.com'
+          else 'site-' || (i % 97) || '.example' end, '2026-10-31'
       from n)`.execute(storage.db);
     await sql`insert into affiliate_events (id, type, ts, affiliate_id, click_id, order_id, subject_id, amount, currency,
         coupon_code, ip_hash, ip_prefix, user_agent, country, new_customer, received_at,
@@ -67,7 +70,7 @@ export async function run(): Promise<void> {
     const read = await storage.db.connection().execute(
       async () =>
         storage.sqlite
-          .prepare(`select affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country from affiliate_events
+          .prepare(`select affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country, referrer_host from affiliate_events
           where ts >= ? and ts < ?`)
           .all(START.toISOString(), END.toISOString()).length,
     );
@@ -89,8 +92,12 @@ export async function run(): Promise<void> {
     t = performance.now();
     const rules = loadRules();
     const decisions = { approved: 0, flagged: 0, held: 0 };
-    for (const features of rows)
-      decisions[assess(rules, features, modelOpinion(model, features), peers).decision] += 1;
+    const reasons = new Map<string, number>();
+    for (const features of rows) {
+      const assessment = assess(rules, features, modelOpinion(model, features), peers);
+      decisions[assessment.decision] += 1;
+      for (const reason of assessment.reasons) reasons.set(reason.code, (reasons.get(reason.code) ?? 0) + 1);
+    }
     const scoreMs = performance.now() - t;
     const total = featuresMs + fitMs + scoreMs;
     console.table([
@@ -104,6 +111,7 @@ export async function run(): Promise<void> {
       `${rows.length.toLocaleString()} affiliates scored (${decisions.approved} approved, ${decisions.flagged} flagged, ${decisions.held} held); ` +
         `ratio total / read-only baseline: ${(total / baselineMs).toFixed(2)}; target: total under 10,000 ms`,
     );
+    console.log(`reasons given: ${[...reasons].map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}`);
   } finally {
     await storage.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -45,6 +45,7 @@ const toClick = (r: unknown[]): ClickEvent => ({
   userAgent: r[5] as string | null,
   country: r[6] as string | null,
   campaignId: r[7] as string | null,
+  referrerHost: r[8] as string | null,
 });
 
 const toConversion = (r: Row): ConversionEvent => ({
@@ -60,7 +61,8 @@ const toConversion = (r: Row): ConversionEvent => ({
   ts: Date.parse(r.ts as string),
 });
 
-const CLICK_COLUMNS = 'affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country, campaign_id';
+const CLICK_COLUMNS =
+  'affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country, campaign_id, referrer_host';
 const CONVERSION_COLUMNS =
   'affiliate_id, click_id, order_id, subject_id, ip_hash, amount, coupon_code, new_customer, country, ts';
 
@@ -89,6 +91,7 @@ function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, e
           userAgent: r[6] as string | null,
           country: r[7] as string | null,
           campaignId: r[8] as string | null,
+          referrerHost: r[9] as string | null,
         });
       } else history.push([r[1] as string, ts]);
     } else if (ts >= start) {
@@ -98,11 +101,11 @@ function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, e
         ts,
         ip_hash: r[4],
         country: r[7],
-        order_id: r[9],
-        subject_id: r[10],
-        amount: r[11],
-        coupon_code: r[12],
-        new_customer: r[13],
+        order_id: r[10],
+        subject_id: r[11],
+        amount: r[12],
+        coupon_code: r[13],
+        new_customer: r[14],
       });
     }
   }
@@ -428,6 +431,7 @@ export function idleFeatures(affiliateId: string): AffiliateFeatures {
       geoConversions: 0,
       previousClicks: 0,
       couponGeoConversions: 0,
+      referredClicks: 0,
     },
   };
 }

@@ -15,6 +15,7 @@ export const FEATURES = [
   'userAgentDiversity',
   'botUserAgentShare',
   'topUserAgentShare',
+  'referrerSiteSpread',
   'conversionRate',
   'fastConversionShare',
   'slowConversionShare',
@@ -46,6 +47,8 @@ export interface Support {
   previousClicks: number;
   /** Coupon conversions without a click of the owner that carry a country. */
   couponGeoConversions: number;
+  /** Clicks that came with a referrer. */
+  referredClicks: number;
 }
 
 export interface AffiliateFeatures {
@@ -65,6 +68,8 @@ export interface ClickEvent {
   userAgent: string | null;
   country: string | null;
   campaignId: string | null;
+  /** The host of the page the click came from, or null for direct traffic. */
+  referrerHost: string | null;
 }
 
 export interface ConversionEvent {
@@ -106,6 +111,8 @@ interface ClickSummary {
   countries: Map<string, number>;
   /** Clicks per campaign, where the click has one. */
   campaigns: Map<string, number>;
+  /** Clicks per referring site, where the click has a referrer. */
+  referrerSites: Map<string, number>;
 }
 
 /** Everything the features of one period need. */
@@ -319,6 +326,21 @@ function spread(counts: Map<string, number>): number {
   return 1 - (first + second) / n;
 }
 
+/**
+ * The site a referrer host belongs to: its last two labels, or three under a two-level public suffix
+ * (`l.instagram.com` and `www.instagram.com` are one site, `shop.example.co.uk` is `example.co.uk`).
+ */
+export function siteOf(host: string): string {
+  const labels = host.toLowerCase().replace(/\.$/, '').split('.');
+  if (labels.length <= 2) return labels.join('.');
+  const second = labels.at(-2) as string;
+  const keep =
+    second.length <= 3 && ['co', 'com', 'net', 'org', 'gov', 'ac', 'edu', 'ne', 'or'].includes(second)
+      ? 3
+      : 2;
+  return labels.slice(-keep).join('.');
+}
+
 /** The key with the largest count, or null. */
 function largest(counts: Map<string, number> | undefined): string | null {
   let best: string | null = null;
@@ -336,6 +358,8 @@ function largest(counts: Map<string, number> | undefined): string | null {
 function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
   const summaries = new Map<string, ClickSummary>();
   const perIp = new Map<string, Map<string, number>>();
+  /** Referrer host to site, once per host. */
+  const sites = new Map<string, string>();
   for (const click of clicks) {
     let s = summaries.get(click.affiliateId);
     if (!s) {
@@ -347,6 +371,7 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
         maxClicksPerIp: 0,
         countries: new Map(),
         campaigns: new Map(),
+        referrerSites: new Map(),
       };
       summaries.set(click.affiliateId, s);
       perIp.set(click.affiliateId, new Map());
@@ -356,6 +381,14 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
     if (click.userAgent) s.agents.set(click.userAgent, (s.agents.get(click.userAgent) ?? 0) + 1);
     if (click.country) s.countries.set(click.country, (s.countries.get(click.country) ?? 0) + 1);
     if (click.campaignId) s.campaigns.set(click.campaignId, (s.campaigns.get(click.campaignId) ?? 0) + 1);
+    if (click.referrerHost) {
+      let site = sites.get(click.referrerHost);
+      if (site === undefined) {
+        site = siteOf(click.referrerHost);
+        sites.set(click.referrerHost, site);
+      }
+      s.referrerSites.set(site, (s.referrerSites.get(site) ?? 0) + 1);
+    }
     const hour = Math.floor(click.ts / 3_600_000) % 24; // UTC hour, without a Date per click
     s.hours[hour] = (s.hours[hour] as number) + 1;
     if (click.ipHash) {
@@ -487,6 +520,9 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         botUserAgentShare: ratio(t.bots, t.clicks),
         // One browser string behind many clicks: a script replaying its user agent.
         topUserAgentShare: ratio(t.topAgent, t.clicks),
+        // Referred clicks from sites beyond the affiliate's two main ones: a creator's audience arrives from the
+        // platforms it posts on; clicks sprayed through ad stacks and page-load pixels arrive from many sites.
+        referrerSiteSpread: spread(summary?.referrerSites ?? new Map()),
         conversionRate: ratio(t.conversions, t.clicks),
         fastConversionShare: ratio(t.fast, t.timed),
         slowConversionShare: ratio(t.slow, t.timed),
@@ -512,6 +548,7 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         geoConversions: t.geoKnown,
         previousClicks: previousMean,
         couponGeoConversions: couponGeo,
+        referredClicks: total(summary?.referrerSites ?? new Map()),
       },
     });
   }

@@ -7,6 +7,7 @@ import {
   computeFeatures,
   DatacenterRanges,
   type PeriodEvents,
+  siteOf,
 } from './features.ts';
 import { type PeerStats, peerStats, percentileOf } from './peers.ts';
 import { assess, evaluateRules, loadRules, type ReasonCode } from './rules.ts';
@@ -43,6 +44,7 @@ class World {
       userAgent: BROWSERS[this.n % BROWSERS.length] as string,
       country: 'DE',
       campaignId: null,
+      referrerHost: this.n % 3 === 0 ? null : 'www.instagram.com',
       ...over,
     };
     this.clicks.push(click);
@@ -164,6 +166,53 @@ describe('fraud rules on crafted events', () => {
     const clicks = Array.from({ length: 400 }, () => w.click());
     for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 50] as ClickEvent, (2 + i) * DAY);
     expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
+  });
+
+  it('CLICK_SPAMMING: clicks stuffed into many unrelated sites, with sales no better than the peers', () => {
+    const w = new World().honest();
+    const sites = ['daily-4f2a1.com', 'top-9c0d2.net', 'best-11ab3.info', 'my-77e01.site', 'news-0b9f4.com'];
+    for (let i = 0; i < 300; i += 1) w.click({ referrerHost: i % 2 === 0 ? null : `www.${sites[i % 5]}` });
+    const reasons = evaluateRules(rules, w.features(), statsOf(peers(40, null)));
+    expect(reasons.map((r) => r.code)).toEqual(['CLICK_SPAMMING']);
+    expect(reasons[0]?.evidence[0]).toMatchObject({ feature: 'referrerSiteSpread', threshold: 0.2 });
+    expect(reasons[0]?.evidence[0]?.condition).toMatch(/where a rate of 0\.05 gives/);
+  });
+
+  it('CLICK_SPAMMING spares an audience arriving from its platforms, however many hosts they use', () => {
+    const w = new World();
+    const hosts = [
+      'www.instagram.com',
+      'l.instagram.com',
+      'instagram.com',
+      'm.youtube.com',
+      'www.youtube.com',
+    ];
+    const clicks = Array.from({ length: 400 }, (_, i) => w.click({ referrerHost: hosts[i % 5] as string }));
+    for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 40] as ClickEvent, (3 + i * 17) * 60_000);
+    // A few strays from search and messengers stay under the bar.
+    for (let i = 0; i < 30; i += 1)
+      w.click({ referrerHost: ['www.google.com', 'web.whatsapp.com', 't.co'][i % 3] as string });
+    expect(w.features().values.referrerSiteSpread).toBeCloseTo(30 / 430, 3);
+    expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
+  });
+
+  it('CLICK_SPAMMING spares a campaign whose creators are all syndicated across many sites', () => {
+    // A campaign of bloggers whose posts are republished by aggregators: spread referrers are its normal.
+    const syndicated = peers(30, 'syndicated', (i) => ({ referrerSiteSpread: 0.45 + 0.1 * jitter(i, 11) }));
+    const stats = statsOf([...syndicated, ...peers(60, 'links')]);
+    const w = new World().honest();
+    for (const c of w.clicks) c.campaignId = 'syndicated';
+    for (let i = 0; i < 300; i += 1) w.click({ campaignId: 'syndicated', referrerHost: `blog-${i % 9}.org` });
+    expect(w.features().values.referrerSiteSpread).toBeGreaterThan(0.4);
+    expect(w.reasons(stats)).toEqual([]);
+  });
+
+  it('reads a referrer host as its site', () => {
+    expect(siteOf('l.instagram.com')).toBe('instagram.com');
+    expect(siteOf('WWW.TikTok.com.')).toBe('tiktok.com');
+    expect(siteOf('shop.example.co.uk')).toBe('example.co.uk');
+    expect(siteOf('news.example.com.au')).toBe('example.com.au');
+    expect(siteOf('localhost')).toBe('localhost');
   });
 
   it('DATACENTER_TRAFFIC: clicks from cloud networks (matched by stored prefix)', () => {
@@ -295,6 +344,29 @@ describe('the assessment', () => {
     expect(() => loadRules(file)).toThrow(/fastShare/);
     fs.writeFileSync(file, text.replace('{ above: 0.15, peersAbove: 4,', '{ peersAbove: 4,'));
     expect(() => loadRules(file)).toThrow(/absolute floor/);
+    fs.writeFileSync(file, text.replace('minimum: { referredClicks: 30 }', 'minimum: { referrers: 30 }'));
+    expect(() => loadRules(file)).toThrow(/referrers/);
+  });
+
+  it("asks an alternative for the evidence it names, beside its rule's", () => {
+    // Sprayed from many sites, but on too few referred clicks to tell: the alternative's own minimum keeps it quiet.
+    const w = new World();
+    for (let i = 0; i < 100; i += 1) w.click({ referrerHost: null });
+    for (let i = 0; i < 40; i += 1) w.click({ referrerHost: `site-${i % 10}.net` });
+    const features = w.features();
+    expect(features.values.referrerSiteSpread).toBeGreaterThan(0.2);
+    expect(features.support.referredClicks).toBeLessThan(300);
+    const strict = structuredClone(rules);
+    const spamming = strict.rules.CLICK_SPAMMING;
+    if (!spamming || !Array.isArray(spamming.when)) throw new Error('CLICK_SPAMMING has alternatives');
+    const alternative = spamming.when[1];
+    if (!alternative) throw new Error('the referrer alternative');
+    alternative.minimum = { referredClicks: 300 };
+    expect(evaluateRules(strict, features, statsOf(peers(40, null))).map((r) => r.code)).toEqual([]);
+    alternative.minimum = { referredClicks: 30 };
+    expect(evaluateRules(strict, features, statsOf(peers(40, null))).map((r) => r.code)).toEqual([
+      'CLICK_SPAMMING',
+    ]);
   });
 });
 

@@ -33,6 +33,7 @@ const SUPPORT_KEYS = [
   'geoConversions',
   'previousClicks',
   'couponGeoConversions',
+  'referredClicks',
 ] as const satisfies (keyof Support)[];
 
 const Condition = z
@@ -87,8 +88,17 @@ const Condition = z
   );
 type ConditionSpec = z.infer<typeof Condition>;
 
-/** All conditions must hold. */
-const Conjunction = z.partialRecord(z.enum(FEATURES), Condition);
+/** The evidence a rule, or one of its alternatives, needs before it speaks: a minimum per support count. */
+const Minimum = z.partialRecord(z.enum(SUPPORT_KEYS), z.number().min(0));
+
+/** All conditions must hold; an alternative may ask for more evidence than its rule (`minimum`). */
+const Conjunction = z.strictObject({
+  ...(Object.fromEntries(FEATURES.map((f) => [f, Condition.optional()])) as {
+    [K in FeatureName]: z.ZodOptional<typeof Condition>;
+  }),
+  minimum: Minimum.optional(),
+});
+type ConjunctionSpec = z.infer<typeof Conjunction>;
 
 const RulesFileSchema = z.strictObject({
   reviewThreshold: z.number().min(0).max(1),
@@ -105,7 +115,7 @@ const RulesFileSchema = z.strictObject({
       compares: z.string().min(1),
       /** One set of conditions, or several of which any may hold. */
       when: z.union([Conjunction, z.array(Conjunction).min(1)]),
-      minimum: z.partialRecord(z.enum(SUPPORT_KEYS), z.number().min(0)).default({}),
+      minimum: Minimum.default({}),
       risk: z.number().min(0).max(1),
       hold: z.boolean().default(false),
     }),
@@ -124,13 +134,19 @@ class FraudConfigError extends ConfigFileError {
 }
 
 const alternatives = (rule: RuleSpec) => (Array.isArray(rule.when) ? rule.when : [rule.when]);
+const conditionsOf = (when: ConjunctionSpec) =>
+  (Object.entries(when) as [FeatureName | 'minimum', unknown][]).filter(
+    (entry): entry is [FeatureName, ConditionSpec] => entry[0] !== 'minimum' && entry[1] !== undefined,
+  );
+const enough = (minimum: z.infer<typeof Minimum> | undefined, support: Support) =>
+  Object.entries(minimum ?? {}).every(([key, min]) => support[key as keyof Support] >= (min as number));
 
 export function loadRules(file = path.join(HERE, 'rules.yaml')): RulesConfig {
   const parsed = readConfigFile(file, RulesFileSchema, (f, d) => new FraudConfigError(f, d));
   for (const [code, rule] of Object.entries(parsed.rules) as [ReasonCode, RuleSpec][]) {
     if (code === 'ANOMALOUS_PROFILE')
       throw new FraudConfigError(file, 'ANOMALOUS_PROFILE is the model: set it under model');
-    if (alternatives(rule).some((when) => Object.keys(when).length === 0))
+    if (alternatives(rule).some((when) => conditionsOf(when).length === 0))
       throw new FraudConfigError(file, `${code} has no conditions`);
   }
   return parsed;
@@ -230,9 +246,10 @@ function bound(
 }
 
 /** The evidence of one set of conditions when every condition holds, else undefined. */
-function holds(when: z.infer<typeof Conjunction>, features: AffiliateFeatures, peers: Peers | undefined) {
+function holds(when: ConjunctionSpec, features: AffiliateFeatures, peers: Peers | undefined) {
+  if (!enough(when.minimum, features.support)) return undefined;
   const evidence: Evidence[] = [];
-  for (const [feature, condition] of Object.entries(when) as [FeatureName, ConditionSpec][]) {
+  for (const [feature, condition] of conditionsOf(when)) {
     const stats = peers?.group.features[feature];
     const limit = bound(condition, stats);
     if (!limit) return undefined;
@@ -278,10 +295,7 @@ export function evaluateRules(config: RulesConfig, features: AffiliateFeatures, 
   const peers = stats ? peersOf(stats, features.campaignId) : undefined;
   const reasons: Reason[] = [];
   for (const [code, rule] of Object.entries(config.rules) as [ReasonCode, RuleSpec][]) {
-    const enough = Object.entries(rule.minimum).every(
-      ([key, min]) => features.support[key as keyof Support] >= (min as number),
-    );
-    if (!enough) continue;
+    if (!enough(rule.minimum, features.support)) continue;
     for (const when of alternatives(rule)) {
       const evidence = holds(when, features, peers);
       if (evidence) {
