@@ -6,6 +6,7 @@ import type { TrafficDetector } from '../detectors/traffic/index.ts';
 import type { Logger } from '../http/logger.ts';
 import type { IngestConfig } from '../ingest/config.ts';
 import type { IngestMetrics } from '../ingest/ingest-metrics.ts';
+import type { SearchSink } from '../ingest/opensearch/client.ts';
 import type { BatchWriter } from '../ingest/write-path/batch-writer.ts';
 import type { JobRunner } from '../jobs/index.ts';
 import type { Retention } from '../retention/index.ts';
@@ -45,6 +46,8 @@ export interface AppDeps {
   traffic: TrafficDetector;
   /** How long a flagged or held payout may wait for an analyst's decision. */
   reviewSlaHours: number;
+  /** The logs shipped to OpenSearch, when `OPENSEARCH_URL` is set: `GET /v1/logs` searches them there. */
+  logSearch?: Pick<SearchSink, 'searchLogs'>;
   /** Called after each decision: the server wakes the webhook delivery, so the marketplace hears at once. */
   onDecision?: () => void;
 }

@@ -29,6 +29,8 @@ export interface DepsOptions {
   retentionPoliciesFile?: string;
   /** Stores outside the database with copies of personal data (OpenSearch), erased with the database. */
   externalStores?: ExternalStore[];
+  /** The logs shipped to OpenSearch: `GET /v1/logs` searches them there when given. */
+  logSearch?: AppDeps['logSearch'];
 }
 
 /**
@@ -54,6 +56,7 @@ export function createDeps(options: DepsOptions): AppDeps {
     registry,
     metricsCacheMs: options.metricsCacheMs ?? 0,
     reviewSlaHours: options.reviewSlaHours ?? 48,
+    ...(options.logSearch ? { logSearch: options.logSearch } : {}),
     clock,
     logger,
     secret: options.secret,

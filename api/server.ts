@@ -77,6 +77,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     consentExpiryDays: config.consentExpiryDays,
     reviewSlaHours: config.reviewSlaHours,
     externalStores: search ? [search.erasure] : [],
+    ...(search ? { logSearch: search.sink } : {}),
   });
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });

@@ -3,6 +3,7 @@ import type { PayoutScore } from '../detectors/fraud/index.ts';
 import type { PayoutRow } from '../storage/payouts.table.ts';
 import type { IngestConfig } from './config.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
+import type { SearchSink } from './opensearch/client.ts';
 import type { BatchWriter } from './write-path/batch-writer.ts';
 
 /** What the ingest routes need from the app; the composition root provides it. */
@@ -18,4 +19,6 @@ export interface IngestDeps {
   consent: { gate: ConsentGate; purposes: Purpose[] };
   /** Scores a payout when it is stored. */
   fraud: { scorePayout(payout: PayoutRow): Promise<PayoutScore> };
+  /** The logs shipped to OpenSearch (`OPENSEARCH_URL`): `GET /v1/logs` searches them there when set. */
+  logSearch?: Pick<SearchSink, 'searchLogs'>;
 }

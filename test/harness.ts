@@ -49,7 +49,7 @@ export interface TestContext {
 }
 
 export async function createTestContext(
-  options: { now?: () => Date; ingest?: Partial<IngestConfig> } = {},
+  options: { now?: () => Date; ingest?: Partial<IngestConfig>; logSearch?: AppDeps['logSearch'] } = {},
 ): Promise<TestContext> {
   const dataDir = tempDataDir();
   const storage = openSqlite(dataDir);
@@ -62,6 +62,7 @@ export async function createTestContext(
     registry,
     clock,
     ingest: options.ingest,
+    ...(options.logSearch ? { logSearch: options.logSearch } : {}),
   });
   await deps.consent.gate.load(storage.db);
   const app = createApp(deps);

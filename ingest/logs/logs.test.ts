@@ -30,6 +30,8 @@ const search = async (query: string) => {
     body: (await res.json()) as {
       items: { id: number; message: string; service: string; level: string }[];
       nextBefore: number | null;
+      nextCursor: string | null;
+      source: string;
     },
   };
 };
@@ -325,6 +327,19 @@ describe('GET /v1/logs', () => {
     const second = await search(`limit=3&before=${first.body.nextBefore}`);
     expect(second.body.items.map((i) => i.message)).toEqual(['cart opened by creator anna']);
     expect(second.body.nextBefore).toBeNull();
+  });
+
+  it('pages with the cursor each page gives, like every list', async () => {
+    const first = await search('limit=3');
+    expect(first.body.source).toBe('database');
+    expect(first.body.nextCursor).toBe(String(first.body.nextBefore));
+    const second = await search(`limit=3&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((i) => i.message)).toEqual(['cart opened by creator anna']);
+    expect(second.body.nextCursor).toBeNull();
+    for (const bad of ['abc', '0', '-3', '99999999999999999999']) {
+      const refused = await ctx.app.request(`/v1/logs?cursor=${bad}`, { headers: ctx.auth('sre') });
+      expect(refused.status).toBe(422);
+    }
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { requireRole } from '../../http/auth.ts';
+import type { Logger } from '../../http/logger.ts';
 import {
   AUTH_PROBLEMS,
   BEARER_SECURITY,
@@ -11,11 +12,12 @@ import {
 } from '../../http/openapi.ts';
 import { ProblemError } from '../../http/problem.ts';
 import { parseJson, readRequestBody } from '../../http/request-body.ts';
-import { OverloadedError } from '../../storage/index.ts';
+import { InvalidInputError, OverloadedError } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections } from '../ingest-metrics.ts';
+import { SearchStoreError } from '../opensearch/client.ts';
 import {
   CompiledLogBatchSchema,
   LOG_LEVELS,
@@ -28,6 +30,8 @@ import {
 import { insertLogs, MAX_QUERY_TERMS, queryTerms, requestTemplates, searchLogs } from './store.ts';
 
 const NDJSON = /^application\/(x-)?ndjson$/i;
+/** How long a client waits before asking OpenSearch again. */
+const SEARCH_RETRY_SECONDS = '5';
 const JSON_TYPE = /^application\/json$/i;
 
 /** Counts the entries of a batch refused after it was read, by reason. */
@@ -144,6 +148,71 @@ function toStoredLog(row: ServerLogRow): z.infer<typeof StoredLogSchema> {
   };
 }
 
+/** A database page's cursor: the id the next page starts below. */
+function databaseCursor(cursor: string): number {
+  const id = /^[1-9][0-9]{0,15}$/.test(cursor) ? Number(cursor) : Number.NaN;
+  if (!Number.isSafeInteger(id)) {
+    throw new InvalidInputError('invalid cursor', [{ path: '/cursor', message: 'not a cursor a page gave' }]);
+  }
+  return id;
+}
+
+/** Searches the logs shipped to OpenSearch; its documents answer in the database's shape. */
+async function searchShippedLogs(
+  index: NonNullable<IngestDeps['logSearch']>,
+  logger: Logger,
+  q: {
+    service?: string;
+    level?: LogLevel;
+    q?: string;
+    since?: string;
+    until?: string;
+    cursor?: string;
+    limit: number;
+  },
+) {
+  let page: Awaited<ReturnType<typeof index.searchLogs>>;
+  try {
+    page = await index.searchLogs({
+      ...(q.service === undefined ? {} : { service: q.service }),
+      ...(q.level === undefined ? {} : { level: q.level }),
+      ...(q.q === undefined ? {} : { q: q.q }),
+      ...(q.since === undefined ? {} : { from: q.since }),
+      ...(q.until === undefined ? {} : { to: q.until }),
+      ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+      limit: q.limit,
+    });
+  } catch (error) {
+    if (error instanceof SearchStoreError) {
+      logger.warn('log search failed', { error });
+      throw new ProblemError(
+        'unavailable',
+        'the log search (OpenSearch) does not answer; try again shortly',
+        {
+          headers: { 'retry-after': SEARCH_RETRY_SECONDS },
+        },
+      );
+    }
+    throw error;
+  }
+  return {
+    items: page.items.map((doc) => ({
+      id: Number(doc.id),
+      ts: doc.ts,
+      level: doc.level as LogLevel,
+      service: doc.service,
+      message: doc.message,
+      route: doc.route,
+      method: doc.method,
+      status: doc.status,
+      durationMs: doc.duration_ms,
+      traceId: doc.trace_id,
+      attrs: doc.attrs,
+    })),
+    nextCursor: page.nextCursor ?? null,
+  };
+}
+
 /** `POST /v1/logs` (ingest) and `GET /v1/logs` (sre). */
 export function logRoutes(deps: IngestDeps) {
   const { items, red } = deps.ingestMetrics;
@@ -211,10 +280,13 @@ export function logRoutes(deps: IngestDeps) {
     summary: 'Searches stored logs, newest first',
     description:
       '`level` is a minimum (`warn` gives warn, error and fatal). `q` is full text on `message`: every word must ' +
-      'occur (case-insensitive, whole words); quotes, `*`, `OR`, `NEAR` and other FTS5 syntax are searched for as ' +
+      'occur (case-insensitive, whole words); quotes, `*`, `OR`, `NEAR` and other query syntax are searched for as ' +
       'text, never interpreted; a `q` with no letter or digit, or with more than 16 words, is a 422. `since` is ' +
-      'inclusive, `until` exclusive. Newest first by arrival; page backwards with `before` = `nextBefore` of the ' +
-      'previous page.',
+      'inclusive, `until` exclusive. Pages follow with `cursor` = `nextCursor` of the previous page (null on the ' +
+      'last). `source` says where the answer comes from: `database` (newest first by arrival; `before` = ' +
+      '`nextBefore` pages too) or, when Vigil ships logs to OpenSearch, `search` (newest first by time, holding ' +
+      'what was shipped: a log reaches it within seconds of its arrival, and stays for the search retention). ' +
+      'OpenSearch away: 503 with Retry-After.',
     security: BEARER_SECURITY,
     middleware: [requireRole('sre')] as const,
     request: {
@@ -233,19 +305,25 @@ export function logRoutes(deps: IngestDeps) {
         since: QueryTime.optional(),
         until: QueryTime.optional(),
         before: z.coerce.number().int().min(1).optional(),
+        cursor: z.string().min(1).max(512).optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(100),
       }),
     },
     responses: {
       200: {
-        description: 'Matching logs; `nextBefore` is null on the last page',
+        description: 'Matching logs; `nextCursor` is null on the last page',
         content: {
           'application/json': {
-            schema: z.object({ items: z.array(StoredLogSchema), nextBefore: z.number().int().nullable() }),
+            schema: z.object({
+              items: z.array(StoredLogSchema),
+              nextCursor: z.string().nullable(),
+              nextBefore: z.number().int().nullable().openapi({ description: 'The database source only' }),
+              source: z.enum(['database', 'search']),
+            }),
           },
         },
       },
-      ...problemResponses(...AUTH_PROBLEMS, 'validation-failed'),
+      ...problemResponses(...AUTH_PROBLEMS, 'validation-failed', 'unavailable'),
     },
   });
 
@@ -275,18 +353,37 @@ export function logRoutes(deps: IngestDeps) {
     })
     .openapi(searchRoute, async (c) => {
       const q = c.req.valid('query');
+      if (deps.logSearch) {
+        if (q.before !== undefined) {
+          throw new InvalidInputError('before pages the database only', [
+            {
+              path: '/before',
+              message: 'logs are searched in OpenSearch here: page with cursor = nextCursor',
+            },
+          ]);
+        }
+        const page = await searchShippedLogs(deps.logSearch, c.var.logger, q);
+        return c.json({ ...page, nextBefore: null, source: 'search' as const }, 200);
+      }
+      const before = q.cursor === undefined ? q.before : databaseCursor(q.cursor);
       const rows = await searchLogs(c.var.db, {
         service: q.service,
         minLevel: q.level,
         text: q.q,
         since: q.since,
         until: q.until,
-        before: q.before,
+        before,
         limit: q.limit,
       });
       const last = rows.at(-1);
+      const nextBefore = rows.length === q.limit && last ? last.id : null;
       return c.json(
-        { items: rows.map(toStoredLog), nextBefore: rows.length === q.limit && last ? last.id : null },
+        {
+          items: rows.map(toStoredLog),
+          nextCursor: nextBefore === null ? null : String(nextBefore),
+          nextBefore,
+          source: 'database' as const,
+        },
         200,
       );
     });

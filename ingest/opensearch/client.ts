@@ -428,3 +428,6 @@ export function createSearchSink(options: SearchSinkOptions) {
     },
   };
 }
+
+/** A connected sink: what `createSearchSink` answers. */
+export type SearchSink = ReturnType<typeof createSearchSink>;

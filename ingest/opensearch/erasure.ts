@@ -4,9 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { ExternalStore, SubjectKeys } from '../../retention/index.ts';
 import type { Database } from '../../storage/index.ts';
-import type { createSearchSink } from './client.ts';
-
-type SearchSink = ReturnType<typeof createSearchSink>;
+import type { SearchSink } from './client.ts';
 
 const CATEGORY = { logs: 'server-logs', telemetry: 'browser-telemetry' } as const;
 

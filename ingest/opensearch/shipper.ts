@@ -6,11 +6,9 @@ import type { Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../http/logger.ts';
 import type { Database } from '../../storage/index.ts';
-import type { createSearchSink } from './client.ts';
+import type { SearchSink } from './client.ts';
 import { logDocument, telemetryDocument } from './documents.ts';
 import type { SearchKind } from './templates.ts';
-
-type SearchSink = ReturnType<typeof createSearchSink>;
 
 const KINDS: SearchKind[] = ['logs', 'telemetry'];
 const OUTCOMES = ['written', 'existing', 'rejected'] as const;
