@@ -168,6 +168,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // while: what is left is applied at the next start) before the database closes.
       await webhooksStopped;
       await shipperStopped;
+      await search?.sink.close();
       await deps.writer.close();
       await storage.close();
     })();

@@ -624,10 +624,14 @@ const FAILURE_TYPES = {
 } as const;
 
 /** Starts the stand-in on a free port of 127.0.0.1. */
+const MAX_REQUESTS_KEPT = 100;
+
 export async function startContractServer() {
   const indices = new Map<string, Index>();
   const templates = new Map<string, JsonObject>();
   const policies = new Map<string, Policy>();
+  /** The latest requests as they arrived: what a client put in the URL and the authorization header. */
+  const requests: { method: string; url: string; authorization: string | null }[] = [];
   const calls: CallCounts = {
     putIndexTemplate: 0,
     getIndexTemplate: 0,
@@ -1176,6 +1180,12 @@ export async function startContractServer() {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       calls.total += 1;
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization ?? null,
+      });
+      if (requests.length > MAX_REQUESTS_KEPT) requests.shift();
       let answer: Answer;
       try {
         const url = new URL(req.url ?? '/', 'http://opensearch.invalid');
@@ -1229,6 +1239,8 @@ export async function startContractServer() {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    /** The latest requests (at most 100), oldest first. */
+    requests,
     /** Closes the port and every open connection; what the server holds stays for `start`. */
     stop,
     /** Listens again on the same port. */

@@ -1,7 +1,9 @@
 // Vigil's OpenSearch sink for server logs and browser telemetry: sets up the index templates and retention
 // policies, writes documents into daily indices so that a retried batch writes nothing twice, searches logs
-// newest first with a cursor, and erases documents by an identifier. It speaks OpenSearch's REST API over
-// `fetch`; failures say whether the same call may succeed later.
+// newest first with a cursor, and erases documents by an identifier. It speaks OpenSearch's REST API through the
+// official client's transport (`@opensearch-project/opensearch`: connection pool, keep-alive, Basic auth from the
+// URL, the ndjson of bulk bodies); failures say whether the same call may succeed later.
+import { Client, errors } from '@opensearch-project/opensearch';
 import { z } from 'zod';
 import { InvalidInputError } from '../../storage/errors.ts';
 import { type LogLevel, severityOf } from '../logs/schemas.ts';
@@ -41,7 +43,6 @@ interface SearchSinkOptions {
   prefix?: string;
   /** Days after which a kind's daily indices are deleted (the retention policy's `maxAge`). */
   retentionDays: Record<SearchKind, number>;
-  fetch?: typeof fetch;
   /** How long one call may take before it counts as failed (retryable). Default 30 s. */
   timeoutMs?: number;
   /** `wait_for`: a bulk write answers once its documents are searchable (for tests; it costs throughput). */
@@ -200,18 +201,13 @@ export function createSearchSink(options: SearchSinkOptions) {
   }
   // Bad retention days throw here, at construction, rather than at the first setup.
   for (const kind of SEARCH_KINDS) retentionPolicy(prefix, kind, options.retentionDays[kind]);
-  const send = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const url = new URL(options.node);
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (url.username !== '' || url.password !== '') {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  }
   // Named in messages without its credentials.
   const where = `${url.protocol}//${url.host}`;
-  const base = `${where}${url.pathname.replace(/\/+$/, '')}`;
+  // The shipper retries with its own backoff, so the client sends each call once. Credentials in the URL go as
+  // Basic auth.
+  const client = new Client({ node: options.node, requestTimeout: timeoutMs, maxRetries: 0 });
 
   /** Sends one request; answers the status and parsed body when it is 2xx or in `accept`, else throws. */
   async function request(
@@ -220,42 +216,51 @@ export function createSearchSink(options: SearchSinkOptions) {
     body?: { json: unknown } | { ndjson: string },
     accept: number[] = [],
   ): Promise<{ status: number; body: unknown }> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await send(`${base}${path}`, {
-        method,
-        headers:
-          body === undefined
-            ? headers
-            : { ...headers, 'content-type': 'json' in body ? 'application/json' : 'application/x-ndjson' },
-        body: body === undefined ? undefined : 'json' in body ? JSON.stringify(body.json) : body.ndjson,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      const cause =
-        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
-      throw new SearchStoreError(`OpenSearch at ${where} did not answer ${method} ${path}: ${cause}`, true);
-    }
+    const [pathname = path, query = ''] = path.split('?');
+    let status: number;
     let parsed: unknown;
     try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = text;
+      const response = await client.transport.request(
+        {
+          method,
+          path: pathname,
+          querystring: Object.fromEntries(new URLSearchParams(query)),
+          ...(body === undefined
+            ? {}
+            : 'json' in body
+              ? { body: body.json as object }
+              : { bulkBody: body.ndjson }),
+        },
+        { ignore: accept },
+      );
+      status = response.statusCode ?? 0;
+      parsed = response.body;
+    } catch (error) {
+      if (!(error instanceof errors.ResponseError)) {
+        // Not reached, timed out, or an answer that is not HTTP: the same call may work later. The client's own
+        // message may name the URL with its credentials, so only its kind is said.
+        const kind = error instanceof Error ? error.name : 'error';
+        throw new SearchStoreError(
+          `OpenSearch at ${where} did not answer ${method} ${pathname}: ${kind}`,
+          true,
+        );
+      }
+      status = error.statusCode;
+      parsed = error.body;
     }
-    if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) {
-      return { status: response.status, body: parsed };
-    }
+    if ((status >= 200 && status < 300) || accept.includes(status)) return { status, body: parsed };
     const error = ErrorBody.safeParse(parsed);
     const detail = error.success ? error.data.error : undefined;
     const type = typeof detail === 'object' ? detail.type : undefined;
-    const reason = typeof detail === 'object' ? (detail.reason ?? '') : (detail ?? text.slice(0, 200));
-    const retryable = response.status === 429 || response.status >= 500;
+    const reason =
+      typeof detail === 'object'
+        ? (detail.reason ?? '')
+        : (detail ?? (typeof parsed === 'string' ? parsed.slice(0, 200) : ''));
+    const retryable = status === 429 || status >= 500;
     throw new SearchStoreError(
-      `OpenSearch at ${where} answered ${method} ${path} with ${response.status}${type ? ` ${type}` : ''}: ${reason}`,
+      `OpenSearch at ${where} answered ${method} ${pathname} with ${status}${type ? ` ${type}` : ''}: ${reason}`,
       retryable,
-      response.status,
+      status,
       type,
     );
   }
@@ -425,6 +430,11 @@ export function createSearchSink(options: SearchSinkOptions) {
         }
       }
       return deleted;
+    },
+
+    /** Closes the client's pooled connections; calls after it fail. */
+    async close(): Promise<void> {
+      await client.close();
     },
   };
 }

@@ -165,28 +165,20 @@ it('contract: a cursor that no search gave, or a limit out of range, is refused 
 });
 
 it('contract: credentials in the node URL are sent as Basic auth, never in the URL or a message', async () => {
-  const seen: { url: string; authorization: string | null }[] = [];
   const withCredentials = (path: string) => {
     const node = new URL(`${server.url}${path}`);
     node.username = 'vigil';
     node.password = 'p@ss word';
-    return createSearchSink({
-      node: node.toString(),
-      prefix: 'credentials',
-      retentionDays: RETENTION,
-      fetch: (input, init) => {
-        seen.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });
-        return fetch(input, init);
-      },
-    });
+    return createSearchSink({ node: node.toString(), prefix: 'credentials', retentionDays: RETENTION });
   };
+  const calls = server.calls.total;
   await withCredentials('').searchLogs({ limit: 1 });
-  expect(seen).toEqual([
-    {
-      url: `${server.url}/credentials-logs-*/_search`,
-      authorization: `Basic ${Buffer.from('vigil:p@ss word').toString('base64')}`,
-    },
-  ]);
+  expect(server.calls.total).toBe(calls + 1);
+  expect(server.requests.at(-1)).toEqual({
+    method: 'POST',
+    url: '/credentials-logs-*/_search',
+    authorization: `Basic ${Buffer.from('vigil:p@ss word').toString('base64')}`,
+  });
   const failure = await withCredentials('/not/opensearch')
     .searchLogs({ limit: 1 })
     .catch((error: unknown) => error);
