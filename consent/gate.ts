@@ -108,11 +108,8 @@ const INITIAL_SLOTS = 1024;
 export class ConsentGate {
   readonly #purposeIndex: Map<string, number>;
   readonly #width: number;
-  /** Subject id → slot; a slot's values sit at `slot * width + purpose` in `#values`. */
-  readonly #slotOf = new Map<string, number>();
-  #values: Float64Array;
-  readonly #freeSlots: number[] = [];
-  #nextSlot = 0;
+  /** What the gate knows, per subject and purpose; a load fills a new one and swaps it in. */
+  #slots: Slots;
   #rules = {} as Record<GatedKind, CompiledRule>;
   // Decisions are tallied in a plain array and handed to prom-client at scrape time: a labelled `inc` per
   // lookup would cost more than the lookup itself.
@@ -128,7 +125,7 @@ export class ConsentGate {
   ) {
     this.#purposeIndex = new Map(purposes.map((p, i) => [p.name, i]));
     this.#width = Math.max(1, purposes.length);
-    this.#values = new Float64Array(INITIAL_SLOTS * this.#width);
+    this.#slots = new Slots(this.#width);
     this.usePolicy(policy);
     const gate = this;
     new Counter({
@@ -227,10 +224,9 @@ export class ConsentGate {
     if (rule.purpose < 0) outcome = rule.legitimate;
     else if (subjectId === undefined) outcome = rule.noSubject;
     else {
-      const slot = this.#slotOf.get(subjectId);
-      if (slot === undefined) outcome = rule.noRecord;
+      const value = this.#slots.value(subjectId, rule.purpose);
+      if (value === undefined) outcome = rule.noRecord;
       else {
-        const value = this.#values[slot * this.#width + rule.purpose] ?? NOT_GRANTED;
         outcome =
           value > nowMs
             ? rule.consent
@@ -245,18 +241,32 @@ export class ConsentGate {
     return outcome.decision;
   }
 
-  /** Loads every subject's current state from `consent_state` with one (streamed) query. */
+  /**
+   * Loads every subject's current state from `consent_state` with one streamed query into a new table, and
+   * swaps it in at once: lookups never see a half-loaded gate. Also the full resync of a replica that shares
+   * its database with others.
+   */
   async load(db: Kysely<Database>): Promise<number> {
-    this.#slotOf.clear();
-    this.#freeSlots.length = 0;
-    this.#nextSlot = 0;
-    this.#values = new Float64Array(INITIAL_SLOTS * this.#width);
+    const next = new Slots(this.#width);
     const rows = db
       .selectFrom('consent_state')
       .select(['subject_id', 'purpose', 'status', 'expires_at'])
       .stream();
-    for await (const row of rows) this.apply(row.subject_id, row.purpose, row.status, row.expires_at);
-    return this.#slotOf.size;
+    for await (const row of rows) this.#record(next, row.subject_id, row.purpose, row.status, row.expires_at);
+    this.#slots = next;
+    return next.size;
+  }
+
+  /** Replaces what the gate knows of some subjects by their rows in `consent_state` (no rows: forgotten). */
+  async reload(db: Kysely<Database>, subjectIds: string[]): Promise<void> {
+    if (subjectIds.length === 0) return;
+    const rows = await db
+      .selectFrom('consent_state')
+      .select(['subject_id', 'purpose', 'status', 'expires_at'])
+      .where('subject_id', 'in', subjectIds)
+      .execute();
+    for (const subjectId of subjectIds) this.#slots.forget(subjectId);
+    for (const row of rows) this.apply(row.subject_id, row.purpose, row.status, row.expires_at);
   }
 
   /** Records one committed decision in memory; the ledger calls it after its transaction commits. */
@@ -266,31 +276,95 @@ export class ConsentGate {
     status: 'granted' | 'denied' | 'withdrawn',
     expiresAt: string | null,
   ): void {
+    this.#record(this.#slots, subjectId, purpose, status, expiresAt);
+  }
+
+  #record(
+    slots: Slots,
+    subjectId: string,
+    purpose: string,
+    status: 'granted' | 'denied' | 'withdrawn',
+    expiresAt: string | null,
+  ): void {
     const i = this.#purposeIndex.get(purpose);
     if (i === undefined) return;
-    this.#values[this.#slotFor(subjectId) * this.#width + i] =
+    slots.set(
+      subjectId,
+      i,
       status === 'granted'
         ? expiresAt === null
           ? Number.POSITIVE_INFINITY
           : Date.parse(expiresAt)
         : status === 'withdrawn'
           ? WITHDRAWN
-          : NOT_GRANTED;
-  }
-
-  #slotFor(subjectId: string): number {
-    const known = this.#slotOf.get(subjectId);
-    if (known !== undefined) return known;
-    const slot = this.#freeSlots.pop() ?? this.#nextSlot++;
-    if ((slot + 1) * this.#width > this.#values.length) {
-      this.#values = grow(this.#values, this.#values.length * 2);
-    }
-    this.#values.fill(NOT_GRANTED, slot * this.#width, (slot + 1) * this.#width);
-    this.#slotOf.set(subjectId, slot);
-    return slot;
+          : NOT_GRANTED,
+    );
   }
 
   /** Forgets a subject (erasure): it then counts as having no record. */
+  forget(subjectId: string): void {
+    this.#slots.forget(subjectId);
+  }
+
+  /** Whether the subject's consent to the purpose is granted and unexpired at `nowMs`. */
+  granted(subjectId: string, purpose: string, nowMs: number): boolean {
+    const i = this.#purposeIndex.get(purpose);
+    if (i === undefined) return false;
+    return (this.#slots.value(subjectId, i) ?? NOT_GRANTED) > nowMs;
+  }
+
+  /** Subjects known to the gate. */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** Per purpose, the share of known subjects whose consent is granted and unexpired. */
+  grantedShares(nowMs: number): Map<string, number> {
+    const counts = new Array<number>(this.purposes.length).fill(0);
+    this.#slots.forEach((values, base) => {
+      for (let i = 0; i < counts.length; i += 1) {
+        if ((values[base + i] ?? NOT_GRANTED) > nowMs) counts[i] = (counts[i] ?? 0) + 1;
+      }
+    });
+    const total = this.#slots.size;
+    return new Map(this.purposes.map((p, i) => [p.name, total === 0 ? 0 : (counts[i] ?? 0) / total]));
+  }
+}
+
+/** Per subject, one number per purpose, in one growing array: a slot's values sit at `slot * width + purpose`. */
+class Slots {
+  readonly #slotOf = new Map<string, number>();
+  #values: Float64Array;
+  readonly #freeSlots: number[] = [];
+  #nextSlot = 0;
+
+  constructor(readonly width: number) {
+    this.#values = new Float64Array(INITIAL_SLOTS * width);
+  }
+
+  get size(): number {
+    return this.#slotOf.size;
+  }
+
+  /** The subject's number for the purpose at index `i`, or undefined when the subject is unknown. */
+  value(subjectId: string, i: number): number | undefined {
+    const slot = this.#slotOf.get(subjectId);
+    return slot === undefined ? undefined : (this.#values[slot * this.width + i] ?? NOT_GRANTED);
+  }
+
+  set(subjectId: string, i: number, value: number): void {
+    let slot = this.#slotOf.get(subjectId);
+    if (slot === undefined) {
+      slot = this.#freeSlots.pop() ?? this.#nextSlot++;
+      if ((slot + 1) * this.width > this.#values.length) {
+        this.#values = grow(this.#values, this.#values.length * 2);
+      }
+      this.#values.fill(NOT_GRANTED, slot * this.width, (slot + 1) * this.width);
+      this.#slotOf.set(subjectId, slot);
+    }
+    this.#values[slot * this.width + i] = value;
+  }
+
   forget(subjectId: string): void {
     const slot = this.#slotOf.get(subjectId);
     if (slot === undefined) return;
@@ -298,30 +372,9 @@ export class ConsentGate {
     this.#freeSlots.push(slot);
   }
 
-  /** Whether the subject's consent to the purpose is granted and unexpired at `nowMs`. */
-  granted(subjectId: string, purpose: string, nowMs: number): boolean {
-    const i = this.#purposeIndex.get(purpose);
-    const slot = this.#slotOf.get(subjectId);
-    if (i === undefined || slot === undefined) return false;
-    return (this.#values[slot * this.#width + i] ?? NOT_GRANTED) > nowMs;
-  }
-
-  /** Subjects known to the gate. */
-  get size(): number {
-    return this.#slotOf.size;
-  }
-
-  /** Per purpose, the share of known subjects whose consent is granted and unexpired. */
-  grantedShares(nowMs: number): Map<string, number> {
-    const counts = new Array<number>(this.purposes.length).fill(0);
-    for (const slot of this.#slotOf.values()) {
-      const base = slot * this.#width;
-      for (let i = 0; i < counts.length; i += 1) {
-        if ((this.#values[base + i] ?? NOT_GRANTED) > nowMs) counts[i] = (counts[i] ?? 0) + 1;
-      }
-    }
-    const total = this.#slotOf.size;
-    return new Map(this.purposes.map((p, i) => [p.name, total === 0 ? 0 : (counts[i] ?? 0) / total]));
+  /** Calls `visit` for each known subject with the array and where the subject's numbers start in it. */
+  forEach(visit: (values: Float64Array, base: number) => void): void {
+    for (const slot of this.#slotOf.values()) visit(this.#values, slot * this.width);
   }
 }
 

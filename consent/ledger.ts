@@ -12,6 +12,7 @@ import {
 } from '../storage/index.ts';
 import type { ConsentGate } from './gate.ts';
 import type { GcmSignal, Purpose } from './purposes.ts';
+import { announceConsentChange } from './sync.ts';
 import {
   type DecodedTcString,
   decisionsFromTcString,
@@ -314,6 +315,7 @@ export async function recordConsent(
       },
       ctx.now,
     );
+    await announceConsentChange(trx, input.subjectId);
     return { record, state: await stateOf(trx, input.subjectId, Object.keys(decisions)) };
   });
   // Only now that the transaction has committed does the gate see the change.
@@ -392,6 +394,7 @@ export async function withdrawConsent(
       },
       ctx.now,
     );
+    await announceConsentChange(trx, subjectId);
     return { record, state: await stateOf(trx, subjectId, chosen) };
   });
   for (const s of state) ctx.gate.apply(subjectId, s.purpose, s.status, s.expires_at);

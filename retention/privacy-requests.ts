@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { announceConsentChange } from '../consent/index.ts';
 import type { Logger } from '../http/logger.ts';
 import { hashIdentifier, subjectPseudonym } from '../storage/identifiers.ts';
 import {
@@ -522,6 +523,8 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
           })
           .where('id', '=', queued.id)
           .execute();
+        // The other replicas forget the subject's consent when this commits.
+        if (keys) await announceConsentChange(trx, keys.subjectId);
         await appendAudit(
           trx,
           SCHEDULER_ACTOR,

@@ -9,6 +9,7 @@ export {
 } from './audit-trail.ts';
 
 export { DataDirInUseError, openSqlite, type Storage } from './database.ts';
+export { isPostgres } from './dialect.ts';
 export {
   ConflictError,
   type DomainError,

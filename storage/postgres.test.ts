@@ -2,7 +2,6 @@
 // own that is dropped after: every table and column SQLite gets, PostgreSQL gets too, and the decisions, the
 // consent ledger and privacy requests run their queries there unchanged. Skipped, saying why, where no PostgreSQL answers.
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentGate, loadGatePolicy } from '../consent/gate.ts';
 import { currentConsents, recordConsent, verifyConsentChain, withdrawConsent } from '../consent/ledger.ts';
@@ -18,26 +17,14 @@ import {
 import { decide } from '../review/decisions.ts';
 import { insertPayoutInReview } from '../test/affiliate-installation.ts';
 import { tempDataDir } from '../test/harness.ts';
+import { POSTGRES_URL, postgresUnreachable, testSchema } from '../test/postgres.ts';
 import { migrateToLatest, openSqlite } from './index.ts';
 import { openPostgres } from './postgres.ts';
 
-const URL = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA = `vigil_test_${process.pid}_${Date.now().toString(36)}`;
+const URL = POSTGRES_URL;
+const SCHEMA = testSchema('vigil_test');
 
-async function reachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const unreachable = await reachable();
+const unreachable = await postgresUnreachable();
 if (unreachable) console.warn(`PostgreSQL tests skipped: ${URL} does not answer (${unreachable})`);
 
 describe.skipIf(unreachable !== undefined)('the schema on PostgreSQL', () => {

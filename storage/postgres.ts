@@ -3,6 +3,7 @@
 // whole service on it is not wired yet: `DATABASE_URL` still stops the start.
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { Database } from './schema.ts';
 
 /**
@@ -21,5 +22,6 @@ export async function openPostgres(
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   if (options.schema) await pool.query(`create schema if not exists ${options.schema}`);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // The cursor lets `.stream()` read a large result in chunks (the consent gate's load), as on SQLite.
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
 }
