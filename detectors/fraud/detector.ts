@@ -7,281 +7,15 @@ import type { Database, Storage } from '../../storage/index.ts';
 import type { PayoutRow } from '../../storage/payouts.table.ts';
 import {
   type AffiliateFeatures,
-  type AffiliateInfo,
-  type ClickEvent,
-  type ConversionEvent,
   computeFeatures,
   DatacenterRanges,
   FEATURES,
   modelInput,
-  type PeriodEvents,
-  type RefundEvent,
 } from './features.ts';
 import { IsolationForest, type SerializedForest, toMatrix } from './isolation-forest.ts';
 import { type PeerStats, peerStats, peersOf, percentileOf } from './peers.ts';
+import { loadPeriodEventsSqlite } from './period-events.ts';
 import { type Assessment, assess, type ModelOpinion, type RulesConfig } from './rules.ts';
-
-const DAY = 86_400_000;
-/** How far before a period a conversion's click may lie and still be found. */
-const CLICK_LOOKBACK_MS = 30 * DAY;
-/** Earlier periods (of the same length) the growth feature compares against. */
-const HISTORY_PERIODS = 3;
-
-type Row = Record<string, unknown>;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** A click from a raw row in CLICK_COLUMNS order (raw rows: no object per row from the driver). */
-const toClick = (r: unknown[]): ClickEvent => ({
-  affiliateId: r[0] as string,
-  clickId: r[1] as string | null,
-  ts: Date.parse(r[2] as string),
-  ipHash: r[3] as string | null,
-  ipPrefix: r[4] as string | null,
-  userAgent: r[5] as string | null,
-  country: r[6] as string | null,
-  campaignId: r[7] as string | null,
-  referrerHost: r[8] as string | null,
-});
-
-const toConversion = (r: Row): ConversionEvent => ({
-  affiliateId: r.affiliate_id as string | null,
-  clickId: r.click_id as string | null,
-  orderId: r.order_id as string,
-  subjectId: r.subject_id as string | null,
-  ipHash: r.ip_hash as string | null,
-  amount: r.amount as number,
-  couponCode: r.coupon_code as string | null,
-  newCustomer: r.new_customer as number | null,
-  country: r.country as string | null,
-  ts: Date.parse(r.ts as string),
-});
-
-const CLICK_COLUMNS =
-  'affiliate_id, click_id, ts, ip_hash, ip_prefix, user_agent, country, campaign_id, referrer_host';
-const CONVERSION_COLUMNS =
-  'affiliate_id, click_id, order_id, subject_id, ip_hash, amount, coupon_code, new_customer, country, ts';
-
-/** One pass over [historyStart, end): the period's clicks and conversions, and earlier clicks for growth. */
-function scanAll(sqlite: SQLite.Database, historyStart: string, start: string, end: string) {
-  const clicks: ClickEvent[] = [];
-  const conversions: Row[] = [];
-  const history: [string, string][] = [];
-  const rows = sqlite
-    .prepare(
-      `select type, ${CLICK_COLUMNS}, order_id, subject_id, amount, coupon_code, new_customer
-       from affiliate_events where ts >= ? and ts < ? and type in ('click', 'conversion')`,
-    )
-    .raw()
-    .iterate(historyStart, end) as IterableIterator<unknown[]>;
-  for (const r of rows) {
-    const ts = r[3] as string;
-    if (r[0] === 'click') {
-      if (ts >= start) {
-        clicks.push({
-          affiliateId: r[1] as string,
-          clickId: r[2] as string | null,
-          ts: Date.parse(ts),
-          ipHash: r[4] as string | null,
-          ipPrefix: r[5] as string | null,
-          userAgent: r[6] as string | null,
-          country: r[7] as string | null,
-          campaignId: r[8] as string | null,
-          referrerHost: r[9] as string | null,
-        });
-      } else history.push([r[1] as string, ts]);
-    } else if (ts >= start) {
-      conversions.push({
-        affiliate_id: r[1],
-        click_id: r[2],
-        ts,
-        ip_hash: r[4],
-        country: r[7],
-        order_id: r[10],
-        subject_id: r[11],
-        amount: r[12],
-        coupon_code: r[13],
-        new_customer: r[14],
-      });
-    }
-  }
-  return { clicks, conversions, history };
-}
-
-/**
- * Loads what the features of one period need, for one affiliate (by index, for scoring a payout in its
- * request) or for every affiliate (one pass over the period, for training and re-scoring).
- */
-function loadPeriodEvents(
-  sqlite: SQLite.Database,
-  range: { start: Date; end: Date; affiliateId?: string },
-): PeriodEvents {
-  const start = range.start.toISOString();
-  const end = range.end.toISOString();
-  const one = range.affiliateId;
-  const affiliateRows = (
-    one === undefined
-      ? sqlite.prepare('select id, subject_id from affiliates').all()
-      : sqlite.prepare('select id, subject_id from affiliates where id = ?').all(one)
-  ) as Row[];
-  const affiliates = new Map<string, AffiliateInfo>();
-  for (const r of affiliateRows) {
-    affiliates.set(r.id as string, {
-      id: r.id as string,
-      subjectId: r.subject_id as string | null,
-      coupons: [],
-    });
-  }
-  const couponRows = (
-    one === undefined
-      ? sqlite.prepare('select code, affiliate_id from affiliate_coupons').all()
-      : sqlite.prepare('select code, affiliate_id from affiliate_coupons where affiliate_id = ?').all(one)
-  ) as Row[];
-  for (const r of couponRows) affiliates.get(r.affiliate_id as string)?.coupons.push(r.code as string);
-
-  const length = range.end.getTime() - range.start.getTime();
-  const historyStart = new Date(range.start.getTime() - HISTORY_PERIODS * length).toISOString();
-  // Every affiliate: one pass over the period and its history (the table has no index on time alone).
-  const scan = one === undefined ? scanAll(sqlite, historyStart, start, end) : undefined;
-  const clicks =
-    scan?.clicks ??
-    (
-      sqlite
-        .prepare(
-          `select ${CLICK_COLUMNS} from affiliate_events
-           where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
-        )
-        .raw()
-        .all(one, start, end) as unknown[][]
-    ).map(toClick);
-
-  let conversionRows: Row[];
-  if (scan) {
-    conversionRows = scan.conversions;
-  } else {
-    const lookback = new Date(range.start.getTime() - CLICK_LOOKBACK_MS).toISOString();
-    const codes = JSON.stringify(affiliates.get(one ?? '')?.coupons ?? []);
-    // Credited to the affiliate, carrying its coupon, or uncredited but pointing to one of its clicks (the
-    // cross join keeps SQLite walking the affiliate's clicks and looking conversions up by click id).
-    conversionRows = sqlite
-      .prepare(
-        `select ${CONVERSION_COLUMNS} from affiliate_events
-           where affiliate_id = ? and ts >= ? and ts < ? and type = 'conversion'
-         union
-         select ${CONVERSION_COLUMNS} from affiliate_events
-           where coupon_code in (select value from json_each(?)) and ts >= ? and ts < ? and type = 'conversion'
-         union
-         select ${CONVERSION_COLUMNS.split(', ')
-           .map((c) => `v.${c}`)
-           .join(', ')}
-           from affiliate_events k cross join affiliate_events v
-           where k.affiliate_id = ? and k.ts >= ? and k.ts < ? and k.type = 'click' and k.click_key is not null
-             and v.click_key = k.click_key and v.click_id = k.click_id
-             and v.type = 'conversion' and +v.affiliate_id is null and +v.ts >= ? and +v.ts < ?`,
-      )
-      .all(one, start, end, codes, start, end, one, lookback, end, start, end) as Row[];
-  }
-  const conversions = conversionRows.map(toConversion);
-
-  // The clicks conversions point to, found by click id wherever they fell.
-  // Only the clicks some conversion points to: a map of every click would cost more than the features.
-  const wanted = new Set<string>();
-  for (const conversion of conversions) if (conversion.clickId) wanted.add(conversion.clickId);
-  const clicksById = new Map<string, ClickEvent>();
-  for (const click of clicks)
-    if (click.clickId && wanted.has(click.clickId)) clicksById.set(click.clickId, click);
-  const missing = [
-    ...new Set(conversions.map((c) => c.clickId).filter((id): id is string => !!id && !clicksById.has(id))),
-  ];
-  const byClickId = sqlite
-    .prepare(
-      `select ${CLICK_COLUMNS} from affiliate_events
-       where click_key in (select vigil_event_key(value) from json_each(?))
-         and click_id in (select value from json_each(?)) and type = 'click'`,
-    )
-    .raw();
-  for (const batch of chunks(missing, 5000)) {
-    const ids = JSON.stringify(batch);
-    for (const r of byClickId.all(ids, ids) as unknown[][]) {
-      const click = toClick(r);
-      if (click.clickId) clicksById.set(click.clickId, click);
-    }
-  }
-  for (const conversion of conversions) {
-    if (conversion.affiliateId === null && conversion.clickId) {
-      conversion.affiliateId = clicksById.get(conversion.clickId)?.affiliateId ?? null;
-    }
-  }
-
-  const refunds: RefundEvent[] = [];
-  const refundsOf = sqlite.prepare(
-    `select order_id, amount from affiliate_events
-     where order_key in (select vigil_event_key(value) from json_each(?))
-       and order_id in (select value from json_each(?)) and type = 'refund'`,
-  );
-  for (const batch of chunks(
-    conversions.map((c) => c.orderId),
-    5000,
-  )) {
-    const orders = JSON.stringify(batch);
-    for (const r of refundsOf.all(orders, orders) as Row[]) {
-      refunds.push({ orderId: r.order_id as string, amount: r.amount as number });
-    }
-  }
-
-  const ownIpHashes = new Map<string, Set<string>>();
-  const ipsOf = sqlite
-    .prepare(
-      `select distinct ip_hash from affiliate_events
-       where subject_key = vigil_event_key(?) and subject_id = ? and ip_hash is not null`,
-    )
-    .pluck();
-  for (const a of affiliates.values()) {
-    if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId, a.subjectId) as string[]));
-  }
-
-  const history =
-    scan?.history ??
-    (sqlite
-      .prepare(
-        `select affiliate_id, ts from affiliate_events
-         where affiliate_id = ? and ts >= ? and ts < ? and type = 'click'`,
-      )
-      .raw()
-      .all(one, historyStart, start) as [string, string][]);
-  const previousClicks = new Map<string, number[]>();
-  for (const [affiliateId, ts] of history) {
-    const back = Math.floor((range.start.getTime() - Date.parse(ts)) / length);
-    if (back < 0 || back >= HISTORY_PERIODS) continue;
-    let counts = previousClicks.get(affiliateId);
-    if (!counts) {
-      counts = new Array(HISTORY_PERIODS).fill(0);
-      previousClicks.set(affiliateId, counts);
-    }
-    counts[back] = (counts[back] as number) + 1;
-  }
-  // Only periods the affiliate was already active in count as its history.
-  for (const [id, counts] of previousClicks) {
-    const last = counts.findLastIndex((n) => n > 0);
-    previousClicks.set(id, counts.slice(0, last + 1));
-  }
-
-  return {
-    start: range.start.getTime(),
-    end: range.end.getTime(),
-    clicks,
-    clicksById,
-    conversions,
-    refunds,
-    affiliates,
-    ownIpHashes,
-    previousClicks,
-  };
-}
 
 /** Runs synchronous better-sqlite3 work under Kysely's connection lock. */
 function withSqlite<T>(storage: Storage, work: (sqlite: SQLite.Database) => T): Promise<T> {
@@ -291,7 +25,7 @@ function withSqlite<T>(storage: Storage, work: (sqlite: SQLite.Database) => T): 
 /** Features of every affiliate active in a period. */
 export function periodFeatures(storage: Storage, start: Date, end: Date, datacenter: DatacenterRanges) {
   return withSqlite(storage, (sqlite) =>
-    computeFeatures(loadPeriodEvents(sqlite, { start, end }), datacenter),
+    computeFeatures(loadPeriodEventsSqlite(sqlite, { start, end }), datacenter),
   );
 }
 
@@ -591,7 +325,7 @@ export async function affiliatePeriodFeatures(
   datacenter: DatacenterRanges,
 ): Promise<AffiliateFeatures> {
   const all = await withSqlite(storage, (sqlite) =>
-    computeFeatures(loadPeriodEvents(sqlite, { start, end, affiliateId }), datacenter),
+    computeFeatures(loadPeriodEventsSqlite(sqlite, { start, end, affiliateId }), datacenter),
   );
   return all.find((f) => f.affiliateId === affiliateId) ?? idleFeatures(affiliateId);
 }
