@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 const BENCHMARKS: Record<string, (options: { seconds: number }) => Promise<void>> = {
   http: async (options) => (await import('./http.ts')).run(options),
   ingest: async (options) => (await import('./ingest.ts')).run(options),
+  'event-store': async () => (await import('./event-store.ts')).run(),
   consent: async (options) => (await import('./consent.ts')).run(options),
   erasure: async (options) => (await import('./erasure.ts')).run(options),
   fraud: async () => (await import('./fraud.ts')).run(),

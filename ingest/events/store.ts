@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import type { Insertable } from 'kysely';
 import type { AffiliateEventsTable } from '../../storage/affiliate-events.table.ts';
 import type { WriteWork } from '../../storage/database.ts';
 import { eventKeyOf } from '../../storage/event-key.ts';
@@ -279,6 +280,19 @@ function insertStatementsFor(sqlite: SQLite.Database): InsertStatements {
     insertStatements.set(sqlite, statements);
   }
   return statements;
+}
+
+/**
+ * A row in insertion form as an object of its type's columns and the keys of its identifiers. `values` is a
+ * whole row of `type` (see `checkRow`).
+ */
+export function keyedRow(type: EventType, values: readonly unknown[]): Insertable<EventRow> {
+  const row: Record<string, unknown> = { type };
+  TYPE_COLUMNS[type].forEach((column, i) => {
+    row[column] = values[i];
+  });
+  for (const [column, key] of KEYED) row[key] = eventKeyOf(row[column]);
+  return row as unknown as Insertable<EventRow>;
 }
 
 /**
