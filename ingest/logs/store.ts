@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { templatePath } from '../../http/route-template.ts';
 import { scrubAttrs, scrubText } from '../../http/scrub.ts';
 import type { WriteWork } from '../../storage/database.ts';
-import type { Database } from '../../storage/index.ts';
+import { type Database, isPostgres } from '../../storage/index.ts';
 import type { ServerLogRow } from '../../storage/server-logs.table.ts';
 import { latencyBucket } from '../../storage/traffic.table.ts';
 import { type LogEntry, type LogLevel, severityOf } from './schemas.ts';
@@ -63,17 +63,9 @@ function routeMinuteRows(entries: LogEntry[], templates: (string | null)[]): unk
   ]);
 }
 
-/**
- * Inserts scrubbed log entries, and their requests' per-minute figures for the traffic detector, in one
- * transaction; FTS5 is kept in step by the table's triggers.
- */
-export function insertLogs(
-  entries: LogEntry[],
-  secret: Buffer,
-  receivedAt: string,
-  templates: (string | null)[] = requestTemplates(entries),
-): WriteWork<number> {
-  const rows = entries.map((e) => [
+/** The stored rows of log entries, scrubbed, in `LOG_COLUMNS` order. */
+function logRows(entries: LogEntry[], secret: Buffer, receivedAt: string): unknown[][] {
+  return entries.map((e) => [
     e.ts,
     e.level,
     severityOf(e.level),
@@ -87,13 +79,41 @@ export function insertLogs(
     e.attrs === undefined ? null : JSON.stringify(scrubAttrs(secret, e.attrs)),
     receivedAt,
   ]);
+}
+
+const LOG_COLUMNS = [
+  'ts',
+  'level',
+  'severity',
+  'service',
+  'message',
+  'route',
+  'method',
+  'status',
+  'duration_ms',
+  'trace_id',
+  'attrs',
+  'received_at',
+] as const;
+const MINUTE_COLUMNS = ['minute', 'service', 'route', 'count', 'errors', 'latency'] as const;
+
+/**
+ * Inserts scrubbed log entries, and their requests' per-minute figures for the traffic detector, in one
+ * transaction; FTS5 is kept in step by the table's triggers.
+ */
+export function insertLogs(
+  entries: LogEntry[],
+  secret: Buffer,
+  receivedAt: string,
+  templates: (string | null)[] = requestTemplates(entries),
+): WriteWork<number> {
+  const rows = logRows(entries, secret, receivedAt);
   const minutes = routeMinuteRows(entries, templates);
   return (sqlite) => {
     let insert = insertStatements.get(sqlite);
     if (!insert) {
       insert = sqlite.prepare(
-        `insert into server_logs (ts, level, severity, service, message, route, method, status, duration_ms,
-           trace_id, attrs, received_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `insert into server_logs (${LOG_COLUMNS.join(', ')}) values (${LOG_COLUMNS.map(() => '?').join(', ')})`,
       );
       insertStatements.set(sqlite, insert);
     }
@@ -101,13 +121,48 @@ export function insertLogs(
     let batch = batchStatements.get(sqlite);
     if (!batch) {
       batch = sqlite.prepare(
-        'insert into route_minute_batches (minute, service, route, count, errors, latency) values (?, ?, ?, ?, ?, ?)',
+        `insert into route_minute_batches (${MINUTE_COLUMNS.join(', ')}) values (?, ?, ?, ?, ?, ?)`,
       );
       batchStatements.set(sqlite, batch);
     }
     for (const row of minutes) batch.run(row);
     return rows.length;
   };
+}
+
+/** Rows per statement on PostgreSQL, which binds at most 65,535 parameters. */
+const LOG_ROWS_PER_STATEMENT = 2000;
+
+/** A row in column order as an object; typed loosely (`never`) for Kysely, as the row was built to its table. */
+const asObject = <K extends string>(columns: readonly K[], row: unknown[]) =>
+  Object.fromEntries(columns.map((c, i) => [c, row[i]])) as Record<K, never>;
+
+/**
+ * `insertLogs` for PostgreSQL, where several replicas write: the same rows in one transaction through Kysely
+ * (the message's tsvector is a generated column there).
+ */
+export async function insertLogsPostgres(
+  db: Kysely<Database>,
+  entries: LogEntry[],
+  secret: Buffer,
+  receivedAt: string,
+  templates: (string | null)[] = requestTemplates(entries),
+): Promise<number> {
+  const rows = logRows(entries, secret, receivedAt).map((row) => asObject(LOG_COLUMNS, row));
+  const minutes = routeMinuteRows(entries, templates).map((row) => asObject(MINUTE_COLUMNS, row));
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += LOG_ROWS_PER_STATEMENT)
+      await trx
+        .insertInto('server_logs')
+        .values(rows.slice(i, i + LOG_ROWS_PER_STATEMENT))
+        .execute();
+    for (let i = 0; i < minutes.length; i += LOG_ROWS_PER_STATEMENT)
+      await trx
+        .insertInto('route_minute_batches')
+        .values(minutes.slice(i, i + LOG_ROWS_PER_STATEMENT))
+        .execute();
+  });
+  return rows.length;
 }
 
 /** A search of the stored logs; results are newest first, `before` pages backwards by id. */
@@ -149,7 +204,11 @@ function ftsQuery(text: string): string | undefined {
 }
 
 export async function searchLogs(db: Kysely<Database>, query: LogQuery): Promise<ServerLogRow[]> {
-  let q = db.selectFrom('server_logs').selectAll().orderBy('id', 'desc').limit(query.limit);
+  let q = db
+    .selectFrom('server_logs')
+    .select(['id', ...LOG_COLUMNS])
+    .orderBy('id', 'desc')
+    .limit(query.limit);
   if (query.service !== undefined) q = q.where('service', '=', query.service);
   if (query.minLevel !== undefined) q = q.where('severity', '>=', severityOf(query.minLevel));
   if (query.since !== undefined) q = q.where('ts', '>=', query.since);
@@ -157,7 +216,14 @@ export async function searchLogs(db: Kysely<Database>, query: LogQuery): Promise
   if (query.before !== undefined) q = q.where('id', '<', query.before);
   const match = query.text === undefined ? undefined : ftsQuery(query.text);
   if (match !== undefined) {
-    q = q.where(sql<boolean>`id in (select rowid from server_logs_fts where server_logs_fts match ${match})`);
+    q = isPostgres(db)
+      ? // Every word, as PostgreSQL's parser splits them: the same parser made the message's tsvector.
+        q.where(
+          sql<boolean>`message_tsv @@ plainto_tsquery('simple', ${queryTerms(query.text ?? '').join(' ')})`,
+        )
+      : q.where(sql<boolean>`id in (select rowid from server_logs_fts where server_logs_fts match ${match})`);
   }
-  return q.execute();
+  const rows = await q.execute();
+  // PostgreSQL's driver gives its 64-bit ids as text.
+  return typeof rows[0]?.id === 'string' ? rows.map((r) => ({ ...r, id: Number(r.id) })) : rows;
 }
