@@ -4,12 +4,18 @@
 // saying why, where no PostgreSQL answers.
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, migrateToLatest, openSqlite } from '../../storage/index.ts';
+import {
+  ConflictError,
+  type Database,
+  InvalidInputError,
+  migrateToLatest,
+  openSqlite,
+} from '../../storage/index.ts';
 import { openPostgres } from '../../storage/postgres.ts';
 import { tempDataDir } from '../../test/harness.ts';
 import { POSTGRES_URL, postgresUnreachable, testSchema } from '../../test/postgres.ts';
-import { insertEventRowsPostgres } from './postgres-store.ts';
-import type { AffiliateEvent } from './schemas.ts';
+import { insertEventRowsPostgres, insertPayoutPostgres, upsertAffiliatesPostgres } from './postgres-store.ts';
+import type { Affiliate, AffiliateEvent, PayoutRequest } from './schemas.ts';
 import { type EventCounts, eventRowBatch, insertEventRows } from './store.ts';
 
 const unreachable = await postgresUnreachable();
@@ -152,5 +158,91 @@ describe.skipIf(unreachable !== undefined)('affiliate events on PostgreSQL', () 
       .where('id', 'in', ['e-20000', 'e-20001', 'e-20002'])
       .execute();
     expect(left).toEqual([]);
+  });
+
+  it('upserts affiliates and their coupon codes; a code held elsewhere refuses the whole batch', async () => {
+    const now = '2026-12-07T10:00:00.000Z';
+    const anna: Affiliate = { id: 'anna', name: 'Anna', couponCodes: ['anna10', 'ANNA15'] };
+    await upsertAffiliatesPostgres(replicaA, [anna], SECRET, now);
+    await upsertAffiliatesPostgres(
+      replicaB,
+      [{ ...anna, name: 'Anna K.', couponCodes: ['ANNA10'], payoutAccount: 'DE02 1203 0000 0000 2020 51' }],
+      SECRET,
+      now,
+    );
+    const stored = await replicaA.selectFrom('affiliates').selectAll().where('id', '=', 'anna').execute();
+    expect(stored).toMatchObject([{ name: 'Anna K.', subject_id: null }]);
+    expect(stored[0]?.payout_account_hash).toMatch(/^[0-9a-f]{16,}$/);
+    const codes = await replicaA.selectFrom('affiliate_coupons').selectAll().orderBy('code').execute();
+    expect(codes).toEqual([{ code: 'ANNA10', affiliate_id: 'anna' }]);
+    const refused = upsertAffiliatesPostgres(
+      replicaB,
+      [
+        { id: 'ben', name: 'Ben', couponCodes: ['BEN5'] },
+        { id: 'carl', name: 'Carl', couponCodes: ['CARL', 'anna10'] },
+      ],
+      SECRET,
+      now,
+    );
+    await expect(refused).rejects.toBeInstanceOf(ConflictError);
+    await expect(refused).rejects.toMatchObject({ errors: [{ path: '/1/couponCodes' }] });
+    const after = await replicaA
+      .selectFrom('affiliates')
+      .select('id')
+      .where('id', 'in', ['ben', 'carl'])
+      .execute();
+    expect(after).toEqual([]);
+  });
+
+  it('two replicas giving one new code to two affiliates at once: one gets it, the other a 409', async () => {
+    const now = '2026-12-07T10:00:00.000Z';
+    const results = await Promise.allSettled([
+      upsertAffiliatesPostgres(
+        replicaA,
+        [{ id: 'dora', name: 'Dora', couponCodes: ['SAME20'] }],
+        SECRET,
+        now,
+      ),
+      upsertAffiliatesPostgres(
+        replicaB,
+        [{ id: 'emil', name: 'Emil', couponCodes: ['SAME20'] }],
+        SECRET,
+        now,
+      ),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const failed = results.find((r) => r.status === 'rejected');
+    expect(failed?.status === 'rejected' && failed.reason).toBeInstanceOf(ConflictError);
+    const holders = await replicaA
+      .selectFrom('affiliate_coupons')
+      .select('affiliate_id')
+      .where('code', '=', 'SAME20')
+      .execute();
+    expect(holders).toHaveLength(1);
+  });
+
+  it('stores a payout request once across replicas; different details under its id are a 409', async () => {
+    const now = '2026-12-07T10:00:00.000Z';
+    await upsertAffiliatesPostgres(replicaA, [{ id: 'fay', name: 'Fay', couponCodes: [] }], SECRET, now);
+    const request: PayoutRequest = {
+      id: 'pay-1',
+      affiliateId: 'fay',
+      periodStart: '2026-11-01T00:00:00.000Z',
+      periodEnd: '2026-12-01T00:00:00.000Z',
+      amount: 120.5,
+      currency: 'EUR',
+    };
+    const both = await Promise.all([
+      insertPayoutPostgres(replicaA, request, now),
+      insertPayoutPostgres(replicaB, request, now),
+    ]);
+    expect(both.map((w) => w.created).sort()).toEqual([false, true]);
+    expect(both[0]?.payout).toMatchObject({ id: 'pay-1', status: 'pending', amount: 120.5 });
+    await expect(insertPayoutPostgres(replicaB, { ...request, amount: 99 }, now)).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await expect(
+      insertPayoutPostgres(replicaA, { ...request, id: 'pay-2', affiliateId: 'nobody' }, now),
+    ).rejects.toBeInstanceOf(InvalidInputError);
   });
 });

@@ -1,9 +1,11 @@
-// Affiliate events into PostgreSQL, where several replicas write at once: each batch in one transaction, and the
-// database's unique index on the event id (not a lookup before the insert) decides which rows are new, so an
-// id sent through two replicas at the same moment is stored once and counted once as accepted.
+// Affiliate events, affiliates and payout requests into PostgreSQL, where several replicas write at once: each
+// batch in one transaction, and the database's unique indexes (not a lookup before the insert) decide what is
+// new, so an event id or a coupon code sent through two replicas at the same moment is stored once.
 import type { Kysely } from 'kysely';
-import type { Database } from '../../storage/index.ts';
-import { type EventCounts, type EventRowBatch, keyedRow } from './store.ts';
+import { hashIdentifier } from '../../storage/identifiers.ts';
+import { ConflictError, type Database, InvalidInputError } from '../../storage/index.ts';
+import type { Affiliate, PayoutRequest } from './schemas.ts';
+import { type EventCounts, type EventRowBatch, keyedRow, type PayoutWrite, samePayout } from './store.ts';
 
 /** Rows per statement: PostgreSQL binds at most 65,535 parameters, and a row has about 30 columns. */
 const ROWS_PER_STATEMENT = 1000;
@@ -45,4 +47,112 @@ export async function insertEventRowsPostgres(
     else counts[type].duplicates += 1;
   });
   return counts;
+}
+
+/**
+ * `upsertAffiliates` for PostgreSQL, in one transaction: upserts each affiliate and replaces its coupon codes.
+ * A code another affiliate holds — already, or given by another replica in a transaction that commits first —
+ * is a 409 for the whole batch, and nothing of it is stored.
+ */
+export async function upsertAffiliatesPostgres(
+  db: Kysely<Database>,
+  affiliates: Affiliate[],
+  secret: Buffer,
+  now: string,
+): Promise<number> {
+  await db.transaction().execute(async (trx) => {
+    for (const [index, a] of affiliates.entries()) {
+      const row = {
+        id: a.id,
+        name: a.name,
+        subject_id: a.subjectId ?? null,
+        payout_account_hash:
+          a.payoutAccount === undefined ? null : hashIdentifier(secret, 'account', a.payoutAccount),
+        created_at: now,
+        updated_at: now,
+      };
+      await trx
+        .insertInto('affiliates')
+        .values(row)
+        .onConflict((conflict) =>
+          conflict.column('id').doUpdateSet({
+            name: row.name,
+            subject_id: row.subject_id,
+            payout_account_hash: row.payout_account_hash,
+            updated_at: now,
+          }),
+        )
+        .execute();
+      await trx.deleteFrom('affiliate_coupons').where('affiliate_id', '=', a.id).execute();
+      const codes = [...new Set(a.couponCodes.map((c) => c.toUpperCase()))];
+      if (codes.length === 0) continue;
+      const added = await trx
+        .insertInto('affiliate_coupons')
+        .values(codes.map((code) => ({ code, affiliate_id: a.id })))
+        .onConflict((conflict) => conflict.column('code').doNothing())
+        .returning('code')
+        .execute();
+      if (added.length === codes.length) continue;
+      const taken = new Set(added.map((r) => r.code));
+      const code = codes.find((c) => !taken.has(c)) as string;
+      const holder = await trx
+        .selectFrom('affiliate_coupons')
+        .select('affiliate_id')
+        .where('code', '=', code)
+        .executeTakeFirst();
+      throw new ConflictError(`coupon code ${code} belongs to another affiliate`, [
+        { path: `/${index}/couponCodes`, message: `${code} belongs to affiliate ${holder?.affiliate_id}` },
+      ]);
+    }
+  });
+  return affiliates.length;
+}
+
+/**
+ * `insertPayout` for PostgreSQL: stores a payout request as `pending`, idempotent on id across replicas (the
+ * same request again answers the stored one; different details under a stored id are a 409); an unknown
+ * affiliate is a 422.
+ */
+export async function insertPayoutPostgres(
+  db: Kysely<Database>,
+  request: PayoutRequest,
+  now: string,
+): Promise<PayoutWrite> {
+  const affiliate = await db
+    .selectFrom('affiliates')
+    .select('id')
+    .where('id', '=', request.affiliateId)
+    .executeTakeFirst();
+  if (affiliate === undefined) {
+    throw new InvalidInputError('the payout names an affiliate Vigil does not know', [
+      {
+        path: '/affiliateId',
+        message: `no affiliate ${request.affiliateId}; send it to /v1/affiliates first`,
+      },
+    ]);
+  }
+  const created = await db
+    .insertInto('payouts')
+    .values({
+      id: request.id,
+      affiliate_id: request.affiliateId,
+      period_start: request.periodStart,
+      period_end: request.periodEnd,
+      amount: request.amount,
+      currency: request.currency,
+      status: 'pending',
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  const payout = await db
+    .selectFrom('payouts')
+    .selectAll()
+    .where('id', '=', request.id)
+    .executeTakeFirstOrThrow();
+  if (created === undefined && !samePayout(payout, request))
+    throw new ConflictError(`payout ${request.id} exists with different details`);
+  return { created: created !== undefined, payout };
 }

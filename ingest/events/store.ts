@@ -509,15 +509,19 @@ export function insertPayout(request: PayoutRequest, now: string): WriteWork<Pay
         now,
       );
     const payout = sqlite.prepare('select * from payouts where id = ?').get(request.id) as PayoutRow;
-    if (changes === 0) {
-      const same =
-        payout.affiliate_id === request.affiliateId &&
-        payout.period_start === request.periodStart &&
-        payout.period_end === request.periodEnd &&
-        payout.amount === request.amount &&
-        payout.currency === request.currency;
-      if (!same) throw new ConflictError(`payout ${request.id} exists with different details`);
-    }
+    if (changes === 0 && !samePayout(payout, request))
+      throw new ConflictError(`payout ${request.id} exists with different details`);
     return { created: changes > 0, payout };
   };
+}
+
+/** Whether a stored payout is the request itself (its id sent again), not a different one under its id. */
+export function samePayout(payout: PayoutRow, request: PayoutRequest): boolean {
+  return (
+    payout.affiliate_id === request.affiliateId &&
+    payout.period_start === request.periodStart &&
+    payout.period_end === request.periodEnd &&
+    payout.amount === request.amount &&
+    payout.currency === request.currency
+  );
 }
