@@ -1,8 +1,10 @@
 import type SQLite from 'better-sqlite3';
+import { type Kysely, sql } from 'kysely';
 import { templatePath } from '../../http/route-template.ts';
 import { scrubAttrs, scrubPath, scrubText } from '../../http/scrub.ts';
 import type { WriteWork } from '../../storage/database.ts';
 import type { BrowserTelemetryTable } from '../../storage/faro.table.ts';
+import type { Database } from '../../storage/index.ts';
 import { sanitisePageUrl } from './page-url.ts';
 import type { FaroPayload, OtlpAttribute } from './schemas.ts';
 import { type TelemetryVerdict, visitPseudonym } from './telemetry-policy.ts';
@@ -269,4 +271,46 @@ export function insertTelemetry(
     for (const row of rows) insert.run(COLUMNS.map((c) => row[c]));
     return true;
   };
+}
+
+/** Rows per statement on PostgreSQL, which binds at most 65,535 parameters. */
+const TELEMETRY_ROWS_PER_STATEMENT = 2000;
+
+/**
+ * `insertTelemetry` for PostgreSQL, where replicas take one app's retries at once: the key is claimed in the
+ * rows' transaction by an upsert that only takes a key unseen or older than the window, so of two batches
+ * racing with one key exactly one is stored. Answers whether the rows were stored.
+ */
+export async function insertTelemetryPostgres(
+  db: Kysely<Database>,
+  rows: TelemetryRow[],
+  idempotency: { appId: string; key: string; now: Date } | undefined,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (idempotency) {
+      const now = idempotency.now.toISOString();
+      const cutoff = new Date(idempotency.now.getTime() - IDEMPOTENCY_WINDOW_MS).toISOString();
+      const claimed = await trx
+        .insertInto('faro_idempotency')
+        .values({ app_id: idempotency.appId, key: idempotency.key, created_at: now })
+        .onConflict((conflict) =>
+          conflict
+            .columns(['app_id', 'key'])
+            .doUpdateSet({ created_at: now })
+            .where('faro_idempotency.created_at', '<', cutoff),
+        )
+        .returning('key')
+        .executeTakeFirst();
+      if (claimed === undefined) return false;
+      await sql`delete from faro_idempotency where (app_id, key) in (
+        select app_id, key from faro_idempotency where created_at < ${cutoff} limit 1000)`.execute(trx);
+    }
+    const values = rows.map((row) => Object.fromEntries(COLUMNS.map((c) => [c, row[c]])) as TelemetryRow);
+    for (let i = 0; i < values.length; i += TELEMETRY_ROWS_PER_STATEMENT)
+      await trx
+        .insertInto('browser_telemetry')
+        .values(values.slice(i, i + TELEMETRY_ROWS_PER_STATEMENT))
+        .execute();
+    return true;
+  });
 }
