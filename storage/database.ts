@@ -16,6 +16,7 @@ import type { Database } from './schema.ts';
 
 /** The app's database handle together with the engine underneath, for the few things Kysely cannot say. */
 export interface Storage {
+  kind: 'sqlite';
   db: Kysely<Database>;
   /** The SQLite file in use. */
   file: string;
@@ -282,6 +283,7 @@ export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage 
   });
   let closed = false;
   return {
+    kind: 'sqlite',
     db,
     file,
     sqlite,

@@ -6,6 +6,17 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from './schema.ts';
 
+const INT8 = 20;
+
+/**
+ * 64-bit integers (identity ids, event keys, counts) as numbers, as SQLite gives them: every one Vigil stores
+ * fits in 53 bits (event keys are made to). The driver's default is text.
+ */
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === INT8 && format !== 'binary'
+    ? (value: string) => Number(value)
+    : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+
 /**
  * A Kysely instance on PostgreSQL; with `schema`, every pooled connection works in that schema (created when
  * missing), so that tests and installations can share one database without sharing tables.
@@ -19,9 +30,36 @@ export async function openPostgres(
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
+    types: { getTypeParser },
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   if (options.schema) await pool.query(`create schema if not exists ${options.schema}`);
   // The cursor lets `.stream()` read a large result in chunks (the consent gate's load), as on SQLite.
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+}
+
+/** Vigil's database on PostgreSQL, beside the SQLite `Storage`. */
+export interface PostgresStorage {
+  kind: 'postgres';
+  db: Kysely<Database>;
+  /** Closes the pool; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Opens a pool on PostgreSQL (in `schema` when given, created when missing). */
+export async function openPostgresStorage(
+  connectionString: string,
+  options: { schema?: string; max?: number } = {},
+): Promise<PostgresStorage> {
+  const db = await openPostgres(connectionString, options);
+  let closed = false;
+  return {
+    kind: 'postgres',
+    db,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
 }

@@ -223,7 +223,5 @@ export async function searchLogs(db: Kysely<Database>, query: LogQuery): Promise
         )
       : q.where(sql<boolean>`id in (select rowid from server_logs_fts where server_logs_fts match ${match})`);
   }
-  const rows = await q.execute();
-  // PostgreSQL's driver gives its 64-bit ids as text.
-  return typeof rows[0]?.id === 'string' ? rows.map((r) => ({ ...r, id: Number(r.id) })) : rows;
+  return q.execute();
 }
