@@ -1,5 +1,13 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import type { Database } from '../storage/index.ts';
+import { type Database, isPostgres } from '../storage/index.ts';
+
+/**
+ * The column that names a row for a batched change or a paged read: SQLite's rowid, PostgreSQL's `ctid` (its
+ * place in the table, stable while the row is not updated — long enough for one batch).
+ */
+export function rowKey(db: Kysely<Database>): RawBuilder<unknown> {
+  return sql.raw(isPostgres(db) ? 'ctid' : 'rowid');
+}
 
 /** `column = value, …` for an UPDATE; a RawBuilder value is SQL, anything else a parameter. */
 export function setClause(values: Record<string, unknown>): RawBuilder<unknown> {
@@ -31,13 +39,14 @@ export async function changeInBatches(
 ): Promise<number> {
   const share = Math.min(1, Math.max(0.05, options.dutyCycle ?? 1));
   const from = sql.table(table);
+  const key = rowKey(db);
   let rows = 0;
   for (;;) {
     const started = performance.now();
     const result = await db
       .transaction()
       .execute((trx) =>
-        sql`${change} where rowid in (select rowid from ${from} where ${where} limit ${options.batch})`.execute(
+        sql`${change} where ${key} in (select ${key} from ${from} where ${where} limit ${options.batch})`.execute(
           trx,
         ),
       );

@@ -517,9 +517,10 @@ export async function processErasureQueue(ctx: ErasureContext, limit = 10): Prom
             email_hash: null,
             ip_hash: null,
             note: null,
-            status_reason: physical.walTruncated
-              ? null
-              : 'the WAL could not be truncated yet; it will be at the next erasure or checkpoint',
+            status_reason:
+              physical.walTruncated || physical.vacuumed
+                ? null
+                : 'the WAL could not be truncated yet; it will be at the next erasure or checkpoint',
           })
           .where('id', '=', queued.id)
           .execute();

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { type Actor, appendAudit, type Database } from '../storage/index.ts';
+import { type Actor, appendAudit, type Database, isPostgres } from '../storage/index.ts';
 import { changeInBatches, setClause } from './batches.ts';
 import { DATA_MAP } from './data-map.ts';
 import { type RetentionPolicy, subtractDuration } from './policies.ts';
@@ -61,6 +61,14 @@ async function dueBound(
   return lo;
 }
 
+/** 16 random hexadecimal digits, new for each row: the pseudonym a retention run gives. */
+function randomToken(db: Kysely<Database>) {
+  return isPostgres(db)
+    ? // A version 4 UUID is random but for its version digit (the 13th), which is left out.
+      sql<string>`substr(replace(gen_random_uuid()::text, '-', ''), 1, 12) || substr(replace(gen_random_uuid()::text, '-', ''), 14, 4)`
+    : sql<string>`lower(hex(randomblob(8)))`;
+}
+
 /**
  * Applies every policy to the tables of its category: rows whose age column is older than the policy's
  * maximum age — and that the map does not keep regardless — are deleted or pseudonymised in small batches,
@@ -80,9 +88,10 @@ export async function runRetention(db: Kysely<Database>, options: PurgeOptions):
     {
       const table = sql.table(entry.table);
       let due = sql<boolean>`${sql.ref(age.column)} < ${cutoff}${age.keep ? sql` and not ${age.keep}` : sql``}`;
-      if (age.arrivalOrdered) {
+      if (age.arrivalOrdered && !isPostgres(db)) {
         // Age order is rowid order: every due row lies below the first that is not, found by binary search
-        // (a handful of rowid seeks, never a long scan on the event loop).
+        // (a handful of rowid seeks, never a long scan on the event loop). PostgreSQL has no rowid; it finds
+        // the due rows by the age column, and a batch's scan stops at its limit.
         const bound = await dueBound(db, entry.table, age.column, cutoff);
         due = sql<boolean>`rowid < ${bound} and ${due}`;
       }
@@ -116,7 +125,7 @@ export async function runRetention(db: Kysely<Database>, options: PurgeOptions):
               ).id
             }`
           : '';
-        const set = pseudonymise ? rule.set?.(sql`lower(hex(randomblob(8)))`, ref) : undefined;
+        const set = pseudonymise ? rule.set?.(randomToken(db), ref) : undefined;
         const change = set ? sql`update ${table} set ${setClause(set)}` : sql`delete from ${table}`;
         rows = await changeInBatches(db, entry.table, change, due, {
           batch,

@@ -1,8 +1,9 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { withoutBusyWait } from '../storage/database.ts';
 import { hashIdentifier, subjectPseudonym } from '../storage/identifiers.ts';
-import type { Database, EventJournal, Storage } from '../storage/index.ts';
-import { changeInBatches, setClause } from './batches.ts';
+import { type Database, type EventJournal, isPostgres, type Storage } from '../storage/index.ts';
+import type { PostgresStorage } from '../storage/postgres.ts';
+import { changeInBatches, rowKey, setClause } from './batches.ts';
 import { DATA_MAP, type DataMapEntry, type SubjectKeys } from './data-map.ts';
 
 /** What a DPO gives to find a subject: its id, and optionally an e-mail and IP address it used. */
@@ -37,9 +38,15 @@ function escapeRegExp(text: string): string {
 async function logMentionIds(db: Kysely<Database>, keys: SubjectKeys): Promise<number[]> {
   const ids = new Set<number>();
   const hashes = [keys.emailHash, keys.ipHash].filter((h): h is string => h !== undefined);
+  const postgres = isPostgres(db);
   for (const hash of hashes) {
-    const { rows } = await sql<{ id: number }>`
-      select rowid as id from server_logs_fts where server_logs_fts match ${`"${hash}"`}
+    // PostgreSQL: the tsvector finds the lines (its parser splits a token as it split the text), and the exact
+    // text confirms them.
+    const inMessage = postgres
+      ? sql`select id from server_logs
+          where message_tsv @@ phraseto_tsquery('simple', ${hash}) and instr(message, ${hash}) > 0`
+      : sql`select rowid as id from server_logs_fts where server_logs_fts match ${`"${hash}"`}`;
+    const { rows } = await sql<{ id: number }>`${inMessage}
       union select id from server_logs where attrs is not null and instr(attrs, ${hash}) > 0`.execute(db);
     for (const row of rows) ids.add(row.id);
   }
@@ -48,11 +55,16 @@ async function logMentionIds(db: Kysely<Database>, keys: SubjectKeys): Promise<n
   const phrase = /[\p{L}\p{N}]/u.test(keys.subjectId)
     ? `"${keys.subjectId.replaceAll('"', '""')}"`
     : undefined;
-  const candidates = phrase
-    ? await sql<{ id: number; message: string }>`
-        select l.id, l.message from server_logs_fts f join server_logs l on l.id = f.rowid
-        where server_logs_fts match ${phrase}`.execute(db)
-    : { rows: [] };
+  const candidates =
+    phrase === undefined
+      ? { rows: [] }
+      : postgres
+        ? await sql<{ id: number; message: string }>`
+            select id, message from server_logs
+            where message_tsv @@ phraseto_tsquery('simple', ${keys.subjectId})`.execute(db)
+        : await sql<{ id: number; message: string }>`
+            select l.id, l.message from server_logs_fts f join server_logs l on l.id = f.rowid
+            where server_logs_fts match ${phrase}`.execute(db);
   for (const row of candidates.rows) if (word.test(row.message)) ids.add(row.id);
   const inAttrs = await sql<{ id: number }>`
     select id from server_logs where attrs is not null and instr(attrs, ${JSON.stringify(keys.subjectId)}) > 0`.execute(
@@ -71,8 +83,9 @@ async function subjectCondition(
   if (entry.table === LOGS) {
     const ids = await logMentionIds(db, keys);
     // One parameter however many lines: SQLite caps the number of parameters a statement takes.
-    return ids.length === 0
-      ? undefined
+    if (ids.length === 0) return undefined;
+    return isPostgres(db)
+      ? sql<boolean>`id = any(${ids}::bigint[])`
       : sql<boolean>`id in (select value from json_each(${JSON.stringify(ids)}))`;
   }
   const own = entry.find?.(keys);
@@ -90,20 +103,28 @@ export interface StoreOutcome {
 
 const EXPORT_PAGE = 500;
 
-/** Reads a table's rows about the subject in rowid order, a page at a time. */
+/** Columns derived from others, left out of an export: PostgreSQL's tsvector of a log message. */
+const DERIVED_COLUMNS = new Set(['message_tsv']);
+
+/** Reads a table's rows about the subject in row order (rowid, or PostgreSQL's ctid), a page at a time. */
 async function* subjectRows(
   db: Kysely<Database>,
   table: string,
   condition: RawBuilder<boolean>,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  let after = 0;
+  const postgres = isPostgres(db);
+  const key = rowKey(db);
+  let after: number | string = postgres ? '(0,0)' : 0;
   for (;;) {
-    const { rows } = await sql<Record<string, unknown> & { _rowid: number }>`
-      select rowid as _rowid, * from ${sql.table(table)}
-      where rowid > ${after} and ${condition} order by rowid limit ${EXPORT_PAGE}`.execute(db);
+    const { rows } = await sql<Record<string, unknown> & { _row: number | string }>`
+      select ${key}${postgres ? sql`::text` : sql``} as _row, * from ${sql.table(table)}
+      where ${key} > ${postgres ? sql`${after}::tid` : after} and ${condition}
+      order by ${key} limit ${EXPORT_PAGE}`.execute(db);
     if (rows.length === 0) return;
-    after = rows.at(-1)?._rowid ?? after;
-    yield rows.map(({ _rowid, ...row }) => row);
+    after = rows.at(-1)?._row ?? after;
+    yield rows.map(({ _row, ...row }) =>
+      Object.fromEntries(Object.entries(row).filter(([column]) => !DERIVED_COLUMNS.has(column))),
+    );
     if (rows.length < EXPORT_PAGE) return;
   }
 }
@@ -206,6 +227,8 @@ export interface PhysicalErasure {
    * segments holding applied entries were deleted.
    */
   walTruncated: boolean;
+  /** On PostgreSQL: the tables vacuumed, so that the space of the deleted rows is reused. */
+  vacuumed?: string[];
 }
 
 /**
@@ -215,9 +238,10 @@ export interface PhysicalErasure {
  * and truncated. A checkpoint that a reader holds back is retried for a while.
  */
 export async function makeErasurePhysical(
-  storage: Storage,
+  storage: Storage | PostgresStorage,
   options: { logsDeleted: boolean; attempts?: number; journal?: EventJournal },
 ): Promise<PhysicalErasure> {
+  if (storage.kind === 'postgres') return vacuumSubjectStores(storage.db, options.logsDeleted);
   if (options.logsDeleted) {
     await sql`insert into server_logs_fts(server_logs_fts) values ('optimize')`.execute(storage.db);
   }
@@ -241,4 +265,17 @@ export async function makeErasurePhysical(
   }
   if (options.journal && !(await options.journal.truncate())) walTruncated = false;
   return { fullTextOptimized: options.logsDeleted, walTruncated };
+}
+
+/**
+ * PostgreSQL: `VACUUM` of the tables an erasure touches, so the deleted rows' space (and their entries in the
+ * indexes, the tsvector's GIN index included) is marked free and reused. It does not overwrite the bytes, and
+ * the WAL, standbys and backups keep the rows until they are recycled or expire: the operator's part, which
+ * the documentation spells out.
+ */
+async function vacuumSubjectStores(db: Kysely<Database>, logsDeleted: boolean): Promise<PhysicalErasure> {
+  const tables = [...new Set(subjectStores().map((entry) => entry.table))];
+  // VACUUM runs outside a transaction; Kysely runs a plain query as one statement of its own.
+  await sql`vacuum (analyze) ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+  return { fullTextOptimized: logsDeleted, walTruncated: false, vacuumed: tables };
 }

@@ -14,6 +14,7 @@ import * as m20261207trafficDetector from './2026-12-07-0400-traffic-detector.ts
 import * as m20261207payoutReviews from './2026-12-07-0500-payout-reviews.ts';
 import * as m20261207searchShipping from './2026-12-07-0600-search-shipping.ts';
 import * as m20261207eventIdsUniqueOnPostgres from './2026-12-07-1200-event-ids-unique-on-postgres.ts';
+import * as m20261207instrOnPostgres from './2026-12-07-1300-instr-on-postgres.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -36,4 +37,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07-0500-payout-reviews': m20261207payoutReviews,
   '2026-12-07-0600-search-shipping': m20261207searchShipping,
   '2026-12-07-1200-event-ids-unique-on-postgres': m20261207eventIdsUniqueOnPostgres,
+  '2026-12-07-1300-instr-on-postgres': m20261207instrOnPostgres,
 };
