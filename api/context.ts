@@ -7,7 +7,7 @@ import type { Logger } from '../http/logger.ts';
 import type { IngestConfig } from '../ingest/config.ts';
 import type { IngestMetrics } from '../ingest/ingest-metrics.ts';
 import type { SearchSink } from '../ingest/opensearch/client.ts';
-import type { BatchWriter } from '../ingest/write-path/batch-writer.ts';
+import type { Writer } from '../ingest/write-path/writer.ts';
 import type { JobRunner } from '../jobs/index.ts';
 import type { Retention } from '../retention/index.ts';
 import type { Database } from '../storage/index.ts';
@@ -24,7 +24,7 @@ export interface AppDeps {
   /** Keys the hashes of personal identifiers (IP, email); from `VIGIL_SECRET` or the data dir. */
   secret: Buffer;
   /** The group-commit writer every ingest route submits to. */
-  writer: BatchWriter;
+  writer: Writer;
   ingest: IngestConfig;
   /** The ingest routes' metrics and each Faro app's in-flight bound, built once for every router. */
   ingestMetrics: IngestMetrics;

@@ -7,6 +7,7 @@ import { createRegistry } from '../http/metrics.ts';
 import { DEFAULT_INGEST_CONFIG, type IngestConfig } from '../ingest/config.ts';
 import { createIngestMetrics } from '../ingest/ingest-metrics.ts';
 import { BatchWriter } from '../ingest/write-path/batch-writer.ts';
+import { PostgresWriter } from '../ingest/write-path/postgres-writer.ts';
 import { JobRunner, jobMetrics } from '../jobs/index.ts';
 import { createRetention, type ExternalStore } from '../retention/index.ts';
 import type { Storage } from '../storage/index.ts';
@@ -44,12 +45,17 @@ export function createDeps(options: DepsOptions): AppDeps {
   const purposes = loadPurposes();
   const clock = options.clock ?? (() => new Date());
   const gate = new ConsentGate(purposes, loadGatePolicy(purposes), registry);
-  const writer = new BatchWriter(options.storage, registry, logger, {
+  const limits = {
     maxQueuedRows: ingest.queueMaxRows,
     maxBacklogEvents: ingest.backlogMaxEvents,
     maxInFlightRequests: ingest.maxInFlight,
+    retryAfterSeconds: 1,
     ipSecret: options.secret,
-  });
+  };
+  const writer =
+    options.storage.kind === 'postgres'
+      ? new PostgresWriter(options.storage.db, registry, logger, limits)
+      : new BatchWriter(options.storage, registry, logger, limits);
   const jobs = new JobRunner(options.storage.db, { logger, metrics: jobMetrics(registry), clock });
   return {
     db: options.storage.db,

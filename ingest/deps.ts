@@ -4,7 +4,7 @@ import type { PayoutRow } from '../storage/payouts.table.ts';
 import type { IngestConfig } from './config.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import type { SearchSink } from './opensearch/client.ts';
-import type { BatchWriter } from './write-path/batch-writer.ts';
+import type { Writer } from './write-path/writer.ts';
 
 /** What the ingest routes need from the app; the composition root provides it. */
 export interface IngestDeps {
@@ -14,7 +14,7 @@ export interface IngestDeps {
   secret: Buffer;
   ingest: IngestConfig;
   /** The group-commit writer and event journal every ingest route submits to. */
-  writer: BatchWriter;
+  writer: Writer;
   /** The consent gate, which decides from memory whether an item about a subject may be kept. */
   consent: { gate: ConsentGate; purposes: Purpose[] };
   /** Scores a payout when it is stored. */

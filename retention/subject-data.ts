@@ -2,7 +2,6 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { withoutBusyWait } from '../storage/database.ts';
 import { hashIdentifier, subjectPseudonym } from '../storage/identifiers.ts';
 import { type Database, type EventJournal, isPostgres, type Storage } from '../storage/index.ts';
-import type { PostgresStorage } from '../storage/postgres.ts';
 import { changeInBatches, rowKey, setClause } from './batches.ts';
 import { DATA_MAP, type DataMapEntry, type SubjectKeys } from './data-map.ts';
 
@@ -238,7 +237,7 @@ export interface PhysicalErasure {
  * and truncated. A checkpoint that a reader holds back is retried for a while.
  */
 export async function makeErasurePhysical(
-  storage: Storage | PostgresStorage,
+  storage: Storage,
   options: { logsDeleted: boolean; attempts?: number; journal?: EventJournal },
 ): Promise<PhysicalErasure> {
   if (storage.kind === 'postgres') return vacuumSubjectStores(storage.db, options.logsDeleted);

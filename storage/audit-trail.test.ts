@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey } from '../http/api-keys.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { appendAudit, GENESIS_HASH, listAudit, verifyAuditChain } from './audit-trail.ts';
-import { openSqlite, type Storage } from './database.ts';
+import { openSqlite, type SqliteStorage as Storage } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 
 const execFileAsync = promisify(execFile);

@@ -5,10 +5,10 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../test/harness.ts';
 import { claimDataDir, DataDirInUseError, writeTransaction } from './database.ts';
-import { migrateToLatest, openSqlite, type Storage } from './index.ts';
+import { migrateToLatest, openSqlite, type SqliteStorage } from './index.ts';
 
 let dir: string;
-let storage: Storage;
+let storage: SqliteStorage;
 let other: SQLite.Database;
 
 beforeEach(async () => {

@@ -14,8 +14,8 @@ import { createOwnerOnlyFile, secureDataDir } from './data-dir.ts';
 import { registerEventKey } from './event-key.ts';
 import type { Database } from './schema.ts';
 
-/** The app's database handle together with the engine underneath, for the few things Kysely cannot say. */
-export interface Storage {
+/** The app's SQLite database handle together with the engine underneath, for the few things Kysely cannot say. */
+export interface SqliteStorage {
   kind: 'sqlite';
   db: Kysely<Database>;
   /** The SQLite file in use. */
@@ -109,6 +109,15 @@ export async function beginImmediate(sqlite: SQLite.Database, wanted: LockWanted
 
 /** Synchronous work on the raw connection, run inside a write transaction (the ingest group commit). */
 export type WriteWork<T> = (sqlite: SQLite.Database) => T;
+
+/**
+ * One write as each engine runs it: SQLite's synchronous statements, joined to a group transaction, and
+ * PostgreSQL's transaction of its own.
+ */
+export interface EngineWork<T> {
+  sqlite: WriteWork<T>;
+  postgres: (db: Kysely<Database>) => Promise<T>;
+}
 
 /**
  * Runs `work` in a write transaction on the main connection, taking the lock with `beginImmediate`:
@@ -267,7 +276,7 @@ export function sqliteFile(dataDir: string, fileName = 'vigil.sqlite'): string {
 }
 
 /** Opens (creating when missing) the SQLite database in `dataDir`. */
-export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): Storage {
+export function openSqlite(dataDir: string, fileName = 'vigil.sqlite'): SqliteStorage {
   secureDataDir(dataDir);
   const file = sqliteFile(dataDir, fileName);
   createOwnerOnlyFile(file);

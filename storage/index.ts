@@ -8,8 +8,15 @@ export {
   verifyAuditChain,
 } from './audit-trail.ts';
 
-export { DataDirInUseError, openSqlite, type Storage } from './database.ts';
+export { DataDirInUseError, type EngineWork, openSqlite, type SqliteStorage } from './database.ts';
 export { isPostgres } from './dialect.ts';
+export { openPostgresStorage, type PostgresStorage } from './postgres.ts';
+
+import type { SqliteStorage } from './database.ts';
+import type { PostgresStorage } from './postgres.ts';
+
+/** The database Vigil runs on: an SQLite file of this machine, or a PostgreSQL that replicas share. */
+export type Storage = SqliteStorage | PostgresStorage;
 export {
   ConflictError,
   type DomainError,

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.ts';
 import { createDeps } from '../api/deps.ts';
 import { tempDataDir } from '../test/harness.ts';
-import { openSqlite, type Storage } from './database.ts';
+import { openSqlite, type SqliteStorage as Storage } from './database.ts';
 import { eventKey } from './event-key.ts';
 import { migrateToLatest, pendingMigrations } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';

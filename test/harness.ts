@@ -10,7 +10,7 @@ import { ROLES, type Role } from '../http/roles.ts';
 import type { IngestConfig } from '../ingest/config.ts';
 import type { AffiliateEvent } from '../ingest/events/schemas.ts';
 import { type EventRowBatch, eventRowBatch } from '../ingest/events/store.ts';
-import { migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+import { migrateToLatest, openSqlite, type SqliteStorage } from '../storage/index.ts';
 
 /** Refunds with these ids as rows in insertion form (one fixed order, amount and time), for the write path. */
 export function refundRows(ids: string[]): EventRowBatch {
@@ -37,7 +37,7 @@ const SETUP_ACTOR = { name: 'test-setup', role: 'operator' };
 /** An app on its own freshly migrated SQLite file, with one live key per role and one revoked key. */
 export interface TestContext {
   app: ReturnType<typeof createApp>;
-  storage: Storage;
+  storage: SqliteStorage;
   dataDir: string;
   registry: ReturnType<typeof createRegistry>;
   deps: AppDeps;

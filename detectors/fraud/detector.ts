@@ -1,6 +1,5 @@
 // The I/O around the fraud detector: loading a period's events, training and storing models, scoring payouts
 // and recording their decisions.
-import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { FraudScoreRow } from '../../storage/fraud.table.ts';
 import type { Database, Storage } from '../../storage/index.ts';
@@ -11,22 +10,26 @@ import {
   DatacenterRanges,
   FEATURES,
   modelInput,
+  type PeriodEvents,
 } from './features.ts';
 import { IsolationForest, type SerializedForest, toMatrix } from './isolation-forest.ts';
 import { type PeerStats, peerStats, peersOf, percentileOf } from './peers.ts';
-import { loadPeriodEventsSqlite } from './period-events.ts';
+import { loadPeriodEvents, loadPeriodEventsSqlite, type PeriodRange } from './period-events.ts';
 import { type Assessment, assess, type ModelOpinion, type RulesConfig } from './rules.ts';
 
-/** Runs synchronous better-sqlite3 work under Kysely's connection lock. */
-function withSqlite<T>(storage: Storage, work: (sqlite: SQLite.Database) => T): Promise<T> {
-  return storage.db.connection().execute(async () => work(storage.sqlite));
+/**
+ * The period's events: over the SQLite connection in one synchronous pass under Kysely's connection lock, or
+ * through Kysely on PostgreSQL.
+ */
+function periodEvents(storage: Storage, range: PeriodRange): Promise<PeriodEvents> {
+  if (storage.kind === 'postgres') return loadPeriodEvents(storage.db, range);
+  const { sqlite } = storage;
+  return storage.db.connection().execute(async () => loadPeriodEventsSqlite(sqlite, range));
 }
 
 /** Features of every affiliate active in a period. */
-export function periodFeatures(storage: Storage, start: Date, end: Date, datacenter: DatacenterRanges) {
-  return withSqlite(storage, (sqlite) =>
-    computeFeatures(loadPeriodEventsSqlite(sqlite, { start, end }), datacenter),
-  );
+export async function periodFeatures(storage: Storage, start: Date, end: Date, datacenter: DatacenterRanges) {
+  return computeFeatures(await periodEvents(storage, { start, end }), datacenter);
 }
 
 /** Fewer affiliates than this, and no model is fitted: a population too small to compare against. */
@@ -324,9 +327,7 @@ export async function affiliatePeriodFeatures(
   end: Date,
   datacenter: DatacenterRanges,
 ): Promise<AffiliateFeatures> {
-  const all = await withSqlite(storage, (sqlite) =>
-    computeFeatures(loadPeriodEventsSqlite(sqlite, { start, end, affiliateId }), datacenter),
-  );
+  const all = computeFeatures(await periodEvents(storage, { start, end, affiliateId }), datacenter);
   return all.find((f) => f.affiliateId === affiliateId) ?? idleFeatures(affiliateId);
 }
 

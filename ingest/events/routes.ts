@@ -23,6 +23,7 @@ import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, type IngestMetrics } from '../ingest-metrics.ts';
 import { encodeForJournal } from '../write-path/journal.ts';
+import { insertPayoutPostgres, upsertAffiliatesPostgres } from './postgres-store.ts';
 import {
   type Affiliate,
   type AffiliateEvent,
@@ -214,10 +215,10 @@ export function affiliateRoutes(deps: IngestDeps) {
       }
     });
     const now = c.var.clock().toISOString();
-    const upserted = await deps.writer.submit(
-      affiliates.length,
-      upsertAffiliates(affiliates, deps.secret, now),
-    );
+    const upserted = await deps.writer.submit(affiliates.length, {
+      sqlite: upsertAffiliates(affiliates, deps.secret, now),
+      postgres: (db) => upsertAffiliatesPostgres(db, affiliates, deps.secret, now),
+    });
     items.inc({ kind: 'affiliate', outcome: 'accepted', reason: 'ok' }, upserted);
     return c.json({ upserted }, 200);
   });
@@ -267,10 +268,11 @@ export function payoutRoutes(deps: IngestDeps) {
 
   return createRouter().openapi(createPayoutRoute, async (c) => {
     const request = c.req.valid('json');
-    const { created, payout } = await deps.writer.submit(
-      1,
-      insertPayout(request, c.var.clock().toISOString()),
-    );
+    const now = c.var.clock().toISOString();
+    const { created, payout } = await deps.writer.submit(1, {
+      sqlite: insertPayout(request, now),
+      postgres: (db) => insertPayoutPostgres(db, request, now),
+    });
     items.inc({
       kind: 'payout',
       outcome: created ? 'accepted' : 'duplicate',

@@ -11,7 +11,7 @@ import { countRejections } from '../ingest-metrics.ts';
 import { allLiveOrigins, authenticateFaroApp, type FaroApp } from './apps.ts';
 import { queryKeyMatcher } from './page-url.ts';
 import { CompiledFaroPayloadSchema, type FaroPayload, FaroPayloadSchema } from './schemas.ts';
-import { countItems, insertTelemetry, toTelemetryRows } from './store.ts';
+import { countItems, insertTelemetry, insertTelemetryPostgres, toTelemetryRows } from './store.ts';
 import { TelemetryPolicy } from './telemetry-policy.ts';
 import { TokenBuckets } from './token-bucket.ts';
 
@@ -209,10 +209,11 @@ export function faroRoutes(deps: IngestDeps) {
       verdict,
     });
     const idempotencyKey = c.req.header('idempotency-key')?.slice(0, 200);
-    const stored = await deps.writer.submit(
-      Math.max(1, batch.rows.length),
-      insertTelemetry(batch.rows, idempotencyKey ? { appId: app.id, key: idempotencyKey, now } : undefined),
-    );
+    const idempotency = idempotencyKey ? { appId: app.id, key: idempotencyKey, now } : undefined;
+    const stored = await deps.writer.submit(Math.max(1, batch.rows.length), {
+      sqlite: insertTelemetry(batch.rows, idempotency),
+      postgres: (db) => insertTelemetryPostgres(db, batch.rows, idempotency),
+    });
     for (const [kind, n] of Object.entries(batch.counts)) {
       if (n === 0) continue;
       items.inc(

@@ -4,7 +4,7 @@
 // per-minute request figures. Skipped, saying why, where no PostgreSQL answers.
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
+import { type Database, migrateToLatest, openSqlite, type SqliteStorage } from '../../storage/index.ts';
 import { openPostgres } from '../../storage/postgres.ts';
 import { tempDataDir } from '../../test/harness.ts';
 import { POSTGRES_URL, postgresUnreachable, testSchema } from '../../test/postgres.ts';
@@ -61,7 +61,7 @@ describe.skipIf(unreachable !== undefined)('server logs on PostgreSQL', () => {
   const SCHEMA = testSchema('vigil_log_store');
   const entries = Array.from({ length: 240 }, (_, n) => entry(n));
   let pg: Kysely<Database>;
-  let storage: Storage;
+  let storage: SqliteStorage;
   beforeAll(async () => {
     pg = await openPostgres(POSTGRES_URL, { schema: SCHEMA, max: 2 });
     await migrateToLatest(pg);

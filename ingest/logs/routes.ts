@@ -27,7 +27,14 @@ import {
   QueryTime,
   StoredLogSchema,
 } from './schemas.ts';
-import { insertLogs, MAX_QUERY_TERMS, queryTerms, requestTemplates, searchLogs } from './store.ts';
+import {
+  insertLogs,
+  insertLogsPostgres,
+  MAX_QUERY_TERMS,
+  queryTerms,
+  requestTemplates,
+  searchLogs,
+} from './store.ts';
 
 const NDJSON = /^application\/(x-)?ndjson$/i;
 /** How long a client waits before asking OpenSearch again. */
@@ -335,10 +342,11 @@ export function logRoutes(deps: IngestDeps) {
       const templates = requestTemplates(entries);
       let accepted: number;
       try {
-        accepted = await deps.writer.submit(
-          entries.length,
-          insertLogs(entries, deps.secret, c.var.clock().toISOString(), templates),
-        );
+        const now = c.var.clock().toISOString();
+        accepted = await deps.writer.submit(entries.length, {
+          sqlite: insertLogs(entries, deps.secret, now, templates),
+          postgres: (db) => insertLogsPostgres(db, entries, deps.secret, now, templates),
+        });
       } catch (error) {
         const queueFull = error instanceof OverloadedError;
         items.inc(

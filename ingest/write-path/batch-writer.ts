@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../http/logger.ts';
 import { type WriteWork, writeTransaction } from '../../storage/database.ts';
-import type { EventJournal, Storage } from '../../storage/index.ts';
+import type { EngineWork, SqliteStorage } from '../../storage/index.ts';
 import type { EventCounts } from '../events/store.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
 import type { EncodedBatch } from './journal.ts';
 import { WriteThread } from './write-thread.ts';
+import type { Writer } from './writer.ts';
 
 interface Pending {
   rows: number;
@@ -37,8 +38,8 @@ const DEFAULT_WRITER_OPTIONS: BatchWriterOptions = {
  * would overfill it is refused at once with a 503 and `Retry-After`, never queued without limit. If a group's
  * transaction fails, each submission of it is retried alone, so one bad submission fails only itself.
  */
-export class BatchWriter implements EventJournal {
-  readonly #storage: Storage;
+export class BatchWriter implements Writer {
+  readonly #storage: SqliteStorage;
   readonly #options: BatchWriterOptions;
   readonly #logger: Logger;
   #queue: Pending[] = [];
@@ -51,7 +52,7 @@ export class BatchWriter implements EventJournal {
   readonly admission: Admission;
 
   constructor(
-    storage: Storage,
+    storage: SqliteStorage,
     registry: Registry,
     logger: Logger,
     options: Partial<BatchWriterOptions> = {},
@@ -157,14 +158,14 @@ export class BatchWriter implements EventJournal {
    * Queues `work` (counted as `rows` against the queue bound) and resolves with its result once committed.
    * Throws a 503 problem at once when the queue is full or the writer is closing.
    */
-  submit<T>(rows: number, work: WriteWork<T>): Promise<T> {
+  submit<T>(rows: number, work: EngineWork<T>): Promise<T> {
     try {
       this.admission.enqueue(rows);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ rows, work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ rows, work: work.sqlite, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
   }

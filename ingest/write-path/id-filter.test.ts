@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventKey } from '../../storage/event-key.ts';
-import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
+import { migrateToLatest, openSqlite, type SqliteStorage } from '../../storage/index.ts';
 import { refundRows, tempDataDir } from '../../test/harness.ts';
 import { insertEventRows } from '../events/store.ts';
 import { IdFilter } from './id-filter.ts';
@@ -44,7 +44,7 @@ describe('IdFilter', () => {
 
 describe("the journal writer's duplicate check with the id filter", () => {
   let dir: string;
-  let storage: Storage;
+  let storage: SqliteStorage;
   let writer: JournalWriter | undefined;
   const rows = refundRows;
   /** Stores the ids through the writer, as the write thread does; what it counted. */

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../http/logger.ts';
-import { migrateToLatest, openSqlite, type Storage } from '../../storage/index.ts';
+import { migrateToLatest, openSqlite, type SqliteStorage } from '../../storage/index.ts';
 import { refundRows, tempDataDir } from '../../test/harness.ts';
 import { type EncodedBatch, encodeForJournal, journalDir } from './journal.ts';
 import { readJournal, segmentFiles } from './segment-log.ts';
 import { WriteThread } from './write-thread.ts';
 
 let dir: string;
-let storage: Storage;
+let storage: SqliteStorage;
 let thread: WriteThread;
 let commits: number[];
 let applied: number[];

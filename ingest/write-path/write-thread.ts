@@ -2,7 +2,7 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../http/logger.ts';
 import { claimDataDir, DataDirInUseError, type LockWanted } from '../../storage/database.ts';
-import { deserializeDomainError, OverloadedError, type Storage } from '../../storage/index.ts';
+import { deserializeDomainError, OverloadedError, type SqliteStorage } from '../../storage/index.ts';
 import type { EventCounts } from '../events/store.ts';
 import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-worker.ts';
 import type { EncodedBatch } from './journal.ts';
@@ -107,7 +107,7 @@ export class WriteThread {
    * event loop utilisation unless given (tests).
    */
   constructor(
-    storage: Pick<Storage, 'file' | 'lockWanted'>,
+    storage: Pick<SqliteStorage, 'file' | 'lockWanted'>,
     logger: Logger,
     hooks: WritePathHooks = {},
     options: { limits?: Partial<ApplyLimits>; secret?: Buffer; utilization?: () => number } = {},
