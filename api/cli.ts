@@ -7,15 +7,9 @@ import { isRole, ROLES } from '../http/roles.ts';
 import { createFaroApp, listFaroApps, revokeFaroApp } from '../ingest/faro/index.ts';
 import { listDeliveries, removeWebhook, replayDeliveries, setWebhook } from '../review/webhook-admin.ts';
 import { webhookEndpoint } from '../review/webhooks.ts';
-import {
-  type Actor,
-  isDomainError,
-  migrateToLatest,
-  NotFoundError,
-  openSqlite,
-  type Storage,
-} from '../storage/index.ts';
+import { type Actor, isDomainError, migrateToLatest, NotFoundError, type Storage } from '../storage/index.ts';
 import { ConfigError, loadConfig } from './env.ts';
+import { openStorage } from './open-storage.ts';
 import { KeyNameSchema } from './routes/keys.ts';
 
 const USAGE = `usage: vigil <command>
@@ -75,11 +69,13 @@ async function withStorage(
   io: CliIo,
   command: (storage: Storage) => Promise<void>,
 ): Promise<void> {
-  const { dataDir } = loadConfig(env);
-  if (!env.VIGIL_DATA_DIR) {
-    io.err(`vigil: using the data directory ${path.resolve(dataDir)} (set VIGIL_DATA_DIR to use another)`);
+  const config = loadConfig(env);
+  if (config.databaseUrl === undefined && !env.VIGIL_DATA_DIR) {
+    io.err(
+      `vigil: using the data directory ${path.resolve(config.dataDir)} (set VIGIL_DATA_DIR to use another)`,
+    );
   }
-  const storage = openSqlite(dataDir);
+  const storage = await openStorage(config);
   try {
     await migrateToLatest(storage.db);
     await command(storage);

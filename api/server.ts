@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
+import { startConsentSync } from '../consent/index.ts';
 import { listApiKeys } from '../http/api-keys.ts';
 import { ConfigFileError } from '../http/config-file.ts';
 import { createLogger, type Logger } from '../http/logger.ts';
@@ -12,10 +13,11 @@ import { createSearchShipper } from '../ingest/opensearch/shipper.ts';
 import { startScheduler } from '../jobs/index.ts';
 import { loadRetentionPolicies } from '../retention/policies.ts';
 import { createWebhookDelivery } from '../review/webhook-delivery.ts';
-import { DataDirInUseError, migrateToLatest, openSqlite, type Storage } from '../storage/index.ts';
+import { DataDirInUseError, migrateToLatest, type Storage } from '../storage/index.ts';
 import { createApp } from './app.ts';
 import { createDeps } from './deps.ts';
 import { type Config, ConfigError, loadConfig } from './env.ts';
+import { openStorage } from './open-storage.ts';
 import { resolveSecret } from './secret.ts';
 
 /** A running Vigil: its address and a `stop` that drains it. */
@@ -24,19 +26,6 @@ export interface RunningServer {
   storage: Storage;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the database. */
   stop(): Promise<void>;
-}
-
-/** Opens the storage the configuration names; PostgreSQL is refused until its dialect is wired in. */
-function openStorage(config: Config): Storage {
-  if (config.databaseUrl !== undefined) {
-    throw new ConfigError([
-      {
-        variable: 'DATABASE_URL',
-        message: 'PostgreSQL is not supported by this version yet; unset it to use SQLite in VIGIL_DATA_DIR',
-      },
-    ]);
-  }
-  return openSqlite(config.dataDir);
 }
 
 /** Days a category's rows are kept, from its retention policy (30 when it has no limit in days). */
@@ -56,12 +45,21 @@ function searchStore(node: string, storage: Storage) {
   return { sink, erasure: searchErasure(sink, storage.db), where: `${url.protocol}//${url.host}` };
 }
 
+/** How often a replica on PostgreSQL reloads the whole consent gate, whatever it heard. */
+const CONSENT_RESYNC_MS = 60_000;
+
 /** Scrapes within this long of a render share it: many scrapers cost one render a second. */
 const METRICS_CACHE_MS = 1000;
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const storage = openStorage(config);
-  const applied = await migrateToLatest(storage.db);
+  const storage = await openStorage(config);
+  let applied: string[];
+  try {
+    applied = await migrateToLatest(storage.db);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
   const search = config.opensearchUrl === undefined ? undefined : searchStore(config.opensearchUrl, storage);
   if (search)
@@ -81,11 +79,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const subjects = await deps.consent.gate.load(storage.db);
   logger.info('consent gate loaded', { subjects });
+  // Replicas on one PostgreSQL hear each other's consent changes (and reload all of it every minute).
+  const consentSync =
+    storage.kind === 'postgres' && config.databaseUrl !== undefined
+      ? startConsentSync({
+          db: storage.db,
+          gate: deps.consent.gate,
+          logger,
+          listen: { connectionString: config.databaseUrl },
+          resyncMs: CONSENT_RESYNC_MS,
+        })
+      : undefined;
   // Starts the event write path; the apply thread applies what an earlier run left in the event journal.
   // Fails when another Vigil process holds the data directory.
   try {
     await deps.writer.start();
   } catch (error) {
+    await consentSync?.stop();
     await deps.writer.close();
     await storage.close();
     throw error;
@@ -169,6 +179,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await webhooksStopped;
       await shipperStopped;
       await search?.sink.close();
+      await consentSync?.stop();
       await deps.writer.close();
       await storage.close();
     })();

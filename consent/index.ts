@@ -8,5 +8,5 @@ export { verifyConsentChain } from './ledger.ts';
 export { loadPurposes, type Purpose } from './purposes.ts';
 export { subjectOfReference } from './reference.ts';
 export { consentRoutes, subjectConsentRoutes } from './routes.ts';
-export { announceConsentChange } from './sync.ts';
+export { announceConsentChange, startConsentSync } from './sync.ts';
 export { DecodedTcStringCache } from './tcf.ts';

@@ -10,7 +10,7 @@ export {
 
 export { DataDirInUseError, type EngineWork, openSqlite, type SqliteStorage } from './database.ts';
 export { isPostgres } from './dialect.ts';
-export { openPostgresStorage, type PostgresStorage } from './postgres.ts';
+export { openPostgresStorage } from './postgres.ts';
 
 import type { SqliteStorage } from './database.ts';
 import type { PostgresStorage } from './postgres.ts';

@@ -26,7 +26,7 @@ const UNAVAILABLE_SYSTEM = new Set([
 const RETRY_AFTER_SECONDS = 5;
 
 /** Whether an error says the database cannot be reached now, rather than that the write is wrong. */
-export function databaseUnavailable(error: unknown): boolean {
+function databaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SYSTEM.has(code)))

@@ -95,7 +95,10 @@ describe('the server process', () => {
 
   it.each([
     [{ PORT: 'eighty' }, /PORT: expected a TCP port number/],
-    [{ DATABASE_URL: 'postgres://vigil@127.0.0.1:5432/vigil' }, /DATABASE_URL: PostgreSQL is not supported/],
+    [
+      { DATABASE_URL: 'postgres://vigil@127.0.0.1:5432/vigil', VIGIL_SECRET: '' },
+      /VIGIL_SECRET: required with DATABASE_URL/,
+    ],
   ])('refuses to start on a bad environment (%o), naming the variable', async (env, message) => {
     await expect(startServerProcess({ VIGIL_DATA_DIR: dataDirForTest(), ...env })).rejects.toThrow(message);
   });
