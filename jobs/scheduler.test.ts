@@ -79,8 +79,26 @@ describe('the job runner', () => {
     expect(metrics).toContain(
       `vigil_job_last_success_timestamp_seconds{task="flaky"} ${now.getTime() / 1000}`,
     );
-    // The lease is given back after each run.
-    expect(await ctx.storage.db.selectFrom('job_leases').selectAll().execute()).toEqual([]);
+    // The lease is given back after each run: free from the moment the run ended.
+    const leases = await ctx.storage.db.selectFrom('job_leases').selectAll().execute();
+    expect(leases).toEqual([
+      { job: 'flaky', holder: jobs.holder, expires_at: now.toISOString(), tick: null },
+    ]);
+  });
+
+  it('runs a scheduled tick once across replicas, even after the first run has ended', async () => {
+    const replicaA = runner('replica-a');
+    const replicaB = runner('replica-b');
+    let runs = 0;
+    const job = { name: 'tick-once', leaseMs: 60_000, run: async () => ({ run: ++runs }) };
+    expect(await replicaA.run(job, '2026-12-07T10:00:00Z')).toMatchObject({ status: 'succeeded' });
+    expect(await replicaB.run(job, '2026-12-07T10:00:00Z')).toEqual({ status: 'skipped', reason: 'leased' });
+    expect(await replicaA.run(job, '2026-12-07T10:00:00Z')).toEqual({ status: 'skipped', reason: 'leased' });
+    // The next tick goes to whoever fires first; a run asked for directly needs no tick.
+    expect(await replicaB.run(job, '2026-12-07T10:01:00Z')).toMatchObject({ status: 'succeeded' });
+    expect(await replicaA.run(job)).toMatchObject({ status: 'succeeded' });
+    expect(await replicaA.run(job, '2026-12-07T10:01:00Z')).toEqual({ status: 'skipped', reason: 'leased' });
+    expect(runs).toBe(3);
   });
 
   it('never runs two of one job at once in a process', async () => {

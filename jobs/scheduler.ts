@@ -28,8 +28,8 @@ function leaseHolder(): string {
 }
 
 /**
- * Takes the job's lease when it is free, expired or already ours; answers whether we hold it now. One
- * statement, so two processes cannot both take it.
+ * Takes the job's lease when it is free, expired or already ours — and, for a scheduled run, when no replica has
+ * run this `tick` yet; answers whether we hold it now. One statement, so two processes cannot both take it.
  */
 export async function acquireLease(
   db: Kysely<Database>,
@@ -37,17 +37,31 @@ export async function acquireLease(
   holder: string,
   now: Date,
   leaseMs: number,
+  tick?: string,
 ): Promise<boolean> {
   const expires = new Date(now.getTime() + leaseMs).toISOString();
   const result = await sql`
-    insert into job_leases (job, holder, expires_at) values (${job}, ${holder}, ${expires})
-    on conflict (job) do update set holder = excluded.holder, expires_at = excluded.expires_at
-    where job_leases.expires_at <= ${now.toISOString()} or job_leases.holder = ${holder}`.execute(db);
+    insert into job_leases (job, holder, expires_at, tick) values (${job}, ${holder}, ${expires}, ${tick ?? null})
+    on conflict (job) do update set holder = excluded.holder, expires_at = excluded.expires_at,
+      tick = coalesce(excluded.tick, job_leases.tick)
+    where (job_leases.expires_at <= ${now.toISOString()} or job_leases.holder = ${holder})
+      and (excluded.tick is null or job_leases.tick is null or job_leases.tick < excluded.tick)`.execute(db);
   return Number(result.numAffectedRows ?? 0) > 0;
 }
 
-async function releaseLease(db: Kysely<Database>, job: string, holder: string): Promise<void> {
-  await db.deleteFrom('job_leases').where('job', '=', job).where('holder', '=', holder).execute();
+/** Frees the lease at once; it keeps the tick it ran for, so no replica runs that tick again. */
+async function releaseLease(db: Kysely<Database>, job: string, holder: string, now: Date): Promise<void> {
+  await db
+    .updateTable('job_leases')
+    .set({ expires_at: now.toISOString() })
+    .where('job', '=', job)
+    .where('holder', '=', holder)
+    .execute();
+}
+
+/** A schedule tick as replicas name it alike: its time to the second. */
+function tickOf(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
 }
 
 /** Runs jobs: never two runs of one job at once (in this process, or across processes by the lease). */
@@ -77,16 +91,17 @@ export class JobRunner {
   }
 
   /**
-   * Runs the job once now, unless it is already running here or elsewhere. Records the run with its summary
-   * or error, and never rejects: a failing job is logged and counted, and the next run comes as scheduled.
+   * Runs the job once now, unless it is already running here or elsewhere, or (given the schedule `tick`) a
+   * replica has run that tick already. Records the run with its summary or error, and never rejects: a failing
+   * job is logged and counted, and the next run comes as scheduled.
    */
-  async run(job: Pick<Job, 'name' | 'leaseMs' | 'run'>): Promise<JobOutcome> {
+  async run(job: Pick<Job, 'name' | 'leaseMs' | 'run'>, tick?: string): Promise<JobOutcome> {
     if (this.running.has(job.name)) {
       this.options.metrics.jobRuns.inc({ task: job.name, outcome: 'skipped' });
       return { status: 'skipped', reason: 'running' };
     }
     this.running.add(job.name);
-    const run = this.runLeased(job);
+    const run = this.runLeased(job, tick);
     this.inFlight.add(run);
     try {
       return await run;
@@ -107,10 +122,10 @@ export class JobRunner {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async runLeased(job: Pick<Job, 'name' | 'leaseMs' | 'run'>): Promise<JobOutcome> {
+  private async runLeased(job: Pick<Job, 'name' | 'leaseMs' | 'run'>, tick?: string): Promise<JobOutcome> {
     const { db, options } = this;
     const started = options.clock();
-    if (!(await acquireLease(db, job.name, this.holder, started, job.leaseMs))) {
+    if (!(await acquireLease(db, job.name, this.holder, started, job.leaseMs, tick))) {
       options.metrics.jobRuns.inc({ task: job.name, outcome: 'skipped' });
       return { status: 'skipped', reason: 'leased' };
     }
@@ -156,7 +171,7 @@ export class JobRunner {
         .execute();
       return { status: 'failed', runId, error: message };
     } finally {
-      await releaseLease(db, job.name, this.holder);
+      await releaseLease(db, job.name, this.holder, options.clock());
     }
   }
 }
@@ -183,8 +198,9 @@ export function startScheduler(runner: JobRunner, jobs: Job[]): Scheduler {
   const tasks: ScheduledTask[] = jobs.map((job) =>
     cron.schedule(
       job.schedule,
-      async () => {
-        await runner.run(job);
+      async (context) => {
+        // Every replica fires the tick; the first to take the lease for it runs the job.
+        await runner.run(job, tickOf(context.date));
       },
       { name: job.name, noOverlap: true },
     ),

@@ -49,6 +49,8 @@ export interface JobLeasesTable {
   job: string;
   holder: string;
   expires_at: string;
+  /** The schedule tick (its time, to the second) the lease last ran for; null for runs asked for directly. */
+  tick: string | null;
 }
 
 /** One run of a scheduled job (or of a retention run asked for through the API). */

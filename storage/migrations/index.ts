@@ -15,6 +15,7 @@ import * as m20261207payoutReviews from './2026-12-07-0500-payout-reviews.ts';
 import * as m20261207searchShipping from './2026-12-07-0600-search-shipping.ts';
 import * as m20261207eventIdsUniqueOnPostgres from './2026-12-07-1200-event-ids-unique-on-postgres.ts';
 import * as m20261207instrOnPostgres from './2026-12-07-1300-instr-on-postgres.ts';
+import * as m20261207jobLeaseTicks from './2026-12-07-1400-job-lease-ticks.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -38,4 +39,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07-0600-search-shipping': m20261207searchShipping,
   '2026-12-07-1200-event-ids-unique-on-postgres': m20261207eventIdsUniqueOnPostgres,
   '2026-12-07-1300-instr-on-postgres': m20261207instrOnPostgres,
+  '2026-12-07-1400-job-lease-ticks': m20261207jobLeaseTicks,
 };
