@@ -1,7 +1,13 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type DomainError, type FieldError, isDomainError } from '../storage/index.ts';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  type DomainError,
+  databaseUnavailable,
+  type FieldError,
+  isDomainError,
+} from '../storage/index.ts';
 
 export type { FieldError };
 
@@ -186,6 +192,11 @@ function domainProblem(error: DomainError): ProblemError {
 export function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
   if (isDomainError(error)) return domainProblem(error);
+  if (databaseUnavailable(error)) {
+    return new ProblemError('unavailable', 'the database cannot be reached now', {
+      headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+    });
+  }
   if (error instanceof HTTPException) {
     const code = codeForStatus(error.status);
     return new ProblemError(code, code === 'internal' ? undefined : error.message || undefined);

@@ -48,6 +48,33 @@ export class OverloadedError extends Error {
 
 export type DomainError = NotFoundError | ConflictError | InvalidInputError | OverloadedError;
 
+/** SQLSTATE classes of a database that is away or overwhelmed: connection, resources, operator intervention. */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57)/;
+/** Node's codes for a connection that failed or broke. */
+const UNAVAILABLE_SYSTEM = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+/** How long a caller is asked to wait while the database cannot be reached. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Whether an error says that PostgreSQL cannot be reached now (refused, broken, shutting down, out of
+ * connections), rather than that the query is wrong: such a request is a 503 with Retry-After, not a 500.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SYSTEM.has(code)))
+    return true;
+  if (error instanceof AggregateError) return error.errors.some(databaseUnavailable);
+  return /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+}
+
 /** A domain error as plain data, to cross a worker thread's message port. */
 export type SerializedDomainError =
   | { kind: 'not-found'; message: string }

@@ -19,7 +19,9 @@ import type { PostgresStorage } from './postgres.ts';
 export type Storage = SqliteStorage | PostgresStorage;
 export {
   ConflictError,
+  DATABASE_RETRY_AFTER_SECONDS,
   type DomainError,
+  databaseUnavailable,
   deserializeDomainError,
   type FieldError,
   InvalidInputError,

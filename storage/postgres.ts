@@ -33,6 +33,12 @@ export async function openPostgres(
     types: { getTypeParser },
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
+  // A pooled connection that breaks (the server restarts, the network drops) is an 'error' event of the pool
+  // when idle, and of the connection itself when checked out between two queries: unheard, either would end
+  // the process. The pool drops that connection and the next query opens another; a query that fails
+  // meanwhile says so to its caller.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   if (options.schema) await pool.query(`create schema if not exists ${options.schema}`);
   // The cursor lets `.stream()` read a large result in chunks (the consent gate's load), as on SQLite.
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });

@@ -5,34 +5,19 @@
 import type { Kysely } from 'kysely';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../http/logger.ts';
-import { type Database, type EngineWork, isDomainError, OverloadedError } from '../../storage/index.ts';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  type Database,
+  databaseUnavailable,
+  type EngineWork,
+  isDomainError,
+  OverloadedError,
+} from '../../storage/index.ts';
 import { insertEventRowsPostgres } from '../events/postgres-store.ts';
 import { type EventCounts, fillIpHashes, ipHash } from '../events/store.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
 import { decodeBatch, type EncodedBatch } from './journal.ts';
 import type { Writer } from './writer.ts';
-
-/** SQLSTATE classes of a database that is away or overwhelmed: connection, resources, operator intervention. */
-const UNAVAILABLE_SQLSTATE = /^(08|53|57)/;
-/** Node's codes for a connection that failed or broke. */
-const UNAVAILABLE_SYSTEM = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-]);
-const RETRY_AFTER_SECONDS = 5;
-
-/** Whether an error says the database cannot be reached now, rather than that the write is wrong. */
-function databaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SYSTEM.has(code)))
-    return true;
-  return /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
-}
 
 export interface PostgresWriterOptions extends AdmissionLimits {
   /** Keys the IP hashes of event batches (`unhashedRowBatch`). */
@@ -124,7 +109,7 @@ export class PostgresWriter implements Writer {
         error: (error as Error).name,
         code: (error as { code?: unknown }).code,
       });
-      throw new OverloadedError('the database cannot be reached now', RETRY_AFTER_SECONDS);
+      throw new OverloadedError('the database cannot be reached now', DATABASE_RETRY_AFTER_SECONDS);
     } finally {
       this.admission.dequeue(rows);
       this.#inFlight -= 1;
