@@ -44,7 +44,8 @@ export interface Target {
 }
 
 /** Starts `bench/target.ts` in a child process, so that load generation and serving do not share a thread. */
-export async function startTarget(): Promise<Target> {
+/** Starts the benchmark target; `env` reaches its process (`BENCH_DATABASE_URL` puts it on PostgreSQL). */
+export async function startTarget(env: Record<string, string> = {}): Promise<Target> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
   const child = spawn(
     process.execPath,
@@ -59,6 +60,7 @@ export async function startTarget(): Promise<Target> {
     ],
     {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );

@@ -7,9 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { CLICKS } from '../eval/campaign-simulator.ts';
 import { referenceFile } from '../eval/reference-data.ts';
 import { openSqlite } from '../storage/index.ts';
+import { POSTGRES_URL, postgresUnreachable } from '../test/postgres.ts';
 import { type Measurement, measure, paced, startTarget, type Target } from './harness.ts';
 
 const BATCH = 50;
@@ -173,6 +175,52 @@ async function checkStored(target: Target, acknowledged: number): Promise<void> 
   if (stored < acknowledged) throw new Error('fewer events stored than acknowledged');
 }
 
+/**
+ * Vigil on the PostgreSQL of this machine (127.0.0.1:5432, database `test`; `VIGIL_TEST_POSTGRES_URL` names
+ * another), in a schema of its own dropped after, with the realistic traffic; undefined, saying why, when none
+ * answers. Every 202 there is a committed transaction.
+ */
+async function postgresRun(seconds: number): Promise<Measurement | undefined> {
+  const why = await postgresUnreachable();
+  if (why) {
+    console.log(`PostgreSQL skipped: ${POSTGRES_URL} does not answer (${why})`);
+    return undefined;
+  }
+  const schema = `vigil_bench_ingest_${process.pid}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const target = await startTarget({ BENCH_DATABASE_URL: url.toString() });
+  try {
+    const body = bodies('realistic');
+    const vigilUrl = `${target.vigil}/v1/events`;
+    await measure('warm-up', { ...post(vigilUrl, body, target.keys.ingest), duration: 1 });
+    const before = await storedOnPostgres(admin, schema);
+    const result = await measure(
+      'Vigil POST /v1/events on PostgreSQL (durable)',
+      { ...post(vigilUrl, body, target.keys.ingest), duration: seconds },
+      target.pid,
+    );
+    const stored = (await storedOnPostgres(admin, schema)) - before;
+    console.log(
+      `events stored on PostgreSQL: ${stored} (acknowledged in the measured run: ${result.ok * BATCH})`,
+    );
+    if (stored < result.ok * BATCH) throw new Error('fewer events stored on PostgreSQL than acknowledged');
+    return result;
+  } finally {
+    await target.stop();
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  }
+}
+
+async function storedOnPostgres(admin: pg.Client, schema: string): Promise<number> {
+  const { rows } = await admin.query<{ n: string }>(`select count(*) as n from ${schema}.affiliate_events`);
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** Vigil with the earlier best-case traffic, on a fresh database of its own. */
 async function sequentialRun(seconds: number): Promise<{ result: Measurement; apply: ApplyFigures }> {
   const target = await startTarget();
@@ -245,9 +293,16 @@ export async function run(options: { seconds: number }): Promise<void> {
     await checkStored(target, (vigil.ok + steadyRate * options.seconds - steady.failures) * BATCH);
     await target.stop();
     const { result: sequential, apply: sequentialApply } = await sequentialRun(options.seconds);
+    const onPostgres = await postgresRun(options.seconds);
 
     console.log(`\ningest: ${BATCH}-event batches, 32 connections, every event new`);
-    console.table([row(bare), row(bareFixed), row(vigil), row(sequential)]);
+    console.table([
+      row(bare),
+      row(bareFixed),
+      row(vigil),
+      row(sequential),
+      ...(onPostgres ? [row(onPostgres)] : []),
+    ]);
     console.log(
       `${steady.name}: ${steadyRate * BATCH} events/s, p50 ${steady.p50} ms, p99 ${steady.p99} ms, ` +
         `max ${steady.max} ms, failures ${steady.failures}`,
@@ -258,6 +313,8 @@ export async function run(options: { seconds: number }): Promise<void> {
     console.log(`ratio (Vigil / bare, same load generator):      ${ratio(vigil, bare)}`);
     console.log(`ratio (Vigil / bare with a fixed body):         ${ratio(vigil, bareFixed)}`);
     console.log(`ratio (sequential-id best case / bare):         ${ratio(sequential, bare)}`);
+    if (onPostgres)
+      console.log(`ratio (Vigil on PostgreSQL / bare):              ${ratio(onPostgres, bare)}`);
     // A 503 past the backlog bound is Vigil pushing back as designed (a run longer than the bound absorbs
     // sees them); any other failure fails the benchmark.
     const refusedByVigil = vigil.refused + sequential.refused;
@@ -271,7 +328,8 @@ export async function run(options: { seconds: number }): Promise<void> {
       vigil.failures -
       vigil.refused +
       sequential.failures -
-      sequential.refused;
+      sequential.refused +
+      (onPostgres ? onPostgres.failures - onPostgres.refused : 0);
     if (unexpected > 0) throw new Error(`${unexpected} requests failed during the benchmark`);
   } finally {
     await target.stop();

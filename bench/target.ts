@@ -1,5 +1,6 @@
-// The server process the HTTP benchmarks measure. Serves Vigil (full pipeline, SQLite in <dataDir>) and a
-// bare Hono baseline on two ports, then prints `{"vigil":…,"bare":…,"keys":{…}}` on stdout.
+// The server process the HTTP benchmarks measure. Serves Vigil (full pipeline, SQLite in <dataDir>, or the
+// PostgreSQL of `BENCH_DATABASE_URL`) and a bare Hono baseline on two ports, then prints
+// `{"vigil":…,"bare":…,"keys":{…}}` on stdout.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -8,11 +9,12 @@ import { createDeps } from '../api/deps.ts';
 import { createApiKey } from '../http/api-keys.ts';
 import { createLogger } from '../http/logger.ts';
 import { createRegistry } from '../http/metrics.ts';
-import { appendAudit, migrateToLatest, openSqlite } from '../storage/index.ts';
+import { appendAudit, migrateToLatest, openPostgresStorage, openSqlite } from '../storage/index.ts';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: target <dataDir>');
-const storage = openSqlite(dataDir);
+const databaseUrl = process.env.BENCH_DATABASE_URL;
+const storage = databaseUrl ? await openPostgresStorage(databaseUrl) : openSqlite(dataDir);
 await migrateToLatest(storage.db);
 const actor = { name: 'bench', role: 'operator' };
 const now = new Date();

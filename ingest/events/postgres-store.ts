@@ -1,18 +1,53 @@
 // Affiliate events, affiliates and payout requests into PostgreSQL, where several replicas write at once: each
 // batch in one transaction, and the database's unique indexes (not a lookup before the insert) decide what is
 // new, so an event id or a coupon code sent through two replicas at the same moment is stored once.
-import type { Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
+import type { AffiliateEventsTable } from '../../storage/affiliate-events.table.ts';
 import { hashIdentifier } from '../../storage/identifiers.ts';
 import { ConflictError, type Database, InvalidInputError } from '../../storage/index.ts';
 import type { Affiliate, PayoutRequest } from './schemas.ts';
 import { type EventCounts, type EventRowBatch, keyedRow, type PayoutWrite, samePayout } from './store.ts';
 
-/** Rows per statement: PostgreSQL binds at most 65,535 parameters, and a row has about 30 columns. */
-const ROWS_PER_STATEMENT = 1000;
+/** Every column of `affiliate_events` and its PostgreSQL type, for the arrays an insert unnests. */
+const EVENT_COLUMNS = {
+  id: 'text',
+  type: 'text',
+  ts: 'text',
+  affiliate_id: 'text',
+  campaign_id: 'text',
+  click_id: 'text',
+  order_id: 'text',
+  subject_id: 'text',
+  amount: 'float8',
+  currency: 'text',
+  coupon_code: 'text',
+  ip_hash: 'text',
+  ip_prefix: 'text',
+  user_agent: 'text',
+  referrer_host: 'text',
+  landing_path: 'text',
+  utm_source: 'text',
+  utm_medium: 'text',
+  utm_campaign: 'text',
+  utm_term: 'text',
+  utm_content: 'text',
+  country: 'text',
+  new_customer: 'int4',
+  reason: 'text',
+  received_at: 'text',
+  id_key: 'int8',
+  click_key: 'int8',
+  order_key: 'int8',
+  subject_key: 'int8',
+  ip_key: 'int8',
+} as const satisfies Partial<Record<keyof Insertable<AffiliateEventsTable>, string>>;
+type EventColumn = keyof typeof EVENT_COLUMNS;
+const COLUMN_NAMES = Object.keys(EVENT_COLUMNS) as EventColumn[];
 
 /**
  * Inserts the rows, skipping ids already stored or repeated in the batch, in one transaction; answers per type
- * how many were new and how many repeated an id. The rows carry their IP hashes already.
+ * how many were new and how many repeated an id. The rows carry their IP hashes already. One statement per
+ * batch whatever its size: each column goes as one array parameter, which PostgreSQL unnests into rows.
  */
 export async function insertEventRowsPostgres(
   db: Kysely<Database>,
@@ -26,24 +61,20 @@ export async function insertEventRowsPostgres(
   const rows = batch.values.map((values, i) => {
     const type = batch.types[i];
     if (type === undefined) throw new Error('a row without its type');
-    return keyedRow(type, values);
+    return keyedRow(type, values) as Record<EventColumn, unknown>;
   });
-  const inserted = new Set<string>();
-  await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const stored = await trx
-        .insertInto('affiliate_events')
-        .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .returning('id')
-        .execute();
-      for (const { id } of stored) inserted.add(id);
-    }
-  });
+  const arrays = COLUMN_NAMES.map(
+    (column) => sql`${rows.map((row) => row[column] ?? null)}::${sql.raw(EVENT_COLUMNS[column])}[]`,
+  );
+  const { rows: stored } = await sql<{ id: string }>`
+    insert into affiliate_events (${sql.join(COLUMN_NAMES.map((c) => sql.ref(c)))})
+    select * from unnest(${sql.join(arrays)})
+    on conflict (id) do nothing returning id`.execute(db);
+  const inserted = new Set(stored.map((r) => r.id));
   rows.forEach((row, i) => {
     const type = batch.types[i] as keyof EventCounts;
     // The first row with an id that went in is the one stored; any other with that id repeated it.
-    if (inserted.delete(row.id)) counts[type].accepted += 1;
+    if (inserted.delete(row.id as string)) counts[type].accepted += 1;
     else counts[type].duplicates += 1;
   });
   return counts;
