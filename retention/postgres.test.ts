@@ -12,7 +12,7 @@ import { createFaroApp } from '../ingest/faro/apps.ts';
 import { hashIdentifier } from '../storage/identifiers.ts';
 import { type Database, migrateToLatest } from '../storage/index.ts';
 import { openPostgresStorage, type PostgresStorage } from '../storage/postgres.ts';
-import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
+import { createTestContext, jsonHeaders, ON_SQLITE, type TestContext } from '../test/harness.ts';
 import { POSTGRES_URL, postgresUnreachable, testSchema } from '../test/postgres.ts';
 import { loadRetentionPolicies } from './policies.ts';
 import { runRetention } from './purge.ts';
@@ -199,83 +199,87 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => ctx.close());
 
-describe.skipIf(unreachable !== undefined)('export, erasure and retention on PostgreSQL', () => {
-  const SCHEMA = testSchema('vigil_retention');
-  let pg: PostgresStorage;
-  beforeAll(async () => {
-    pg = await openPostgresStorage(POSTGRES_URL, { schema: SCHEMA, max: 2 });
-    await migrateToLatest(pg.db);
-    // Rows as SQLite holds them, table by table in the data map's dependency order (parents first).
-    const order = ['affiliates', 'payouts'];
-    const all = await tables();
-    for (const table of [...order, ...all.filter((t) => !order.includes(t))]) {
-      const rows = await ctx.storage.db
-        .selectFrom(table as 'affiliates')
-        .selectAll()
-        .execute();
-      if (rows.length > 0)
-        await pg.db
-          .insertInto(table as 'affiliates')
-          .values(rows)
-          // Rows the migrations seed (the journal's mark) are there already.
-          .onConflict((conflict) => conflict.doNothing())
+// Against SQLite: under VIGIL_TEST_DATABASE=postgres the API's database is PostgreSQL already.
+describe.skipIf(unreachable !== undefined || !ON_SQLITE)(
+  'export, erasure and retention on PostgreSQL',
+  () => {
+    const SCHEMA = testSchema('vigil_retention');
+    let pg: PostgresStorage;
+    beforeAll(async () => {
+      pg = await openPostgresStorage(POSTGRES_URL, { schema: SCHEMA, max: 2 });
+      await migrateToLatest(pg.db);
+      // Rows as SQLite holds them, table by table in the data map's dependency order (parents first).
+      const order = ['affiliates', 'payouts'];
+      const all = await tables();
+      for (const table of [...order, ...all.filter((t) => !order.includes(t))]) {
+        const rows = await ctx.storage.db
+          .selectFrom(table as 'affiliates')
+          .selectAll()
           .execute();
+        if (rows.length > 0)
+          await pg.db
+            .insertInto(table as 'affiliates')
+            .values(rows)
+            // Rows the migrations seed (the journal's mark) are there already.
+            .onConflict((conflict) => conflict.doNothing())
+            .execute();
+      }
+    }, 60_000);
+    afterAll(async () => {
+      await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(pg.db);
+      await pg.close();
+    });
+
+    const keys = () => subjectKeys(ctx.deps.secret, SUBJECT);
+    async function exported(db: Kysely<Database>) {
+      let text = '';
+      for await (const chunk of exportSubjectStores(db, keys(), () => {})) text += chunk;
+      return JSON.parse(`{${text}}`) as Record<string, Record<string, unknown>[]>;
     }
-  }, 60_000);
-  afterAll(async () => {
-    await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(pg.db);
-    await pg.close();
-  });
 
-  const keys = () => subjectKeys(ctx.deps.secret, SUBJECT);
-  async function exported(db: Kysely<Database>) {
-    let text = '';
-    for await (const chunk of exportSubjectStores(db, keys(), () => {})) text += chunk;
-    return JSON.parse(`{${text}}`) as Record<string, Record<string, unknown>[]>;
-  }
+    it('exports the same rows about the subject as SQLite', async () => {
+      const onSqlite = await exported(ctx.storage.db);
+      expect(onSqlite.server_logs).toHaveLength(1);
+      expect(onSqlite.affiliate_events?.map((r) => r.id).sort()).toEqual(['e-anon', 'e-click', 'e-conv']);
+      expect(onSqlite.browser_telemetry?.length).toBeGreaterThan(0);
+      expect(await exported(pg.db)).toEqual(onSqlite);
+    });
 
-  it('exports the same rows about the subject as SQLite', async () => {
-    const onSqlite = await exported(ctx.storage.db);
-    expect(onSqlite.server_logs).toHaveLength(1);
-    expect(onSqlite.affiliate_events?.map((r) => r.id).sort()).toEqual(['e-anon', 'e-click', 'e-conv']);
-    expect(onSqlite.browser_telemetry?.length).toBeGreaterThan(0);
-    expect(await exported(pg.db)).toEqual(onSqlite);
-  });
+    it('erases the same rows, leaves no identifier or hash behind, and vacuums what it touched', async () => {
+      const options = { ref: 'privacy-request:pg-1', pseudonym: 'pseudo-1', batchSize: 2 };
+      const onPostgres = await eraseSubjectStores(pg.db, keys(), options);
+      expect(onPostgres.filter((o) => o.rows > 0).length).toBeGreaterThan(5);
+      expect(onPostgres).toEqual(await eraseSubjectStores(ctx.storage.db, keys(), options));
+      expect(await traces(pg.db)).toEqual([]);
+      expect(await traces(ctx.storage.db)).toEqual([]);
+      // The other subject's rows stay.
+      const left = await pg.db.selectFrom('server_logs').select('message').execute();
+      expect(left).toEqual([{ message: `login ok for ${SUBJECT.subjectId}-2 and someone-else` }]);
 
-  it('erases the same rows, leaves no identifier or hash behind, and vacuums what it touched', async () => {
-    const options = { ref: 'privacy-request:pg-1', pseudonym: 'pseudo-1', batchSize: 2 };
-    const onPostgres = await eraseSubjectStores(pg.db, keys(), options);
-    expect(onPostgres.filter((o) => o.rows > 0).length).toBeGreaterThan(5);
-    expect(onPostgres).toEqual(await eraseSubjectStores(ctx.storage.db, keys(), options));
-    expect(await traces(pg.db)).toEqual([]);
-    expect(await traces(ctx.storage.db)).toEqual([]);
-    // The other subject's rows stay.
-    const left = await pg.db.selectFrom('server_logs').select('message').execute();
-    expect(left).toEqual([{ message: `login ok for ${SUBJECT.subjectId}-2 and someone-else` }]);
-
-    const physical = await makeErasurePhysical(pg, { logsDeleted: true });
-    expect(physical.vacuumed).toEqual(
-      expect.arrayContaining(['server_logs', 'affiliate_events', 'browser_telemetry']),
-    );
-    const { rows } = await sql<{ n: number }>`
+      const physical = await makeErasurePhysical(pg, { logsDeleted: true });
+      expect(physical.vacuumed).toEqual(
+        expect.arrayContaining(['server_logs', 'affiliate_events', 'browser_telemetry']),
+      );
+      const { rows } = await sql<{ n: number }>`
       select vacuum_count as n from pg_stat_user_tables where schemaname = ${SCHEMA} and relname = 'server_logs'`.execute(
-      pg.db,
-    );
-    expect(rows[0]?.n).toBeGreaterThan(0);
-  });
+        pg.db,
+      );
+      expect(rows[0]?.n).toBeGreaterThan(0);
+    });
 
-  it('applies the retention policies as SQLite does', async () => {
-    const run = (db: Kysely<Database>) =>
-      runRetention(db, {
-        policies: loadRetentionPolicies(),
-        now: new Date('2031-01-01T00:00:00Z'),
-        dryRun: false,
-        actor: { name: 'retention-test', role: 'operator' },
-        batchSize: 3,
-      });
-    const onSqlite = await run(ctx.storage.db);
-    expect(onSqlite.some((o) => o.table === 'affiliate_events' && o.rows > 0)).toBe(true);
-    expect(await run(pg.db)).toEqual(onSqlite);
-    expect(await pg.db.selectFrom('affiliate_events').select('id').execute()).toEqual([]);
-  });
-});
+    it('applies the retention policies as SQLite does', async () => {
+      const run = (db: Kysely<Database>) =>
+        runRetention(db, {
+          policies: loadRetentionPolicies(),
+          now: new Date('2031-01-01T00:00:00Z'),
+          dryRun: false,
+          actor: { name: 'retention-test', role: 'operator' },
+          batchSize: 3,
+        });
+      const onSqlite = await run(ctx.storage.db);
+      expect(onSqlite.some((o) => o.table === 'affiliate_events' && o.rows > 0)).toBe(true);
+      expect(await run(pg.db)).toEqual(onSqlite);
+      expect(await pg.db.selectFrom('affiliate_events').select('id').execute()).toEqual([]);
+    });
+  },
+);

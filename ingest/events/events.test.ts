@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProblemBody } from '../../http/problem.ts';
 import { hashIdentifier } from '../../storage/identifiers.ts';
-import { createTestContext, jsonHeaders, type TestContext } from '../../test/harness.ts';
+import { createTestContext, jsonHeaders, ON_SQLITE, type TestContext } from '../../test/harness.ts';
 import { journalDir } from '../write-path/journal.ts';
 import { readJournal } from '../write-path/segment-log.ts';
 
@@ -193,63 +193,69 @@ describe('POST /v1/events', () => {
     ]);
   });
 
-  it('keeps no raw IP, email or referrer query anywhere in the database file', async () => {
-    await post('/v1/events', { events: [click('e1'), conversion('e2')] });
-    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
-    const bytes = fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1');
-    for (const raw of ['203.0.113.77', '2001:db8:1234:5678::9', 'a@b.c', 'igshid', 'secret']) {
-      expect(bytes).not.toContain(raw);
-    }
-  });
+  it.skipIf(!ON_SQLITE)(
+    'keeps no raw IP, email or referrer query anywhere in the database file',
+    async () => {
+      await post('/v1/events', { events: [click('e1'), conversion('e2')] });
+      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
+      const bytes = fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1');
+      for (const raw of ['203.0.113.77', '2001:db8:1234:5678::9', 'a@b.c', 'igshid', 'secret']) {
+        expect(bytes).not.toContain(raw);
+      }
+    },
+  );
 
-  it('journals IPs only as their keyed hashes, hashed on the write thread, also for a batch with repeats', async () => {
-    const ips = ['198.51.100.7', '198.51.100.8', '2001:db8:77::1'];
-    const events = [
-      { ...click('h1'), ip: ips[0] },
-      { ...conversion('h2'), ip: ips[2] },
-      { ...click('h3'), ip: ips[1] },
-    ];
-    // The apply thread waits for the write lock meanwhile: what was acknowledged stays in the journal.
-    ctx.storage.sqlite.exec('begin immediate');
-    let journal: string;
-    try {
-      expect((await post('/v1/events', { events })).status).toBe(202);
-      // A repeat of h1 in the batch: only the new rows are journaled, re-encoded with their hashes.
-      const again = [events[0], { ...click('h4'), ip: ips[1] }];
-      expect(await (await post('/v1/events', { events: again })).json()).toEqual({
-        accepted: 1,
-        duplicates: 1,
+  it.skipIf(!ON_SQLITE)(
+    'journals IPs only as their keyed hashes, hashed on the write thread, also for a batch with repeats',
+    async () => {
+      const ips = ['198.51.100.7', '198.51.100.8', '2001:db8:77::1'];
+      const events = [
+        { ...click('h1'), ip: ips[0] },
+        { ...conversion('h2'), ip: ips[2] },
+        { ...click('h3'), ip: ips[1] },
+      ];
+      // The apply thread waits for the write lock meanwhile: what was acknowledged stays in the journal.
+      ctx.storage.sqlite.exec('begin immediate');
+      let journal: string;
+      try {
+        expect((await post('/v1/events', { events })).status).toBe(202);
+        // A repeat of h1 in the batch: only the new rows are journaled, re-encoded with their hashes.
+        const again = [events[0], { ...click('h4'), ip: ips[1] }];
+        expect(await (await post('/v1/events', { events: again })).json()).toEqual({
+          accepted: 1,
+          duplicates: 1,
+        });
+        journal = readJournal(journalDir(ctx.storage.file))
+          .map((r) => r.text)
+          .join('\n');
+      } finally {
+        ctx.storage.sqlite.exec('commit');
+      }
+      for (const ip of ips) {
+        expect(journal).not.toContain(ip);
+        expect(journal).toContain(hashIdentifier(ctx.deps.secret, 'ip', ip));
+      }
+      await ctx.deps.writer.settle();
+      const rows = await ctx.storage.db
+        .selectFrom('affiliate_events')
+        .select(['id', 'ip_hash', 'ip_prefix'])
+        .where('id', 'in', ['h1', 'h2', 'h3', 'h4'])
+        .orderBy('id')
+        .execute();
+      const row = (id: string, ip: string, prefix: string) => ({
+        id,
+        ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ip),
+        ip_prefix: prefix,
       });
-      journal = readJournal(journalDir(ctx.storage.file))
-        .map((r) => r.text)
-        .join('\n');
-    } finally {
-      ctx.storage.sqlite.exec('commit');
-    }
-    for (const ip of ips) {
-      expect(journal).not.toContain(ip);
-      expect(journal).toContain(hashIdentifier(ctx.deps.secret, 'ip', ip));
-    }
-    await ctx.deps.writer.settle();
-    const rows = await ctx.storage.db
-      .selectFrom('affiliate_events')
-      .select(['id', 'ip_hash', 'ip_prefix'])
-      .where('id', 'in', ['h1', 'h2', 'h3', 'h4'])
-      .orderBy('id')
-      .execute();
-    const row = (id: string, ip: string, prefix: string) => ({
-      id,
-      ip_hash: hashIdentifier(ctx.deps.secret, 'ip', ip),
-      ip_prefix: prefix,
-    });
-    const [ip0, ip1, ip2] = ips as [string, string, string];
-    expect(rows).toEqual([
-      row('h1', ip0, '198.51.100.0/24'),
-      row('h2', ip2, '2001:db8:77::/48'),
-      row('h3', ip1, '198.51.100.0/24'),
-      row('h4', ip1, '198.51.100.0/24'),
-    ]);
-  });
+      const [ip0, ip1, ip2] = ips as [string, string, string];
+      expect(rows).toEqual([
+        row('h1', ip0, '198.51.100.0/24'),
+        row('h2', ip2, '2001:db8:77::/48'),
+        row('h3', ip1, '198.51.100.0/24'),
+        row('h4', ip1, '198.51.100.0/24'),
+      ]);
+    },
+  );
 
   it('is idempotent on event id, within and across batches', async () => {
     expect(
@@ -391,75 +397,87 @@ describe('POST /v1/events', () => {
     );
   });
 
-  it('answers 503 with Retry-After while the journal backlog is full, and accepts again once it is applied', async () => {
-    await ctx.close();
-    ctx = await createTestContext({ ingest: { backlogMaxEvents: 100, maxBatchItems: 1000 } });
-    const batch = (tag: string) => ({ events: Array.from({ length: 60 }, (_, i) => click(`${tag}-${i}`)) });
-    // The apply thread waits for this write lock, so what is acknowledged stays in the journal meanwhile.
-    ctx.storage.sqlite.exec('begin immediate');
-    let held = true;
-    try {
-      expect((await post('/v1/events', batch('a'))).status).toBe(202);
-      const refused = await post('/v1/events', batch('b'));
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toBe('1');
-      expect(((await refused.json()) as { detail: string }).detail).toContain('faster than they are applied');
-      // Filled to the bound, the route refuses before it reads a body: even one that is not JSON.
-      const fill = { events: Array.from({ length: 40 }, (_, i) => click(`f-${i}`)) };
-      expect((await post('/v1/events', fill)).status).toBe(202);
-      const unread = await ctx.app.request('/v1/events', {
-        method: 'POST',
-        headers: jsonHeaders(ctx, 'ingest'),
-        body: '{not json',
-      });
-      expect(unread.status).toBe(503);
-      expect(unread.headers.get('retry-after')).toBe('1');
-      ctx.storage.sqlite.exec('commit');
-      held = false;
-    } finally {
-      if (held) ctx.storage.sqlite.exec('rollback');
-    }
-    expect(await count('affiliate_events')).toBe(100);
-    expect((await post('/v1/events', batch('b'))).status).toBe(202);
-    expect(await count('affiliate_events')).toBe(160);
-    const metrics = await (await ctx.app.request('/metrics')).text();
-    expect(metrics).toContain('vigil_ingest_refused_total{reason="backlog"} 2');
-    expect(metrics).toMatch(/vigil_ingest_applied_events_total 160/);
-  });
+  it.skipIf(!ON_SQLITE)(
+    'answers 503 with Retry-After while the journal backlog is full, and accepts again once it is applied',
+    async () => {
+      await ctx.close();
+      ctx = await createTestContext({ ingest: { backlogMaxEvents: 100, maxBatchItems: 1000 } });
+      const batch = (tag: string) => ({ events: Array.from({ length: 60 }, (_, i) => click(`${tag}-${i}`)) });
+      // The apply thread waits for this write lock, so what is acknowledged stays in the journal meanwhile.
+      ctx.storage.sqlite.exec('begin immediate');
+      let held = true;
+      try {
+        expect((await post('/v1/events', batch('a'))).status).toBe(202);
+        const refused = await post('/v1/events', batch('b'));
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('1');
+        expect(((await refused.json()) as { detail: string }).detail).toContain(
+          'faster than they are applied',
+        );
+        // Filled to the bound, the route refuses before it reads a body: even one that is not JSON.
+        const fill = { events: Array.from({ length: 40 }, (_, i) => click(`f-${i}`)) };
+        expect((await post('/v1/events', fill)).status).toBe(202);
+        const unread = await ctx.app.request('/v1/events', {
+          method: 'POST',
+          headers: jsonHeaders(ctx, 'ingest'),
+          body: '{not json',
+        });
+        expect(unread.status).toBe(503);
+        expect(unread.headers.get('retry-after')).toBe('1');
+        ctx.storage.sqlite.exec('commit');
+        held = false;
+      } finally {
+        if (held) ctx.storage.sqlite.exec('rollback');
+      }
+      expect(await count('affiliate_events')).toBe(100);
+      expect((await post('/v1/events', batch('b'))).status).toBe(202);
+      expect(await count('affiliate_events')).toBe(160);
+      const metrics = await (await ctx.app.request('/metrics')).text();
+      expect(metrics).toContain('vigil_ingest_refused_total{reason="backlog"} 2');
+      expect(metrics).toMatch(/vigil_ingest_applied_events_total 160/);
+    },
+  );
 });
 
 describe('POST /v1/affiliates', () => {
-  it('upserts one affiliate or a batch, replacing coupon codes and hashing the payout account', async () => {
-    expect(
-      (
-        await post('/v1/affiliates', {
-          id: 'aff-1',
-          name: 'Anna',
-          couponCodes: ['anna10', 'ANNA20'],
-          subjectId: 's-anna',
-          payoutAccount: 'DE89370400440532013000',
-        })
-      ).status,
-    ).toBe(200);
-    const res = await post('/v1/affiliates', {
-      affiliates: [
-        { id: 'aff-1', name: 'Anna K.', couponCodes: ['anna30'] },
-        { id: 'aff-2', name: 'Ben', couponCodes: ['ben5'] },
-      ],
-    });
-    expect(await res.json()).toEqual({ upserted: 2 });
-    const affiliates = await ctx.storage.db.selectFrom('affiliates').selectAll().orderBy('id').execute();
-    expect(affiliates.map((a) => a.name)).toEqual(['Anna K.', 'Ben']);
-    const codes = await ctx.storage.db.selectFrom('affiliate_coupons').selectAll().orderBy('code').execute();
-    expect(codes).toEqual([
-      { code: 'ANNA30', affiliate_id: 'aff-1' },
-      { code: 'BEN5', affiliate_id: 'aff-2' },
-    ]);
-    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
-    expect(fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1')).not.toContain(
-      'DE89370400440532013000',
-    );
-  });
+  it.skipIf(!ON_SQLITE)(
+    'upserts one affiliate or a batch, replacing coupon codes and hashing the payout account',
+    async () => {
+      expect(
+        (
+          await post('/v1/affiliates', {
+            id: 'aff-1',
+            name: 'Anna',
+            couponCodes: ['anna10', 'ANNA20'],
+            subjectId: 's-anna',
+            payoutAccount: 'DE89370400440532013000',
+          })
+        ).status,
+      ).toBe(200);
+      const res = await post('/v1/affiliates', {
+        affiliates: [
+          { id: 'aff-1', name: 'Anna K.', couponCodes: ['anna30'] },
+          { id: 'aff-2', name: 'Ben', couponCodes: ['ben5'] },
+        ],
+      });
+      expect(await res.json()).toEqual({ upserted: 2 });
+      const affiliates = await ctx.storage.db.selectFrom('affiliates').selectAll().orderBy('id').execute();
+      expect(affiliates.map((a) => a.name)).toEqual(['Anna K.', 'Ben']);
+      const codes = await ctx.storage.db
+        .selectFrom('affiliate_coupons')
+        .selectAll()
+        .orderBy('code')
+        .execute();
+      expect(codes).toEqual([
+        { code: 'ANNA30', affiliate_id: 'aff-1' },
+        { code: 'BEN5', affiliate_id: 'aff-2' },
+      ]);
+      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.storage.db);
+      expect(fs.readFileSync(path.join(ctx.dataDir, 'vigil.sqlite')).toString('latin1')).not.toContain(
+        'DE89370400440532013000',
+      );
+    },
+  );
 
   it('refuses a coupon code held by another affiliate with 409, storing nothing of the batch', async () => {
     await post('/v1/affiliates', { id: 'aff-1', name: 'Anna', couponCodes: ['ANNA10'] });
