@@ -1,6 +1,6 @@
-// PostgreSQL through Kysely's Postgres dialect and a `pg` pool: the database Vigil's replicas will share. The
-// schema is the SQLite one, made by the same migrations (`storage/dialect.ts` holds what differs). Running the
-// whole service on it is not wired yet: `DATABASE_URL` still stops the start.
+// PostgreSQL through Kysely's Postgres dialect and a `pg` pool: the database Vigil's replicas share
+// (`DATABASE_URL`). The schema is the SQLite one, made by the same migrations (`storage/dialect.ts` holds what
+// differs).
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
