@@ -24,7 +24,7 @@ import { POSTGRES_URL } from './postgres.ts';
  * `VIGIL_TEST_DATABASE=postgres` runs the in-process tests on the PostgreSQL of `test/postgres.ts`, each
  * context in a schema of its own, dropped at its close (`npm run test:postgres`); SQLite otherwise.
  */
-export const TEST_DATABASE = process.env.VIGIL_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+const TEST_DATABASE = process.env.VIGIL_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 /**
  * Whether the contexts are on SQLite: tests of SQLite's own files, journal and locks run only then (their
  * names say what they look at).
