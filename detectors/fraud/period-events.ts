@@ -181,6 +181,15 @@ function foldHistory(history: [string, string][], range: PeriodRange): Map<strin
   return previousClicks;
 }
 
+/** The period's bounds and each affiliate's clicks in its earlier periods. */
+function periodOf(range: PeriodRange, history: [string, string][]) {
+  return {
+    start: range.start.getTime(),
+    end: range.end.getTime(),
+    previousClicks: foldHistory(history, range),
+  };
+}
+
 const historyStartOf = (range: PeriodRange) =>
   new Date(range.start.getTime() - HISTORY_PERIODS * (range.end.getTime() - range.start.getTime()));
 
@@ -303,17 +312,7 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
     if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId, a.subjectId) as string[]));
   }
 
-  return {
-    start: range.start.getTime(),
-    end: range.end.getTime(),
-    clicks,
-    clicksById,
-    conversions,
-    refunds,
-    affiliates,
-    ownIpHashes,
-    previousClicks: foldHistory(history, range),
-  };
+  return { clicks, clicksById, conversions, refunds, affiliates, ownIpHashes, ...periodOf(range, history) };
 }
 
 /**
@@ -476,15 +475,5 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
     }
   }
 
-  return {
-    start: range.start.getTime(),
-    end: range.end.getTime(),
-    clicks,
-    clicksById,
-    conversions,
-    refunds,
-    affiliates,
-    ownIpHashes,
-    previousClicks: foldHistory(history, range),
-  };
+  return { clicks, clicksById, conversions, refunds, affiliates, ownIpHashes, ...periodOf(range, history) };
 }

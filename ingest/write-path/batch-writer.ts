@@ -5,6 +5,7 @@ import type { EngineWork, SqliteStorage } from '../../storage/index.ts';
 import type { EventCounts } from '../events/store.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
 import type { EncodedBatch } from './journal.ts';
+import { writeMetrics } from './write-metrics.ts';
 import { WriteThread } from './write-thread.ts';
 import type { Writer } from './writer.ts';
 
@@ -60,18 +61,7 @@ export class BatchWriter implements Writer {
     this.#storage = storage;
     this.#logger = logger;
     this.#options = { ...DEFAULT_WRITER_OPTIONS, ...options };
-    this.#batchRows = new Histogram({
-      name: 'vigil_ingest_batch_rows',
-      help: 'Rows committed per group transaction.',
-      buckets: [1, 10, 50, 100, 500, 1000, 5000, 10_000, 20_000],
-      registers: [registry],
-    });
-    this.#commitSeconds = new Histogram({
-      name: 'vigil_ingest_commit_duration_seconds',
-      help: 'Time to run and commit one group transaction.',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers: [registry],
-    });
+    ({ batchRows: this.#batchRows, commitSeconds: this.#commitSeconds } = writeMetrics(registry));
     const applied = new Counter({
       name: 'vigil_ingest_applied_events_total',
       help: 'Affiliate events moved from the event journal into the database.',

@@ -3,7 +3,7 @@
 // admission bounds are SQLite's; a database that cannot be reached is a 503 with Retry-After, never an
 // acknowledgement of what could not be kept.
 import type { Kysely } from 'kysely';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../http/logger.ts';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
@@ -17,6 +17,7 @@ import { insertEventRowsPostgres } from '../events/postgres-store.ts';
 import { type EventCounts, fillIpHashes, ipHash } from '../events/store.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
 import { decodeBatch, type EncodedBatch } from './journal.ts';
+import { writeMetrics } from './write-metrics.ts';
 import type { Writer } from './writer.ts';
 
 export interface PostgresWriterOptions extends AdmissionLimits {
@@ -38,18 +39,7 @@ export class PostgresWriter implements Writer {
     this.#db = db;
     this.#logger = logger;
     this.#secret = options.ipSecret;
-    this.#batchRows = new Histogram({
-      name: 'vigil_ingest_batch_rows',
-      help: 'Rows committed per transaction of the write path.',
-      buckets: [1, 10, 50, 100, 500, 1000, 5000, 10_000, 20_000],
-      registers: [registry],
-    });
-    this.#commitSeconds = new Histogram({
-      name: 'vigil_ingest_commit_duration_seconds',
-      help: 'Time to run and commit one transaction of the write path.',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers: [registry],
-    });
+    ({ batchRows: this.#batchRows, commitSeconds: this.#commitSeconds } = writeMetrics(registry));
     new Gauge({
       name: 'vigil_ingest_backlog_events',
       help: 'Affiliate events acknowledged and not yet applied to the database (none on PostgreSQL: committed before the answer).',
