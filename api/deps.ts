@@ -54,7 +54,7 @@ export function createDeps(options: DepsOptions): AppDeps {
   };
   const writer =
     options.storage.kind === 'postgres'
-      ? new PostgresWriter(options.storage.db, registry, logger, limits)
+      ? new PostgresWriter(options.storage.db, registry, limits)
       : new BatchWriter(options.storage, registry, logger, limits);
   const jobs = new JobRunner(options.storage.db, { logger, metrics: jobMetrics(registry), clock });
   return {

@@ -64,8 +64,7 @@ async function dueBound(
 /** 16 random hexadecimal digits, new for each row: the pseudonym a retention run gives. */
 function randomToken(db: Kysely<Database>) {
   return isPostgres(db)
-    ? // A version 4 UUID is random but for its version digit (the 13th), which is left out.
-      sql<string>`substr(replace(gen_random_uuid()::text, '-', ''), 1, 12) || substr(replace(gen_random_uuid()::text, '-', ''), 14, 4)`
+    ? sql<string>`substr(md5(gen_random_uuid()::text), 1, 16)`
     : sql<string>`lower(hex(randomblob(8)))`;
 }
 

@@ -99,11 +99,7 @@ function affiliateMap(affiliateRows: Row[], couponRows: Row[]): Map<string, Affi
 }
 
 /** A scan's click row (type first, then the click columns, then the conversion's own) sorted into its part. */
-function sortScanned(
-  r: unknown[],
-  start: string,
-  into: { clicks: ClickEvent[]; conversions: Row[]; history: [string, string][] },
-): void {
+function sortScanned(r: unknown[], start: string, into: ReturnType<typeof emptyScan>): void {
   const ts = r[3] as string;
   if (r[0] === 'click') {
     if (ts >= start) {
@@ -133,6 +129,11 @@ function sortScanned(
       new_customer: r[14],
     });
   }
+}
+
+/** Where a scan sorts its rows: the period's clicks and conversions, and the earlier clicks (for growth). */
+function emptyScan() {
+  return { clicks: [] as ClickEvent[], conversions: [] as Row[], history: [] as [string, string][] };
 }
 
 const SCAN_COLUMNS = `type, ${CLICK_COLUMNS}, order_id, subject_id, amount, coupon_code, new_customer`;
@@ -218,7 +219,7 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
   let conversionRows: Row[];
   let history: [string, string][];
   if (one === undefined) {
-    const scan = { clicks: [] as ClickEvent[], conversions: [] as Row[], history: [] as [string, string][] };
+    const scan = emptyScan();
     const rows = sqlite
       .prepare(
         `select ${SCAN_COLUMNS} from affiliate_events
@@ -336,7 +337,7 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
   let conversionRows: Row[];
   let history: [string, string][];
   if (one === undefined) {
-    const scan = { clicks: [] as ClickEvent[], conversions: [] as Row[], history: [] as [string, string][] };
+    const scan = emptyScan();
     const rows = db
       .selectFrom('affiliate_events')
       .select(['type', ...CLICK_FIELDS, 'order_id', 'subject_id', 'amount', 'coupon_code', 'new_customer'])

@@ -22,7 +22,6 @@ import type { PayoutRow } from '../../storage/payouts.table.ts';
 import type { IngestDeps } from '../deps.ts';
 import { inFlightBound } from '../in-flight.ts';
 import { countRejections, type IngestMetrics } from '../ingest-metrics.ts';
-import { encodeForJournal } from '../write-path/journal.ts';
 import { insertPayoutPostgres, upsertAffiliatesPostgres } from './postgres-store.ts';
 import {
   type Affiliate,
@@ -353,10 +352,10 @@ export function eventRoutes(deps: IngestDeps) {
       if (received.length > limit) throw tooMany(received.length, limit, 'events');
       const now = c.var.clock();
       const events = gateEvents(received, deps, now.getTime(), items);
+      // The writer hashes the IPs (on SQLite, on the write thread, before anything is journaled).
       const counts = await deps.writer.appendEvents(
         events.length,
-        // The IPs are hashed on the write thread, before anything is journaled.
-        encodeForJournal(unhashedRowBatch(events, now.toISOString())),
+        unhashedRowBatch(events, now.toISOString()),
       );
       let accepted = 0;
       let duplicates = 0;

@@ -2,9 +2,9 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../http/logger.ts';
 import { type WriteWork, writeTransaction } from '../../storage/database.ts';
 import type { EngineWork, SqliteStorage } from '../../storage/index.ts';
-import type { EventCounts } from '../events/store.ts';
+import type { EventCounts, EventRowBatch } from '../events/store.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
-import type { EncodedBatch } from './journal.ts';
+import { encodeForJournal } from './journal.ts';
 import { writeMetrics } from './write-metrics.ts';
 import { WriteThread } from './write-thread.ts';
 import type { Writer } from './writer.ts';
@@ -162,12 +162,14 @@ export class BatchWriter implements Writer {
 
   /**
    * Appends a request's affiliate events to the event journal on the write thread, under the same queue bound
-   * and the backlog bound; resolves with the new and repeated events once the append is durable.
+   * and the backlog bound; resolves with the new and repeated events once the append is durable. The rows are
+   * checked and encoded here, once admitted; their IPs are hashed on the write thread, before anything is
+   * journaled.
    */
-  async appendEvents(rows: number, batch: EncodedBatch): Promise<EventCounts> {
+  async appendEvents(rows: number, batch: EventRowBatch): Promise<EventCounts> {
     this.admission.enqueueEvents(rows);
     try {
-      return await this.#thread.appendEvents(rows, batch);
+      return await this.#thread.appendEvents(rows, encodeForJournal(batch));
     } finally {
       this.admission.dequeue(rows);
     }

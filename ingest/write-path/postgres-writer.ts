@@ -1,22 +1,13 @@
 // The writer on PostgreSQL: each request's rows in a transaction of their own, committed before the answer
 // (PostgreSQL's commit is durable, and replicas share the database, so no local journal stands between). The
-// admission bounds are SQLite's; a database that cannot be reached is a 503 with Retry-After, never an
-// acknowledgement of what could not be kept.
+// admission bounds are SQLite's. A database that cannot be reached fails the write, which the app's error
+// handler answers with a 503 and Retry-After (`databaseUnavailable`): nothing is acknowledged that was not kept.
 import type { Kysely } from 'kysely';
 import { Gauge, type Histogram, type Registry } from 'prom-client';
-import type { Logger } from '../../http/logger.ts';
-import {
-  DATABASE_RETRY_AFTER_SECONDS,
-  type Database,
-  databaseUnavailable,
-  type EngineWork,
-  isDomainError,
-  OverloadedError,
-} from '../../storage/index.ts';
+import type { Database, EngineWork } from '../../storage/index.ts';
 import { insertEventRowsPostgres } from '../events/postgres-store.ts';
-import { type EventCounts, fillIpHashes, ipHash } from '../events/store.ts';
+import { type EventCounts, type EventRowBatch, fillIpHashes, ipHash } from '../events/store.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
-import { decodeBatch, type EncodedBatch } from './journal.ts';
 import { writeMetrics } from './write-metrics.ts';
 import type { Writer } from './writer.ts';
 
@@ -27,7 +18,6 @@ export interface PostgresWriterOptions extends AdmissionLimits {
 
 export class PostgresWriter implements Writer {
   readonly #db: Kysely<Database>;
-  readonly #logger: Logger;
   readonly #secret: Buffer;
   readonly #batchRows: Histogram;
   readonly #commitSeconds: Histogram;
@@ -35,9 +25,8 @@ export class PostgresWriter implements Writer {
   #inFlight = 0;
   #idle: (() => void) | undefined;
 
-  constructor(db: Kysely<Database>, registry: Registry, logger: Logger, options: PostgresWriterOptions) {
+  constructor(db: Kysely<Database>, registry: Registry, options: PostgresWriterOptions) {
     this.#db = db;
-    this.#logger = logger;
     this.#secret = options.ipSecret;
     ({ batchRows: this.#batchRows, commitSeconds: this.#commitSeconds } = writeMetrics(registry));
     new Gauge({
@@ -74,15 +63,17 @@ export class PostgresWriter implements Writer {
     return this.#run(rows, () => work.postgres(this.#db));
   }
 
-  async appendEvents(rows: number, batch: EncodedBatch): Promise<EventCounts> {
+  async appendEvents(rows: number, batch: EventRowBatch): Promise<EventCounts> {
     this.admission.enqueueEvents(rows);
-    const decoded = decodeBatch(batch.text);
-    if (batch.ips)
-      fillIpHashes(
-        decoded,
-        batch.ips.map((ip) => ipHash(this.#secret, ip)),
-      );
-    return this.#run(rows, () => insertEventRowsPostgres(this.#db, decoded));
+    return this.#run(rows, () => {
+      if (batch.ips) {
+        fillIpHashes(
+          batch,
+          batch.ips.map((ip) => ipHash(this.#secret, ip)),
+        );
+      }
+      return insertEventRowsPostgres(this.#db, batch);
+    });
   }
 
   async #run<T>(rows: number, write: () => Promise<T>): Promise<T> {
@@ -93,13 +84,6 @@ export class PostgresWriter implements Writer {
       stop();
       this.#batchRows.observe(rows);
       return result;
-    } catch (error) {
-      if (isDomainError(error) || !databaseUnavailable(error)) throw error;
-      this.#logger.warn('the database cannot be reached; the write is refused', {
-        error: (error as Error).name,
-        code: (error as { code?: unknown }).code,
-      });
-      throw new OverloadedError('the database cannot be reached now', DATABASE_RETRY_AFTER_SECONDS);
     } finally {
       this.admission.dequeue(rows);
       this.#inFlight -= 1;

@@ -162,7 +162,8 @@ describe.skipIf(unreachable !== undefined)('two replicas on one PostgreSQL', () 
   });
 
   it('runs a scheduled job once per tick across both replicas', async () => {
-    // The erasure queue is scheduled every second on both; give them a few ticks.
+    // The erasure queue is scheduled every second on both; give them a few ticks. (Both fire each tick within
+    // milliseconds; a replica firing after the other's run has ended is jobs/scheduler.test.ts's case.)
     await new Promise((resolve) => setTimeout(resolve, 4000));
     const { rows } = await db.query<{ tick: string; n: string }>(
       `select substr(started_at, 1, 19) as tick, count(*) as n from job_runs
