@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   type DomainError,
+  databaseRefusedText,
   databaseUnavailable,
   type FieldError,
   isDomainError,
@@ -197,6 +198,11 @@ export function toProblem(error: unknown): ProblemError {
       headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
     });
   }
+  if (databaseRefusedText(error))
+    return new ProblemError(
+      'validation-failed',
+      'a value holds a character the database cannot store (NUL); nothing was stored',
+    );
   if (error instanceof HTTPException) {
     const code = codeForStatus(error.status);
     return new ProblemError(code, code === 'internal' ? undefined : error.message || undefined);

@@ -110,10 +110,12 @@ function scrubIpv6Candidate(secret: Buffer, candidate: string): string {
 
 /**
  * Replaces email addresses and IP addresses in free text by keyed-hash tokens, so logs keep their meaning and a
- * privacy request can still find a subject's lines by the hash of its identifiers. Emails go first: their
- * tokens hold nothing an IP pattern takes.
+ * privacy request can still find a subject's lines by the hash of its identifiers, and drops NUL characters.
+ * Emails go first: their tokens hold nothing an IP pattern takes.
  */
-export function scrubText(secret: Buffer, text: string): string {
+export function scrubText(secret: Buffer, raw: string): string {
+  // NUL is no text anyone reads, and PostgreSQL stores it neither in text nor in jsonb: dropped on both databases.
+  const text = raw.includes('\u0000') ? raw.replaceAll('\u0000', '') : raw;
   const emailsDone =
     text.includes('@') || text.includes('%')
       ? text.replace(EMAIL, (email) => emailToken(secret, email))

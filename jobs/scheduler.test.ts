@@ -70,9 +70,9 @@ describe('the job runner', () => {
     expect(await jobs.run(job)).toMatchObject({ status: 'failed', error: 'the disk is full' });
     fail = false;
     expect(await jobs.run(job)).toMatchObject({ status: 'succeeded', summary: { purged: 3 } });
-    expect((await runs()).map((r) => [r.status, r.error, r.summary])).toEqual([
+    expect((await runs()).map((r) => [r.status, r.error, r.summary && JSON.parse(r.summary)])).toEqual([
       ['failed', 'the disk is full', null],
-      ['succeeded', null, '{"purged":3}'],
+      ['succeeded', null, { purged: 3 }],
     ]);
     const metrics = await ctx.registry.metrics();
     expect(metrics).toContain('vigil_job_runs_total{task="flaky",outcome="failed"} 1');

@@ -121,7 +121,8 @@ describe('the claim on a data directory', () => {
         '--input-type=module',
         '-e',
         `const { claimDataDir } = await import(${JSON.stringify(new URL('./database.ts', import.meta.url).href)});
-         claimDataDir(${JSON.stringify(storage.file)});
+         // Kept reachable: a collected connection would close and drop the lock while this process lives.
+         globalThis.release = claimDataDir(${JSON.stringify(storage.file)});
          console.log('held');
          setInterval(() => {}, 1000);`,
       ],

@@ -3,6 +3,7 @@ import { toProblem } from '../http/problem.ts';
 import {
   ConflictError,
   type DomainError,
+  databaseRefusedText,
   deserializeDomainError,
   InvalidInputError,
   NotFoundError,
@@ -45,5 +46,16 @@ describe('domain errors', () => {
     expect(invalid?.options.errors?.[0]?.path).toBe('/decisions/ads');
     expect(overloaded).toMatchObject({ code: 'unavailable', status: 503 });
     expect(overloaded?.options.headers).toEqual({ 'retry-after': '3' });
+  });
+
+  it('answers text PostgreSQL cannot store (NUL, bad encoding) as a 422, not a 500', () => {
+    for (const code of ['22021', '22P05']) {
+      const error = Object.assign(new Error('unsupported Unicode escape sequence'), { code });
+      expect(databaseRefusedText(error)).toBe(true);
+      expect(toProblem(error)).toMatchObject({ code: 'validation-failed', status: 422 });
+    }
+    const other = Object.assign(new Error('duplicate key'), { code: '23505' });
+    expect(databaseRefusedText(other)).toBe(false);
+    expect(toProblem(other)).toMatchObject({ status: 500 });
   });
 });

@@ -75,6 +75,19 @@ export function databaseUnavailable(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
 }
 
+/** SQLSTATEs of text PostgreSQL cannot store: a NUL character (in text, or `\u0000` in jsonb), bad encoding. */
+const UNSTORABLE_TEXT_SQLSTATE = new Set(['22021', '22P05']);
+
+/**
+ * Whether PostgreSQL refused a value of the request itself (a NUL character in an identifier), which SQLite
+ * would have stored: the request is at fault (a 422), and its transaction stored nothing. Free text never gets
+ * here (scrubbing drops NUL).
+ */
+export function databaseRefusedText(error: unknown): boolean {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && UNSTORABLE_TEXT_SQLSTATE.has(code);
+}
+
 /** A domain error as plain data, to cross a worker thread's message port. */
 export type SerializedDomainError =
   | { kind: 'not-found'; message: string }

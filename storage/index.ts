@@ -10,6 +10,7 @@ export {
 
 export { DataDirInUseError, type EngineWork, openSqlite, type SqliteStorage } from './database.ts';
 export { isPostgres } from './dialect.ts';
+export { jsonArrayHasEntry } from './json.ts';
 export { openPostgresStorage } from './postgres.ts';
 
 import type { SqliteStorage } from './database.ts';
@@ -21,6 +22,7 @@ export {
   ConflictError,
   DATABASE_RETRY_AFTER_SECONDS,
   type DomainError,
+  databaseRefusedText,
   databaseUnavailable,
   deserializeDomainError,
   type FieldError,

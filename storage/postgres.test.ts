@@ -19,6 +19,7 @@ import { insertPayoutInReview } from '../test/affiliate-installation.ts';
 import { tempDataDir } from '../test/harness.ts';
 import { POSTGRES_URL, postgresUnreachable, testSchema } from '../test/postgres.ts';
 import { migrateToLatest, openSqlite } from './index.ts';
+import { JSONB_COLUMNS } from './migrations/2026-12-07-1500-jsonb-on-postgres.ts';
 import { openPostgres } from './postgres.ts';
 
 const URL = POSTGRES_URL;
@@ -65,6 +66,45 @@ describe.skipIf(unreachable !== undefined)('the schema on PostgreSQL', () => {
     } finally {
       await storage.close();
     }
+  });
+
+  it('keeps JSON as jsonb but where a hash chain or a signature covers the text, and hands the app text', async () => {
+    const types = await sql<{ table_name: string; column_name: string; data_type: string }>`
+      select table_name, column_name, data_type from information_schema.columns
+      where table_schema = ${SCHEMA} and data_type = 'jsonb'`.execute(db);
+    expect(types.rows.map((r) => [r.table_name, r.column_name]).sort()).toEqual(
+      JSONB_COLUMNS.map(([table, column]) => [table, column]).sort(),
+    );
+    // Chained and signed text must come back byte for byte: jsonb would reorder keys and respace.
+    const chained = await sql<{ data_type: string }>`
+      select data_type from information_schema.columns where table_schema = ${SCHEMA}
+      and (table_name, column_name) in (('audit_log', 'detail'), ('consent_records', 'decisions'),
+        ('webhook_deliveries', 'payload'))`.execute(db);
+    expect(chained.rows.map((r) => r.data_type)).toEqual(['text', 'text', 'text']);
+
+    await db
+      .insertInto('job_runs')
+      .values({
+        job: 'jsonb-probe',
+        started_at: '2026-12-07T10:00:00Z',
+        finished_at: null,
+        status: 'succeeded',
+        summary: JSON.stringify({ zeta: 1, alpha: ['tok:abc', { n: 1.5 }] }),
+        error: null,
+      })
+      .execute();
+    const read = await db
+      .selectFrom('job_runs')
+      .select('summary')
+      .where('job', '=', 'jsonb-probe')
+      .executeTakeFirstOrThrow();
+    expect(typeof read.summary).toBe('string');
+    expect(JSON.parse(read.summary as string)).toEqual({ zeta: 1, alpha: ['tok:abc', { n: 1.5 }] });
+    const queried = await sql<{ first: string; found: number }>`
+      select summary->'alpha'->>0 as first, instr(summary, 'tok:abc') as found from job_runs
+      where job = 'jsonb-probe' and summary @> '{"zeta": 1}'`.execute(db);
+    expect(queried.rows).toEqual([{ first: 'tok:abc', found: expect.any(Number) }]);
+    expect(queried.rows[0]?.found).toBeGreaterThan(0);
   });
 
   it('finds server logs by word through the tsvector index', async () => {

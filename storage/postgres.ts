@@ -7,15 +7,19 @@ import Cursor from 'pg-cursor';
 import type { Database } from './schema.ts';
 
 const INT8 = 20;
+const JSONB = 3802;
 
 /**
  * 64-bit integers (identity ids, event keys, counts) as numbers, as SQLite gives them: every one Vigil stores
- * fits in 53 bits (event keys are made to). The driver's default is text.
+ * fits in 53 bits (event keys are made to). The driver's default is text. `jsonb` columns as their JSON text,
+ * as SQLite's text columns give it (the driver's default parses them): the app parses where it reads.
  */
-const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
-  oid === INT8 && format !== 'binary'
-    ? (value: string) => Number(value)
-    : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') => {
+  if (format === 'binary') return pg.types.getTypeParser(oid, format);
+  if (oid === INT8) return (value: string) => Number(value);
+  if (oid === JSONB) return (value: string) => value;
+  return pg.types.getTypeParser(oid, format);
+}) as typeof pg.types.getTypeParser;
 
 /**
  * A Kysely instance on PostgreSQL; with `schema`, every pooled connection works in that schema (created when

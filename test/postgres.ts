@@ -22,3 +22,23 @@ export async function postgresUnreachable(): Promise<string | undefined> {
 export function testSchema(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}`;
 }
+
+/**
+ * Rows with their JSON columns parsed, to compare what the two databases keep: PostgreSQL's `jsonb` gives the
+ * same value back in its own key order and spacing, SQLite's text the bytes written.
+ */
+export function withJsonParsed<T extends object>(rows: T[], columns: (keyof T)[]): T[] {
+  return rows.map((row) => {
+    const copy = { ...row };
+    for (const column of columns) {
+      const value = copy[column];
+      if (typeof value === 'string') copy[column] = JSON.parse(value);
+    }
+    return copy;
+  });
+}
+
+/** The test database's URL with every connection working in `schema` (as an installation sets it). */
+export function urlInSchema(schema: string): string {
+  return `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}

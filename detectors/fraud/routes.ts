@@ -9,7 +9,7 @@ import {
   problemResponses,
 } from '../../http/openapi.ts';
 import { ProblemError } from '../../http/problem.ts';
-import { appendAudit } from '../../storage/index.ts';
+import { appendAudit, jsonArrayHasEntry } from '../../storage/index.ts';
 import { toPayoutScore } from './detector.ts';
 import type { FraudDetector } from './index.ts';
 import { REASON_CODES } from './rules.ts';
@@ -66,7 +66,7 @@ export function flagRoutes() {
       .orderBy('s.payout_id')
       .limit(q.limit)
       .offset(q.offset);
-    if (q.reason) query = query.where('s.reasons', 'like', `%"code":"${q.reason}"%`);
+    if (q.reason) query = query.where(jsonArrayHasEntry(c.var.db, 's.reasons', 'code', q.reason));
     const rows = await query.execute();
     return c.json(
       {

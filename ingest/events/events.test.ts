@@ -71,6 +71,20 @@ afterEach(async () => {
 });
 
 describe('POST /v1/events', () => {
+  it('refuses a NUL character in a user agent or URL with a 422 on either database, storing nothing', async () => {
+    for (const extra of [
+      { userAgent: 'Mozilla/5.0\u0000' },
+      { referrer: 'https://www.instagram.com/\u0000' },
+      { landingUrl: 'https://shop.example/p/42\u0000' },
+    ]) {
+      const res = await post('/v1/events', { events: [click('ok'), click('nul', extra)] });
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as ProblemBody).errors?.[0]?.path).toMatch(/^\/events\/1\//);
+    }
+    await ctx.deps.writer.settle();
+    expect(await count('affiliate_events')).toBe(0);
+  });
+
   it('stores clicks, conversions and refunds with identifiers minimised', async () => {
     const res = await post('/v1/events', { events: [click('e1'), conversion('e2'), refund('e3')] });
     expect(res.status).toBe(202);

@@ -39,15 +39,21 @@ const Money = z.number().finite().min(0).max(1e12);
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as EUR');
 const Country = z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as DE');
 const Ip = IpAddressSchema;
-const UserAgent = z.string().max(1024);
-// Absolute, with an authority and no whitespace. Only the referrer's host and the landing path and UTM
+// No NUL: no browser sends one, and PostgreSQL cannot store it.
+const UserAgent = z
+  .string()
+  .max(1024)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what the pattern refuses
+  .regex(/^[^\u0000]*$/, 'expected a user agent without NUL characters');
+// Absolute, with an authority and no whitespace or NUL. Only the referrer's host and the landing path and UTM
 // parameters are kept, all found by their delimiters, so a full WHATWG parse (twice per click) buys nothing.
 const Url = z
   .string()
   .max(4096)
   .regex(
     // No flags: the pattern is published in the OpenAPI document, where a regex has none.
-    /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#]+[^\s]*$/,
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what the pattern refuses
+    /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#\u0000]+[^\s\u0000]*$/,
     'expected an absolute URL such as https://shop.example/p/1',
   );
 

@@ -62,6 +62,25 @@ describe('POST /collect with the SDK sample payloads', () => {
   beforeEach(() => setup());
   afterEach(() => ctx.close());
 
+  it('stores texts holding NUL characters without them, on either database (PostgreSQL stores no NUL)', async () => {
+    const payload = structuredClone(sample) as {
+      meta: { browser: { userAgent: string }; page: { url: string } };
+      logs: { message: string; context: Record<string, string> }[];
+    };
+    payload.meta.browser.userAgent += '\u0000';
+    payload.meta.page.url += '\u0000';
+    payload.logs[0] = { ...(payload.logs[0] as (typeof payload.logs)[0]), message: 'checkout\u0000started' };
+    (payload.logs[0] as (typeof payload.logs)[0]).context = { 'st\u0000ep': 'ca\u0000rt' };
+    const res = await collect(JSON.stringify(payload));
+    expect(res.status).toBe(202);
+    const stored = await rows();
+    expect(stored).toHaveLength(5);
+    expect(stored[0]?.message).toBe('checkoutstarted');
+    expect(JSON.parse(stored[0]?.detail ?? 'null')).toMatchObject({ context: { step: 'cart' } });
+    // A NUL stored raw or JSON-escaped reads `\u0000` here.
+    expect(JSON.stringify(stored)).not.toContain('\\u0000');
+  });
+
   it('stores logs, exceptions with frames, measurements and events with their meta', async () => {
     const res = await collect(JSON.stringify(sample));
     expect(res.status).toBe(202);

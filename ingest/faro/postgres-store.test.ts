@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, migrateToLatest, openSqlite } from '../../storage/index.ts';
 import { openPostgres } from '../../storage/postgres.ts';
 import { tempDataDir } from '../../test/harness.ts';
-import { POSTGRES_URL, postgresUnreachable, testSchema } from '../../test/postgres.ts';
+import { POSTGRES_URL, postgresUnreachable, testSchema, withJsonParsed } from '../../test/postgres.ts';
 import { FaroPayloadSchema } from './schemas.ts';
 import { insertTelemetry, insertTelemetryPostgres, toTelemetryRows } from './store.ts';
 
@@ -58,7 +58,9 @@ describe.skipIf(unreachable !== undefined)('browser telemetry on PostgreSQL', ()
     try {
       await migrateToLatest(storage.db);
       storage.sqlite.transaction(() => insertTelemetry(rows, undefined)(storage.sqlite))();
-      expect(await stored(replicaA)).toEqual(await stored(storage.db));
+      expect(withJsonParsed(await stored(replicaA), ['detail', 'meta'])).toEqual(
+        withJsonParsed(await stored(storage.db), ['detail', 'meta']),
+      );
     } finally {
       await storage.close();
     }

@@ -69,10 +69,21 @@ describe('POST /v1/logs', () => {
       status: 201,
       duration_ms: 42.5,
       trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-      attrs: '{"cart":3}',
     });
+    expect(JSON.parse(rows[0]?.attrs ?? 'null')).toEqual({ cart: 3 });
     expect(rows[1]).toMatchObject({ level: 'error', severity: 5, message: 'payment declined' });
     expect(rows[2]?.ts).toBe(new Date(1_764_324_000_000).toISOString());
+  });
+
+  it('stores a message and attributes holding NUL characters without them, on either database', async () => {
+    const res = await send(
+      ndjson([entry({ message: 'order\u0000placed', attrs: { 'ca\u0000rt': 'thr\u0000ee' } })]),
+      'application/x-ndjson',
+    );
+    expect(res.status).toBe(202);
+    const [row] = await ctx.storage.db.selectFrom('server_logs').selectAll().execute();
+    expect(row?.message).toBe('orderplaced');
+    expect(JSON.parse(row?.attrs ?? 'null')).toEqual({ cart: 'three' });
   });
 
   it('rejects the whole batch for one bad entry, with its index first in the path', async () => {

@@ -3,7 +3,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { PayoutScore } from '../../detectors/fraud/index.ts';
 import { toPayoutScore } from '../../detectors/fraud/index.ts';
-import type { Database } from '../../storage/index.ts';
+import { type Database, jsonArrayHasEntry } from '../../storage/index.ts';
 import type { ReviewStatus } from '../../storage/review.table.ts';
 import { IN_REVIEW } from '../decisions.ts';
 
@@ -74,8 +74,7 @@ export async function queuePage(
     query = query
       .where('p.status', '=', filter.status)
       .where((eb) => eb.or([eb('r.status', 'is', null), eb('r.status', '=', 'pending')]));
-  if (filter.reason)
-    query = query.where('s.reasons', 'like', `%"code":"${filter.reason.replace(/[^A-Z_]/g, '')}"%`);
+  if (filter.reason) query = query.where(jsonArrayHasEntry(db, 's.reasons', 'code', filter.reason));
   if (filter.affiliate) query = query.where('p.affiliate_id', '=', filter.affiliate);
   if (filter.minScore !== undefined) query = query.where('s.risk', '>=', filter.minScore);
   if (filter.from) query = query.where('p.created_at', '>=', filter.from);
