@@ -200,7 +200,29 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  let running: RunningServer;
+  // Heard from the start: a signal that comes while the server starts (it may already be listening while its
+  // last start-up queries run) stops it once started, drained like any other, instead of killing it outright.
+  let running: RunningServer | undefined;
+  let signalledWhileStarting: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (running === undefined) {
+      signalledWhileStarting = signal;
+      return;
+    }
+    logger.info('stopping', { signal });
+    running.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('stop failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     running = await startServer(config, logger);
   } catch (error) {
@@ -217,21 +239,7 @@ async function main(): Promise<void> {
     logger.error('start failed', { error });
     process.exit(1);
   }
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info('stopping', { signal });
-    running.stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error('stop failed', { error });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  if (signalledWhileStarting) onSignal(signalledWhileStarting);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -71,6 +71,16 @@ afterEach(async () => {
 });
 
 describe('POST /v1/events', () => {
+  it('counts the events that reached the database, on either database, for the same dashboard', async () => {
+    expect((await post('/v1/events', { events: [click('m1'), click('m2'), conversion('m3')] })).status).toBe(202);
+    expect((await post('/v1/events', { events: [click('m1'), refund('m4')] })).status).toBe(202);
+    await ctx.deps.writer.settle();
+    const metrics = await (await ctx.app.request('/metrics')).text();
+    expect(metrics).toMatch(/^vigil_ingest_applied_events_total 4$/m);
+    expect(metrics).toMatch(/^vigil_ingest_apply_failures_total 0$/m);
+    expect(metrics).toMatch(/^vigil_ingest_request_thread_utilization (0|0?\.\d+|1)$/m);
+  });
+
   it('refuses a NUL character in a user agent or URL with a 422 on either database, storing nothing', async () => {
     for (const extra of [
       { userAgent: 'Mozilla/5.0\u0000' },

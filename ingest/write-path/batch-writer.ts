@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../http/logger.ts';
 import { type WriteWork, writeTransaction } from '../../storage/database.ts';
 import type { EngineWork, SqliteStorage } from '../../storage/index.ts';
@@ -61,21 +61,13 @@ export class BatchWriter implements Writer {
     this.#storage = storage;
     this.#logger = logger;
     this.#options = { ...DEFAULT_WRITER_OPTIONS, ...options };
-    ({ batchRows: this.#batchRows, commitSeconds: this.#commitSeconds } = writeMetrics(registry));
-    const applied = new Counter({
-      name: 'vigil_ingest_applied_events_total',
-      help: 'Affiliate events moved from the event journal into the database.',
-      registers: [registry],
-    });
+    // Read at scrape time, once the write thread below exists.
+    const metrics = writeMetrics(registry, () => this.#thread.requestThreadUtilization);
+    ({ batchRows: this.#batchRows, commitSeconds: this.#commitSeconds } = metrics);
     const applySeconds = new Histogram({
       name: 'vigil_ingest_apply_duration_seconds',
       help: 'Time to apply one transaction of event journal entries to the database.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    });
-    const applyFailures = new Counter({
-      name: 'vigil_ingest_apply_failures_total',
-      help: 'Apply transactions of the event journal that failed and were rolled back (each is retried).',
       registers: [registry],
     });
     this.#thread = new WriteThread(
@@ -88,10 +80,10 @@ export class BatchWriter implements Writer {
         },
         onApplied: (events, seconds) => {
           this.admission.applied(seconds);
-          applied.inc(events);
+          metrics.appliedEvents.inc(events);
           applySeconds.observe(seconds);
         },
-        onApplyFailed: () => applyFailures.inc(),
+        onApplyFailed: () => metrics.applyFailures.inc(),
       },
       {
         // Applying holds back for a saturated request thread only until half the backlog bound is reached.
@@ -99,24 +91,14 @@ export class BatchWriter implements Writer {
         secret: this.#options.ipSecret,
       },
     );
-    const thread = this.#thread;
-    this.admission = new Admission(this.#options, registry, () => thread.backlogEvents);
-    new Gauge({
-      name: 'vigil_ingest_request_thread_utilization',
-      help:
-        'Event loop utilisation (0-1) of the thread that answers requests, measured every 100 ms (falls slowly); above 0.75 the ' +
-        'apply thread holds back (the backlog grows) until half the backlog bound or 30 s.',
-      registers: [registry],
-      collect() {
-        this.set(thread.requestThreadUtilization);
-      },
-    });
+    const backlog = () => this.#thread.backlogEvents;
+    this.admission = new Admission(this.#options, registry, backlog);
     new Gauge({
       name: 'vigil_ingest_backlog_events',
       help: 'Affiliate events acknowledged (committed to the event journal) and not yet applied to the database.',
       registers: [registry],
       collect() {
-        this.set(thread.backlogEvents);
+        this.set(backlog());
       },
     });
   }

@@ -3,12 +3,12 @@
 // admission bounds are SQLite's. A database that cannot be reached fails the write, which the app's error
 // handler answers with a 503 and Retry-After (`databaseUnavailable`): nothing is acknowledged that was not kept.
 import type { Kysely } from 'kysely';
-import { Gauge, type Histogram, type Registry } from 'prom-client';
+import { type Counter, Gauge, type Histogram, type Registry } from 'prom-client';
 import type { Database, EngineWork } from '../../storage/index.ts';
 import { insertEventRowsPostgres } from '../events/postgres-store.ts';
 import { type EventCounts, type EventRowBatch, fillIpHashes, ipHash } from '../events/store.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
-import { writeMetrics } from './write-metrics.ts';
+import { eventLoopUtilization, writeMetrics } from './write-metrics.ts';
 import type { Writer } from './writer.ts';
 
 export interface PostgresWriterOptions extends AdmissionLimits {
@@ -21,6 +21,8 @@ export class PostgresWriter implements Writer {
   readonly #secret: Buffer;
   readonly #batchRows: Histogram;
   readonly #commitSeconds: Histogram;
+  readonly #appliedEvents: Counter;
+  readonly #applyFailures: Counter;
   readonly admission: Admission;
   #inFlight = 0;
   #idle: (() => void) | undefined;
@@ -28,7 +30,12 @@ export class PostgresWriter implements Writer {
   constructor(db: Kysely<Database>, registry: Registry, options: PostgresWriterOptions) {
     this.#db = db;
     this.#secret = options.ipSecret;
-    ({ batchRows: this.#batchRows, commitSeconds: this.#commitSeconds } = writeMetrics(registry));
+    ({
+      batchRows: this.#batchRows,
+      commitSeconds: this.#commitSeconds,
+      appliedEvents: this.#appliedEvents,
+      applyFailures: this.#applyFailures,
+    } = writeMetrics(registry, eventLoopUtilization()));
     new Gauge({
       name: 'vigil_ingest_backlog_events',
       help: 'Affiliate events acknowledged and not yet applied to the database (none on PostgreSQL: committed before the answer).',
@@ -65,14 +72,22 @@ export class PostgresWriter implements Writer {
 
   async appendEvents(rows: number, batch: EventRowBatch): Promise<EventCounts> {
     this.admission.enqueueEvents(rows);
-    return this.#run(rows, () => {
+    return this.#run(rows, async () => {
       if (batch.ips) {
         fillIpHashes(
           batch,
           batch.ips.map((ip) => ipHash(this.#secret, ip)),
         );
       }
-      return insertEventRowsPostgres(this.#db, batch);
+      let counts: EventCounts;
+      try {
+        counts = await insertEventRowsPostgres(this.#db, batch);
+      } catch (error) {
+        this.#applyFailures.inc();
+        throw error;
+      }
+      this.#appliedEvents.inc(counts.click.accepted + counts.conversion.accepted + counts.refund.accepted);
+      return counts;
     });
   }
 

@@ -1,4 +1,3 @@
-import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../http/logger.ts';
 import { claimDataDir, DataDirInUseError, type LockWanted } from '../../storage/database.ts';
@@ -8,6 +7,7 @@ import type { ApplyControl, ApplyLimits, ApplyReport } from './apply-thread-work
 import type { EncodedBatch } from './journal.ts';
 import { journalDir } from './journal.ts';
 import type { JournalState } from './journal-writer.ts';
+import { eventLoopUtilization } from './write-metrics.ts';
 import type { ControlMessage, OpMessage, OpReply, ReplyMessage } from './write-thread-worker.ts';
 
 interface Waiting {
@@ -50,17 +50,6 @@ const DEFAULT_APPLY_LIMITS: ApplyLimits = {
 
 /** How often the request thread's event loop utilisation is measured for the apply thread. */
 const PRESSURE_EVERY_MS = 100;
-
-/** This thread's event loop utilisation (0–1) since the last call. */
-function eventLoopUtilization(): () => number {
-  let last: EventLoopUtilization = performance.eventLoopUtilization();
-  return () => {
-    const current = performance.eventLoopUtilization();
-    const { utilization } = performance.eventLoopUtilization(current, last);
-    last = current;
-    return utilization;
-  };
-}
 
 const BOOT = new URL('./write-thread-boot.mjs', import.meta.url);
 

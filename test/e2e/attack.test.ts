@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../harness.ts';
 import { runVigilCli, type ServerProcess, startServerProcess } from '../processes.ts';
+import { databaseEnv } from '../server-database.ts';
 
 const ORIGIN = 'https://shop.example.test';
 const IDLE_MS = 1500;
@@ -29,7 +30,10 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
 }
 
 async function cli(args: string[], dataDir: string): Promise<string> {
-  const { code, stdout, stderr } = await runVigilCli(args, { VIGIL_DATA_DIR: dataDir });
+  const { code, stdout, stderr } = await runVigilCli(args, {
+    VIGIL_DATA_DIR: dataDir,
+    ...(await databaseEnv(dataDir)),
+  });
   if (code !== 0) throw new Error(`vigil ${args.join(' ')} failed (${code}): ${stderr}`);
   return stdout.trim().split('\n').at(-1) ?? '';
 }
@@ -58,6 +62,7 @@ async function startTarget(env: Record<string, string>, options: { faroApp: bool
   const server = await startServerProcess(
     {
       VIGIL_DATA_DIR: dataDir,
+      ...(await databaseEnv(dataDir)),
       // Connections still held must not stretch the stop.
       VIGIL_SHUTDOWN_TIMEOUT_MS: '1000',
       ...env,

@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.ts';
 import { tempDataDir } from '../harness.ts';
 import { type ServerProcess, startServerProcess } from '../processes.ts';
+import { databaseEnv } from '../server-database.ts';
 
 const dataDir = tempDataDir();
 let vigil: ServerProcess;
 let browser: Browser;
 
 beforeAll(async () => {
-  vigil = await startServerProcess({ VIGIL_DATA_DIR: dataDir });
+  vigil = await startServerProcess({ VIGIL_DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }, 60_000);
 

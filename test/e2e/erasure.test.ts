@@ -1,15 +1,18 @@
 // A subject written through every route that takes personal data, exported, then erased by the running
-// server's own scheduler: afterwards no file in the data directory holds its raw identifiers or their keyed
-// hashes, while the payouts (kept for accounting) remain with their amounts.
+// server's own scheduler: afterwards no file in the data directory (on PostgreSQL: no row of any table, read as
+// text) holds its raw identifiers or their keyed hashes, while the payouts (kept for accounting) remain with
+// their amounts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/apps.ts';
 import { hashIdentifier } from '../../storage/identifiers.ts';
-import { migrateToLatest, openSqlite } from '../../storage/index.ts';
+import { migrateToLatest } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { ROOT, type ServerProcess, startServerProcess, until } from '../processes.ts';
+import { databaseEnv, openServerStorage, SERVERS_ON_POSTGRES } from '../server-database.ts';
 
 const SECRET = 'e2e-erasure-secret-e2e-erasure-secret';
 const SUBJECT = {
@@ -77,9 +80,34 @@ function filesHolding(): Record<string, string[]> {
   return found;
 }
 
+/** Which needles each table holds, reading every row as text (PostgreSQL keeps no file of ours to scan). */
+async function tablesHolding(): Promise<Record<string, string[]>> {
+  const found: Record<string, string[]> = {};
+  const storage = await openServerStorage(dataDir);
+  try {
+    const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables
+      where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(storage.db);
+    for (const { name } of tables.rows) {
+      const hits: string[] = [];
+      for (const [what, needle] of Object.entries(NEEDLES)) {
+        const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(name)} as t
+          where strpos(t::text, ${needle}) > 0`.execute(storage.db);
+        if (Number(rows[0]?.n) > 0) hits.push(what);
+      }
+      if (hits.length > 0) found[name] = hits;
+    }
+  } finally {
+    await storage.close();
+  }
+  return found;
+}
+
+/** Where the subject's bytes are: files of the data directory on SQLite, tables on PostgreSQL. */
+const holding = () => (SERVERS_ON_POSTGRES ? tablesHolding() : Promise.resolve(filesHolding()));
+
 beforeAll(async () => {
   dataDir = tempDataDir();
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   await migrateToLatest(storage.db);
   const setup = { name: 'e2e', role: 'operator' };
   keys.ingest = (
@@ -91,6 +119,7 @@ beforeAll(async () => {
   await storage.close();
   server = await startServerProcess({
     VIGIL_DATA_DIR: dataDir,
+    ...(await databaseEnv(dataDir)),
     VIGIL_SECRET: SECRET,
     // The erasure queue every second, so the test sees the scheduler carry it out.
     VIGIL_ERASURE_CRON: '* * * * * *',
@@ -223,7 +252,7 @@ describe('a data subject, from ingestion to erasure', () => {
       currency: 'EUR',
     });
     expect(payout.status).toBe(201);
-    expect(Object.keys(filesHolding()).length).toBeGreaterThan(0);
+    expect(Object.keys(await holding()).length).toBeGreaterThan(0);
   });
 
   it('is given everything held about it in one access export', async () => {
@@ -255,7 +284,7 @@ describe('a data subject, from ingestion to erasure', () => {
     expect((after.body.request as { status: string }).status).toBe('complete');
   });
 
-  it('is erased by the scheduler: no file in the data directory holds its identifiers or their hashes', async () => {
+  it('is erased by the scheduler: no file in the data directory (no row on PostgreSQL) holds its identifiers or their hashes', async () => {
     const created = await call('POST', '/v1/privacy-requests', 'dpo', {
       type: 'erasure',
       subjectId: SUBJECT.id,
@@ -271,17 +300,18 @@ describe('a data subject, from ingestion to erasure', () => {
     });
     const request = done.request as {
       subjectId: string | null;
-      receipt: { physical: { walTruncated: boolean } };
+      receipt: { physical: { walTruncated: boolean; vacuumed?: string[] } };
     };
     expect(request.subjectId).toBeNull();
-    expect(request.receipt.physical.walTruncated).toBe(true);
+    if (SERVERS_ON_POSTGRES) expect(request.receipt.physical.vacuumed).toContain('affiliate_events');
+    else expect(request.receipt.physical.walTruncated).toBe(true);
     expect(JSON.stringify(done)).not.toContain(SUBJECT.id);
     const steps = done.steps as { store: string; rows: number; action: string }[];
     expect(steps.find((s) => s.store === 'affiliate_events')).toMatchObject({ rows: 3, action: 'delete' });
     expect(steps.find((s) => s.store === 'server_logs')).toMatchObject({ rows: 1, action: 'delete' });
     expect(steps.find((s) => s.store === 'payouts')).toMatchObject({ rows: 1, action: 'pseudonymise' });
 
-    expect(filesHolding()).toEqual({});
+    expect(await holding()).toEqual({});
 
     // Kept under a legal obligation, pseudonymised: the payout and its amount.
     const payout = await call('GET', '/v1/payouts/p-zora-1', 'ingest');
@@ -298,8 +328,8 @@ describe('a data subject, from ingestion to erasure', () => {
     // And after a clean stop, in the files as they are left on disk.
     server.child.kill('SIGTERM');
     await server.exited;
-    expect(filesHolding()).toEqual({});
-    const storage = openSqlite(dataDir);
+    expect(await holding()).toEqual({});
+    const storage = await openServerStorage(dataDir);
     const left = await storage.db.selectFrom('affiliate_events').select('id').orderBy('id').execute();
     await storage.close();
     expect(left.map((r) => r.id)).toEqual(['e-other']);

@@ -6,10 +6,11 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/index.ts';
-import { migrateToLatest, openSqlite } from '../../storage/index.ts';
+import { migrateToLatest } from '../../storage/index.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.ts';
 import { tempDataDir } from '../harness.ts';
 import { ROOT, type ServerProcess, startServerProcess } from '../processes.ts';
+import { databaseEnv, openServerStorage } from '../server-database.ts';
 
 // The real @grafana/faro-web-sdk, bundled for the browser, in Debian's Chromium driven by playwright-core,
 // sending to a real Vigil process across origins (so CORS is real too).
@@ -71,7 +72,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pageOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
 
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   await migrateToLatest(storage.db);
   appKey = (
     await createFaroApp(
@@ -90,7 +91,7 @@ beforeAll(async () => {
     )
   ).key;
   await storage.close();
-  vigil = await startServerProcess({ VIGIL_DATA_DIR: dataDir });
+  vigil = await startServerProcess({ VIGIL_DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
   // The page's user has consented to analytics: without it the consent gate would drop the telemetry.
   const consent = await fetch(`${vigil.baseUrl}/v1/consents`, {
     method: 'POST',
@@ -124,7 +125,7 @@ async function storedKinds(): Promise<
     page_url: string | null;
   }[]
 > {
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   try {
     return await storage.db
       .selectFrom('browser_telemetry')

@@ -8,11 +8,12 @@ import { ruleExpressions, ruleMetricNames } from '../../alerts/rules.ts';
 import { dashboardExpressions, dashboardMetricNames } from '../../dashboards/index.ts';
 import { createApiKey } from '../../http/api-keys.ts';
 import { createFaroApp } from '../../ingest/faro/index.ts';
-import { migrateToLatest, openSqlite } from '../../storage/index.ts';
+import { migrateToLatest } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { type OpenSearchContractServer, startContractServer } from '../opensearch-contract-server.ts';
 import { type ServerProcess, startServerProcess, until } from '../processes.ts';
 import { type PrometheusServer, startPrometheus } from '../prometheus.ts';
+import { databaseEnv, openServerStorage } from '../server-database.ts';
 import { type LoadTarget, syntheticLoad } from '../synthetic-load.ts';
 
 const RULES_FILE = new URL('../../alerts/vigil.rules.yml', import.meta.url);
@@ -40,7 +41,7 @@ const firing = async (alertname: string) =>
 
 beforeAll(async () => {
   dataDir = tempDataDir();
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   await migrateToLatest(storage.db);
   const actor = { name: 'e2e', role: 'operator' } as const;
   const keys = {} as LoadTarget['keys'];
@@ -56,6 +57,7 @@ beforeAll(async () => {
   search = await startContractServer();
   vigil = await startServerProcess({
     VIGIL_DATA_DIR: dataDir,
+    ...(await databaseEnv(dataDir)),
     // Logs and telemetry are shipped to a stand-in that follows OpenSearch's documented API.
     OPENSEARCH_URL: search.url,
     VIGIL_FARO_ANONYMOUS_TELEMETRY: 'exempt',
@@ -154,7 +156,7 @@ describe('Vigil scraped by a real Prometheus', () => {
 
   it('fires VigilPrivacyRequestOverdue when a privacy request is past its due date', async () => {
     expect(await firing('VigilPrivacyRequestOverdue')).toBeUndefined();
-    const storage = openSqlite(dataDir);
+    const storage = await openServerStorage(dataDir);
     try {
       await storage.db
         .updateTable('privacy_requests')

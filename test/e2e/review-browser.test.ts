@@ -9,10 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FillSummary, fillCampaign } from '../../demo/fill-campaign.ts';
 import { createVigilClient } from '../../demo/vigil-client.ts';
 import { createApiKey } from '../../http/api-keys.ts';
-import { migrateToLatest, openSqlite } from '../../storage/index.ts';
+import { migrateToLatest } from '../../storage/index.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.ts';
 import { tempDataDir } from '../harness.ts';
 import { ROOT, type ServerProcess, startServerProcess } from '../processes.ts';
+import { databaseEnv, openServerStorage } from '../server-database.ts';
 
 const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
 const ROLES = ['admin', 'ingest', 'analyst', 'sre'] as const;
@@ -32,7 +33,7 @@ interface PayoutState {
 }
 
 beforeAll(async () => {
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   await migrateToLatest(storage.db);
   for (const role of ROLES) {
     keys[role] = (
@@ -45,7 +46,7 @@ beforeAll(async () => {
     ).key;
   }
   await storage.close();
-  vigil = await startServerProcess({ VIGIL_DATA_DIR: dataDir });
+  vigil = await startServerProcess({ VIGIL_DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) });
   [summary, browser] = await Promise.all([
     fillCampaign(createVigilClient(vigil.baseUrl), { admin: keys.admin, ingest: keys.ingest }, { seed: 7 }),
     chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
@@ -261,7 +262,7 @@ describe('the review UI in headless Chromium (end to end)', () => {
 
     await page.goto(`${vigil.baseUrl}/review/payouts/${encodeURIComponent(id)}`);
     // Half an hour idle, as the session table sees it.
-    const storage = openSqlite(dataDir);
+    const storage = await openServerStorage(dataDir);
     try {
       await storage.db
         .updateTable('review_sessions')

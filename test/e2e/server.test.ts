@@ -3,9 +3,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../http/api-keys.ts';
-import { migrateToLatest, openSqlite } from '../../storage/index.ts';
+import { migrateToLatest } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { type ServerProcess, startServerProcess } from '../processes.ts';
+import { databaseEnv, openServerStorage, SERVERS_ON_POSTGRES } from '../server-database.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -18,8 +19,8 @@ function dataDirForTest(): string {
   return dir;
 }
 
-async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServerProcess(env);
+async function start(env: { VIGIL_DATA_DIR: string } & Record<string, string>): Promise<ServerProcess> {
+  const server = await startServerProcess({ ...(await databaseEnv(env.VIGIL_DATA_DIR)), ...env });
   cleanups.push(async () => {
     if (server.child.exitCode === null && server.child.signalCode === null) {
       server.child.kill('SIGKILL');
@@ -30,7 +31,7 @@ async function start(env: Record<string, string>): Promise<ServerProcess> {
 }
 
 async function adminKey(dataDir: string): Promise<string> {
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   await migrateToLatest(storage.db);
   const { key } = await createApiKey(
     storage.db,
@@ -51,7 +52,7 @@ describe('the server process', () => {
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
-    expect(fs.existsSync(path.join(dataDir, 'vigil.sqlite'))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'vigil.sqlite'))).toBe(!SERVERS_ON_POSTGRES);
     expect(server.logs()).toContain('no API keys yet');
   });
 
@@ -77,21 +78,25 @@ describe('the server process', () => {
     expect(text).not.toContain('a@b.c');
   });
 
-  it('generates the identifier-hashing secret once, owner-readable only, and keeps it', async () => {
-    const dataDir = dataDirForTest();
-    const first = await start({ VIGIL_DATA_DIR: dataDir });
-    first.child.kill('SIGTERM');
-    await first.exited;
-    const file = path.join(dataDir, 'secret');
-    const secret = fs.readFileSync(file, 'utf8');
-    expect(secret.trim().length).toBeGreaterThanOrEqual(32);
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    const second = await start({ VIGIL_DATA_DIR: dataDir });
-    second.child.kill('SIGTERM');
-    await second.exited;
-    expect(fs.readFileSync(file, 'utf8')).toBe(secret);
-    expect(first.logs() + second.logs()).not.toContain(secret.trim());
-  });
+  // On PostgreSQL the secret is VIGIL_SECRET, which every replica shares; the data directory keeps none.
+  it.skipIf(SERVERS_ON_POSTGRES)(
+    'generates the identifier-hashing secret once, owner-readable only, and keeps it',
+    async () => {
+      const dataDir = dataDirForTest();
+      const first = await start({ VIGIL_DATA_DIR: dataDir });
+      first.child.kill('SIGTERM');
+      await first.exited;
+      const file = path.join(dataDir, 'secret');
+      const secret = fs.readFileSync(file, 'utf8');
+      expect(secret.trim().length).toBeGreaterThanOrEqual(32);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      const second = await start({ VIGIL_DATA_DIR: dataDir });
+      second.child.kill('SIGTERM');
+      await second.exited;
+      expect(fs.readFileSync(file, 'utf8')).toBe(secret);
+      expect(first.logs() + second.logs()).not.toContain(secret.trim());
+    },
+  );
 
   it.each([
     [{ PORT: 'eighty' }, /PORT: expected a TCP port number/],
@@ -151,7 +156,7 @@ describe('graceful shutdown', () => {
       expect(Date.now() - stoppedAt).toBeLessThan(10_000);
       expect(server.logs()).toContain('"msg":"stopped"');
 
-      const storage = openSqlite(dataDir);
+      const storage = await openServerStorage(dataDir);
       const row = await storage.db
         .selectFrom('api_keys')
         .select('name')
@@ -161,6 +166,13 @@ describe('graceful shutdown', () => {
       expect(row).toBeDefined();
     },
   );
+
+  it('drains and exits 0 on a SIGTERM sent the moment it listens, while start-up may still be finishing', async () => {
+    const server = await start({ VIGIL_DATA_DIR: dataDirForTest() });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.logs()).toContain('"msg":"stopped"');
+  });
 
   it('closes idle keep-alive connections instead of waiting for them', async () => {
     const dataDir = dataDirForTest();

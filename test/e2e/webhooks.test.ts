@@ -4,13 +4,14 @@ import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../http/api-keys.ts';
 import { verifySignature } from '../../review/webhook-delivery.ts';
-import { migrateToLatest, openSqlite } from '../../storage/index.ts';
+import { migrateToLatest } from '../../storage/index.ts';
 import { tempDataDir } from '../harness.ts';
 import { freePort, runVigilCli, type ServerProcess, startServerProcess, until } from '../processes.ts';
+import { databaseEnv, openServerStorage } from '../server-database.ts';
 import { startReceiver } from '../webhook-receiver.ts';
 
 const dataDir = tempDataDir();
-const env = { VIGIL_DATA_DIR: dataDir };
+const env = { VIGIL_DATA_DIR: dataDir, ...(await databaseEnv(dataDir)) };
 const children: ServerProcess[] = [];
 let receiver: { close(): Promise<void> } | undefined;
 afterAll(async () => {
@@ -24,7 +25,7 @@ const PAYOUT = 'p-webhook-1';
 
 /** An analyst's key and a flagged payout, as the detector would leave it. */
 async function seed(): Promise<string> {
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   try {
     await migrateToLatest(storage.db);
     const at = new Date().toISOString();
@@ -63,7 +64,7 @@ async function seed(): Promise<string> {
 
 /** The outbox row of the payout's event, read through a connection of the test's own. */
 async function outboxRow() {
-  const storage = openSqlite(dataDir);
+  const storage = await openServerStorage(dataDir);
   try {
     return await storage.db
       .selectFrom('webhook_deliveries')
