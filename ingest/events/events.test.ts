@@ -72,7 +72,9 @@ afterEach(async () => {
 
 describe('POST /v1/events', () => {
   it('counts the events that reached the database, on either database, for the same dashboard', async () => {
-    expect((await post('/v1/events', { events: [click('m1'), click('m2'), conversion('m3')] })).status).toBe(202);
+    expect((await post('/v1/events', { events: [click('m1'), click('m2'), conversion('m3')] })).status).toBe(
+      202,
+    );
     expect((await post('/v1/events', { events: [click('m1'), refund('m4')] })).status).toBe(202);
     await ctx.deps.writer.settle();
     const metrics = await (await ctx.app.request('/metrics')).text();
