@@ -169,6 +169,7 @@ export function idleFeatures(affiliateId: string): AffiliateFeatures {
       previousClicks: 0,
       couponGeoConversions: 0,
       referredClicks: 0,
+      refundedOrders: 0,
     },
   };
 }

@@ -25,6 +25,7 @@ export const FEATURES = [
   'couponCountrySpread',
   'selfReferralShare',
   'refundRate',
+  'repeatRefunderShare',
   'newCustomerShare',
   'geoMismatchShare',
   'hourConcentration',
@@ -49,6 +50,8 @@ export interface Support {
   couponGeoConversions: number;
   /** Clicks that came with a referrer. */
   referredClicks: number;
+  /** Refunded orders credited to the affiliate whose buyer (customer id, else IP) is known. */
+  refundedOrders: number;
 }
 
 export interface AffiliateFeatures {
@@ -249,6 +252,8 @@ interface Tally {
   selfReferrals: number;
   amount: number;
   refunded: number;
+  /** Refunded orders per buyer (customer id, else IP hash), of the orders credited to the affiliate. */
+  refundsByBuyer: Map<string, number>;
   newCustomerKnown: number;
   newCustomers: number;
   geoKnown: number;
@@ -277,6 +282,7 @@ function emptyTally(): Tally {
     selfReferrals: 0,
     amount: 0,
     refunded: 0,
+    refundsByBuyer: new Map(),
     newCustomerKnown: 0,
     newCustomers: 0,
     geoKnown: 0,
@@ -444,7 +450,7 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
     }
   }
 
-  const orderAffiliate = new Map<string, { affiliateId: string; amount: number }>();
+  const orderAffiliate = new Map<string, { affiliateId: string; amount: number; buyer: string | null }>();
   for (const conversion of events.conversions) {
     const click = conversion.clickId ? events.clicksById.get(conversion.clickId) : undefined;
     const credited = conversion.affiliateId ?? click?.affiliateId ?? null;
@@ -462,7 +468,15 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
     const t = tally(credited);
     t.conversions += 1;
     t.amount += conversion.amount;
-    orderAffiliate.set(conversion.orderId, { affiliateId: credited, amount: conversion.amount });
+    orderAffiliate.set(conversion.orderId, {
+      affiliateId: credited,
+      amount: conversion.amount,
+      buyer: conversion.subjectId
+        ? `s:${conversion.subjectId}`
+        : conversion.ipHash
+          ? `i:${conversion.ipHash}`
+          : null,
+    });
     if (conversion.newCustomer !== null) {
       t.newCustomerKnown += 1;
       t.newCustomers += conversion.newCustomer;
@@ -492,9 +506,17 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
       }
     }
   }
+  const refundedOrders = new Set<string>();
   for (const refund of events.refunds) {
     const order = orderAffiliate.get(refund.orderId);
-    if (order) tally(order.affiliateId).refunded += Math.min(refund.amount, order.amount);
+    if (!order) continue;
+    const t = tally(order.affiliateId);
+    t.refunded += Math.min(refund.amount, order.amount);
+    // An order refunded in parts is one refunded order.
+    if (order.buyer !== null && !refundedOrders.has(refund.orderId)) {
+      refundedOrders.add(refund.orderId);
+      increment(t.refundsByBuyer, order.buyer);
+    }
   }
 
   const result: AffiliateFeatures[] = [];
@@ -507,6 +529,9 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
     const previous = events.previousClicks.get(affiliateId) ?? [];
     const previousMean = previous.length > 0 ? previous.reduce((a, b) => a + b, 0) / previous.length : 0;
     const maxHour = Math.max(...t.hours);
+    const refundedKnown = total(t.refundsByBuyer);
+    let repeatRefunds = 0;
+    for (const n of t.refundsByBuyer.values()) if (n >= 2) repeatRefunds += n;
     result.push({
       affiliateId,
       campaignId: largest(summary?.campaigns),
@@ -534,6 +559,9 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         couponCountrySpread: spread(t.couponCountries),
         selfReferralShare: ratio(t.selfReferrals, t.conversions),
         refundRate: ratio(t.refunded, t.amount),
+        // Refunded orders whose buyer refunded another order of the affiliate's too: returns are spread over
+        // an audience's many buyers; a ring that buys to earn the commission and sends it back is a few, again.
+        repeatRefunderShare: ratio(repeatRefunds, refundedKnown),
         newCustomerShare: ratio(t.newCustomers, t.newCustomerKnown),
         geoMismatchShare: ratio(t.geoMismatch, t.geoKnown),
         hourConcentration: ratio(maxHour, t.clicks),
@@ -549,6 +577,7 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         previousClicks: previousMean,
         couponGeoConversions: couponGeo,
         referredClicks: total(summary?.referrerSites ?? new Map()),
+        refundedOrders: refundedKnown,
       },
     });
   }

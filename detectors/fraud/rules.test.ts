@@ -436,6 +436,37 @@ describe('rules against peers whose honest population is itself extreme', () => 
     expect(abuse[0]?.compares).toMatch(/fashion returns/);
   });
 
+  it('a campaign with a 30 % refund rate: returns spread over its buyers are normal, a ring of a few is not', () => {
+    const fashion = peers(30, 'fashion', (i) => ({
+      refundRate: 0.3 + 0.12 * jitter(i, 10),
+      // Now and then a buyer returns two orders of a creator's in a period.
+      repeatRefunderShare: i % 5 === 0 ? 0.3 : 0,
+    }));
+    const stats = statsOf([...fashion, ...peers(60, 'electronics')]);
+    const returns = (refunded: number, buyers: number) => {
+      const w = new World().honest();
+      for (let i = 0; i < 12; i += 1) w.convert(w.clicks[i * 30 + 7] as ClickEvent, (20 + i) * 60_000);
+      for (const c of w.clicks) c.campaignId = 'fashion';
+      w.conversions.slice(0, refunded).forEach((c, i) => {
+        // `buyers` customers behind the refunded orders (guest checkouts: the IP is the buyer then).
+        c.subjectId = null;
+        c.ipHash = `ring-${i % buyers}`;
+        w.refunds.push({ orderId: c.orderId, amount: c.amount });
+      });
+      return w;
+    };
+    // 8 of 20 returned by 8 different buyers: fashion.
+    expect(returns(8, 8).reasons(stats)).toEqual([]);
+    // One serial returner among them (two orders) changes nothing.
+    expect(returns(8, 7).reasons(stats)).toEqual([]);
+    // 8 of 20 returned by two buyers, four orders each: a ring, though the share is fashion's own.
+    const ring = evaluateRules(rules, returns(8, 2).features(), stats);
+    expect(ring.map((r) => r.code)).toEqual(['REFUND_ABUSE']);
+    expect(ring[0]?.evidence.map((e) => e.feature)).toEqual(['refundRate', 'repeatRefunderShare']);
+    // Too few refunds to tell a ring from chance: three orders by one buyer.
+    expect(returns(3, 1).reasons(stats)).toEqual([]);
+  });
+
   it('a small campaign is compared with the whole population instead', () => {
     const stats = statsOf([...peers(5, 'tiny'), ...peers(40, 'big')]);
     const w = new World().honest();

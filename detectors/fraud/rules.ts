@@ -34,6 +34,7 @@ const SUPPORT_KEYS = [
   'previousClicks',
   'couponGeoConversions',
   'referredClicks',
+  'refundedOrders',
 ] as const satisfies (keyof Support)[];
 
 const Condition = z
