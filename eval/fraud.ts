@@ -1,6 +1,7 @@
-// `npm run eval -- fraud [seeds]`: fraud detection judged on two simulators — the campaign simulator written
-// with the detector, and one written from a plain description of real programmes without it
-// (`independent-simulator.ts`). Each run draws its campaign's parameters from ranges by its seed; every
+// `npm run eval -- fraud [seeds]`: fraud detection judged on three simulators — the campaign simulator written
+// with the detector, and two written from plain descriptions of real programmes without it
+// (`independent-simulator.ts`, and `holdout-simulator.ts`, written later and never used to shape a rule: the
+// held-out check of changes made after reading the independent simulator's misses). Each run draws its campaign's parameters from ranges by its seed; every
 // campaign goes through Vigil's HTTP API (in process, on its own SQLite file): affiliates and events are
 // ingested, the period's model is fitted, and each payout is scored in its own request. Prints, per
 // simulator, precision and recall (mean and worst seed), the recall per fraud kind and intensity, and which
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import { averagePrecision, precisionRecall } from '../detectors/fraud/evaluation.ts';
 import { createTestContext, jsonHeaders, type TestContext } from '../test/harness.ts';
 import { simulateCampaign } from './campaign-simulator.ts';
+import { simulateHoldoutCampaign } from './holdout-simulator.ts';
 import { simulateIndependentCampaign } from './independent-simulator.ts';
 
 /** An affiliate of a simulated campaign, with its truth. */
@@ -54,6 +56,22 @@ const SIMULATORS: Record<string, (seed: number) => Simulated> = {
       honest: Math.round(draw(seed, 4, 150, 260)),
       fraudPerKind: 3 * Math.round(draw(seed, 5, 1, 3)),
       scale: draw(seed, 6, 0.5, 1),
+    });
+    return {
+      ...campaign,
+      affiliates: campaign.affiliates.map((a) => ({
+        ...a,
+        group: a.fraud === null ? a.shape : (a.intensity ?? 'unknown'),
+      })),
+    };
+  },
+  'holdout simulator': (seed) => {
+    const campaign = simulateHoldoutCampaign({
+      seed,
+      honest: Math.round(draw(seed, 7, 150, 260)),
+      fraudPerKind: 3 * Math.round(draw(seed, 8, 1, 3)),
+      // Its default volume is about four times the independent simulator's: scaled down to keep the run short.
+      scale: draw(seed, 9, 0.25, 0.6),
     });
     return {
       ...campaign,
