@@ -1,9 +1,11 @@
 // Per affiliate and period, the traffic profile the fraud detector scores: pure functions over event rows,
 // so they are tested with plain arrays. `payout-scorer.ts` does the loading around them.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandIPv6 } from '../../storage/identifiers.ts';
+import { isPlatformSite } from './platform-sites.ts';
 
 /** The features, in the order the model sees them. */
 export const FEATURES = [
@@ -333,6 +335,20 @@ function spread(counts: Map<string, number>): number {
 }
 
 /**
+ * The share of referred clicks from sites beyond the affiliate's two main ones that are not platforms an
+ * audience follows a creator from (`isPlatformSite`): a creator on many platforms, or a newsletter read in
+ * several webmail clients, has none; clicks sprayed through ad stacks and page loads come from small sites.
+ */
+function straySiteShare(counts: Map<string, number>): number {
+  const n = total(counts);
+  if (n === 0) return 0;
+  const ranked = [...counts].sort((a, b) => b[1] - a[1]);
+  let stray = 0;
+  for (const [site, clicks] of ranked.slice(2)) if (!isPlatformSite(site)) stray += clicks;
+  return stray / n;
+}
+
+/**
  * The site a referrer host belongs to: its last two labels, or three under a two-level public suffix
  * (`l.instagram.com` and `www.instagram.com` are one site, `shop.example.co.uk` is `example.co.uk`).
  */
@@ -545,9 +561,10 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         botUserAgentShare: ratio(t.bots, t.clicks),
         // One browser string behind many clicks: a script replaying its user agent.
         topUserAgentShare: ratio(t.topAgent, t.clicks),
-        // Referred clicks from sites beyond the affiliate's two main ones: a creator's audience arrives from the
-        // platforms it posts on; clicks sprayed through ad stacks and page-load pixels arrive from many sites.
-        referrerSiteSpread: spread(summary?.referrerSites ?? new Map()),
+        // Referred clicks from sites beyond the affiliate's two main ones and beyond the known platforms: a
+        // creator's audience arrives from the platforms it posts on; clicks sprayed through ad stacks and
+        // page-load pixels arrive from many small sites.
+        referrerSiteSpread: straySiteShare(summary?.referrerSites ?? new Map()),
         conversionRate: ratio(t.conversions, t.clicks),
         fastConversionShare: ratio(t.fast, t.timed),
         slowConversionShare: ratio(t.slow, t.timed),

@@ -189,10 +189,18 @@ describe('fraud rules on crafted events', () => {
     ];
     const clicks = Array.from({ length: 400 }, (_, i) => w.click({ referrerHost: hosts[i % 5] as string }));
     for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 40] as ClickEvent, (3 + i * 17) * 60_000);
-    // A few strays from search and messengers stay under the bar.
-    for (let i = 0; i < 30; i += 1)
-      w.click({ referrerHost: ['www.google.com', 'web.whatsapp.com', 't.co'][i % 3] as string });
-    expect(w.features().values.referrerSiteSpread).toBeCloseTo(30 / 430, 3);
+    // Clicks from search, messengers, webmail and link-in-bio pages are the audience's too: no strays.
+    for (let i = 0; i < 60; i += 1)
+      w.click({
+        referrerHost: ['www.google.de', 'web.whatsapp.com', 't.co', 'mail.google.com', 'linktr.ee'][
+          i % 5
+        ] as string,
+      });
+    expect(w.features().values.referrerSiteSpread).toBe(0);
+    // A few strays from small sites stay under the bar.
+    for (let i = 0; i < 20; i += 1)
+      w.click({ referrerHost: ['a-blog.example', 'forum.example.org'][i % 2] as string });
+    expect(w.features().values.referrerSiteSpread).toBeCloseTo(20 / 480, 3);
     expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
@@ -267,9 +275,11 @@ describe('fraud rules on crafted events', () => {
     expect(w.reasons(statsOf(peers(40, null)))).toEqual(['REFUND_ABUSE']);
   });
 
-  it('VELOCITY_SPIKE: clicks far above the affiliate’s own history that hardly buy', () => {
+  it('VELOCITY_SPIKE: clicks far above the affiliate’s own history that hardly buy, from few networks', () => {
     const w = new World();
-    for (let i = 0; i < 1500; i += 1) w.click();
+    for (let i = 0; i < 500; i += 1) w.click();
+    // A bought blast: a thousand clicks from five networks.
+    for (let i = 0; i < 1000; i += 1) w.click({ ipPrefix: `185.220.${i % 5}.0/24` });
     w.convert(w.clicks[10] as ClickEvent, 600_000);
     w.previous = [160, 180, 170];
     expect(w.reasons(statsOf(peers(40, null)))).toEqual(['VELOCITY_SPIKE']);
@@ -279,6 +289,12 @@ describe('fraud rules on crafted events', () => {
     for (let i = 0; i < 30; i += 1) viral.convert(viral.clicks[i * 50] as ClickEvent, (5 + i) * 60_000);
     viral.previous = [160, 180, 170];
     expect(viral.reasons(statsOf(peers(40, null)))).toEqual([]);
+    // Nor when its wider audience buys less: people on their own connections, not a few networks.
+    const wide = new World();
+    for (let i = 0; i < 1500; i += 1) wide.click();
+    wide.convert(wide.clicks[10] as ClickEvent, 600_000);
+    wide.previous = [160, 180, 170];
+    expect(wide.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
   it('GEO_MISMATCH: sales in another country than their clicks', () => {
