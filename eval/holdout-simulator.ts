@@ -32,7 +32,7 @@ export interface HoldoutOptions {
 }
 
 /** One affiliate with its ground truth: the fraud it commits (null if honest), the shape it looks like. */
-export interface HoldoutAffiliate {
+interface HoldoutAffiliate {
   id: string;
   name: string;
   couponCodes: string[];

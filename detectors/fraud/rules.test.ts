@@ -280,6 +280,14 @@ describe('fraud rules on crafted events', () => {
     for (let i = 0; i < 500; i += 1) w.click();
     // A bought blast: a thousand clicks from five networks.
     for (let i = 0; i < 1000; i += 1) w.click({ ipPrefix: `185.220.${i % 5}.0/24` });
+    // Or from every network, behind a few replayed browser strings.
+    const proxied = new World();
+    for (let i = 0; i < 1500; i += 1) proxied.click();
+    proxied.convert(proxied.clicks[10] as ClickEvent, 600_000);
+    proxied.previous = [160, 180, 170];
+    expect(proxied.reasons(statsOf(peers(40, null, () => ({ userAgentDiversity: 0.6 }))))).toEqual([
+      'VELOCITY_SPIKE',
+    ]);
     w.convert(w.clicks[10] as ClickEvent, 600_000);
     w.previous = [160, 180, 170];
     expect(w.reasons(statsOf(peers(40, null)))).toEqual(['VELOCITY_SPIKE']);
@@ -289,9 +297,13 @@ describe('fraud rules on crafted events', () => {
     for (let i = 0; i < 30; i += 1) viral.convert(viral.clicks[i * 50] as ClickEvent, (5 + i) * 60_000);
     viral.previous = [160, 180, 170];
     expect(viral.reasons(statsOf(peers(40, null)))).toEqual([]);
-    // Nor when its wider audience buys less: people on their own connections, not a few networks.
+    // Nor when its wider audience buys less: people on their own connections and phones (their browser
+    // strings differ by model and version), not a few networks or a few replayed browsers.
     const wide = new World();
-    for (let i = 0; i < 1500; i += 1) wide.click();
+    for (let i = 0; i < 1500; i += 1)
+      wide.click({
+        userAgent: `Mozilla/5.0 (Linux; Android ${10 + (i % 5)}; SM-A${i % 400}) Chrome/14${i % 3}`,
+      });
     wide.convert(wide.clicks[10] as ClickEvent, 600_000);
     wide.previous = [160, 180, 170];
     expect(wide.reasons(statsOf(peers(40, null)))).toEqual([]);
