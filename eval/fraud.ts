@@ -49,6 +49,22 @@ function draw(seed: number, salt: number, lo: number, hi: number): number {
   return lo + (x - Math.floor(x)) * (hi - lo);
 }
 
+/** A campaign of a simulator written without the detector: honest affiliates by shape, fraud by intensity. */
+function groupedByShape(campaign: {
+  periodStart: Date;
+  periodEnd: Date;
+  affiliates: (Omit<Truth, 'group'> & { shape: string; intensity: string | null })[];
+  events: Record<string, unknown>[];
+}): Simulated {
+  return {
+    ...campaign,
+    affiliates: campaign.affiliates.map((a) => ({
+      ...a,
+      group: a.fraud === null ? a.shape : (a.intensity ?? 'unknown'),
+    })),
+  };
+}
+
 const SIMULATORS: Record<string, (seed: number) => Simulated> = {
   'independent simulator': (seed) => {
     const campaign = simulateIndependentCampaign({
@@ -57,13 +73,7 @@ const SIMULATORS: Record<string, (seed: number) => Simulated> = {
       fraudPerKind: 3 * Math.round(draw(seed, 5, 1, 3)),
       scale: draw(seed, 6, 0.5, 1),
     });
-    return {
-      ...campaign,
-      affiliates: campaign.affiliates.map((a) => ({
-        ...a,
-        group: a.fraud === null ? a.shape : (a.intensity ?? 'unknown'),
-      })),
-    };
+    return groupedByShape(campaign);
   },
   'holdout simulator': (seed) => {
     const campaign = simulateHoldoutCampaign({
@@ -73,13 +83,7 @@ const SIMULATORS: Record<string, (seed: number) => Simulated> = {
       // Its default volume is about four times the independent simulator's: scaled down to keep the run short.
       scale: draw(seed, 9, 0.25, 0.6),
     });
-    return {
-      ...campaign,
-      affiliates: campaign.affiliates.map((a) => ({
-        ...a,
-        group: a.fraud === null ? a.shape : (a.intensity ?? 'unknown'),
-      })),
-    };
+    return groupedByShape(campaign);
   },
   'campaign simulator (written with the detector)': (seed) => {
     const campaign = simulateCampaign({

@@ -1,38 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EventBatchSchema } from '../ingest/events/schemas.ts';
-import { type HoldoutCampaign, simulateHoldoutCampaign } from './holdout-simulator.ts';
+import {
+  FRAUD_KINDS,
+  HONEST_SHAPES,
+  type HoldoutCampaign,
+  simulateHoldoutCampaign,
+} from './holdout-simulator.ts';
 
-const HONEST_SHAPES = [
-  'micro',
-  'mid_tier',
-  'mega',
-  'code_followers',
-  'flat_fee_sponsorship',
-  'viral_post',
-  'high_refund_fashion',
-  'audience_abroad',
-  'deal_community',
-  'new_creator',
-  'long_consideration',
-  'evergreen_blog',
-  'own_purchases',
-  'cashback_site',
-  'newsletter',
-  'podcast',
-];
-const FRAUD_KINDS = [
-  'click_injection',
-  'click_spamming',
-  'datacenter_traffic',
-  'bot_traffic',
-  'coupon_leakage',
-  'self_referral',
-  'refund_abuse',
-  'velocity_spike',
-  'geo_mismatch',
-  'brand_bidding',
-];
 // Half the traffic keeps the suite quick; the shapes and kinds do not depend on the scale.
 const SCALE = 0.5;
 const CHUNK = 5000;

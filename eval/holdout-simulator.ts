@@ -1168,7 +1168,8 @@ function drawPromo(rng: Rng, from: number, periodLength: number): Promo {
 // ---------------------------------------------------------------------------------------------------------
 // Shapes and kinds
 
-const HONEST_SHAPES = [
+/** The honest shapes, every one of which a run has. */
+export const HONEST_SHAPES = [
   'micro',
   'mid_tier',
   'mega',
@@ -1209,7 +1210,8 @@ const SHAPE_WEIGHTS: Record<Shape, number> = {
 };
 const MIN_PER_SHAPE = 2;
 
-const FRAUD_KINDS = [
+/** The fraud kinds, each at every intensity in a run. */
+export const FRAUD_KINDS = [
   'click_injection',
   'click_spamming',
   'datacenter_traffic',
