@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaroApp } from '../ingest/faro/apps.ts';
 import { hashIdentifier } from '../storage/identifiers.ts';
 import { type Database, migrateToLatest } from '../storage/index.ts';
+import { JSONB_COLUMNS } from '../storage/migrations/2026-12-07-1500-jsonb-on-postgres.ts';
 import { openPostgresStorage, type PostgresStorage } from '../storage/postgres.ts';
 import { createTestContext, jsonHeaders, ON_SQLITE, type TestContext } from '../test/harness.ts';
-import { POSTGRES_URL, postgresUnreachable, testSchema } from '../test/postgres.ts';
+import { POSTGRES_URL, postgresUnreachable, testSchema, withJsonParsed } from '../test/postgres.ts';
 import { loadRetentionPolicies } from './policies.ts';
 import { runRetention } from './purge.ts';
 import { eraseSubjectStores, exportSubjectStores, makeErasurePhysical, subjectKeys } from './subject-data.ts';
@@ -237,12 +238,25 @@ describe.skipIf(unreachable !== undefined || !ON_SQLITE)(
       return JSON.parse(`{${text}}`) as Record<string, Record<string, unknown>[]>;
     }
 
+    /** Each store's rows with the columns PostgreSQL keeps as jsonb parsed: the same values in its own spacing. */
+    function parsedJson(stores: Record<string, Record<string, unknown>[]>) {
+      return Object.fromEntries(
+        Object.entries(stores).map(([table, rows]) => [
+          table,
+          withJsonParsed(
+            rows,
+            JSONB_COLUMNS.filter(([t]) => t === table).map(([, column]) => column),
+          ),
+        ]),
+      );
+    }
+
     it('exports the same rows about the subject as SQLite', async () => {
       const onSqlite = await exported(ctx.storage.db);
       expect(onSqlite.server_logs).toHaveLength(1);
       expect(onSqlite.affiliate_events?.map((r) => r.id).sort()).toEqual(['e-anon', 'e-click', 'e-conv']);
       expect(onSqlite.browser_telemetry?.length).toBeGreaterThan(0);
-      expect(await exported(pg.db)).toEqual(onSqlite);
+      expect(parsedJson(await exported(pg.db))).toEqual(parsedJson(onSqlite));
     });
 
     it('erases the same rows, leaves no identifier or hash behind, and vacuums what it touched', async () => {
