@@ -64,7 +64,9 @@ describe('templatePath', () => {
 
 /** The extensions `templatePath` keeps as a static file's (`app.js`, `logo.png`). */
 const FILE_EXTENSIONS = new Set(
-  'js mjs css map htm html json txt xml webmanifest png jpg jpeg gif svg webp avif ico woff woff2 ttf pdf'.split(' '),
+  'js mjs css map htm html json txt xml webmanifest png jpg jpeg gif svg webp avif ico woff woff2 ttf pdf'.split(
+    ' ',
+  ),
 );
 
 describe('templatePath and identifiers', () => {
@@ -80,7 +82,10 @@ describe('templatePath and identifiers', () => {
       .map((e) => e.replace('@', '%40')),
     // `anna.js` or `logo.map` is a static file's name, by design kept literal: no surname is a file extension.
     fc
-      .tuple(name, name.filter((last) => !FILE_EXTENSIONS.has(last)))
+      .tuple(
+        name,
+        name.filter((last) => !FILE_EXTENSIONS.has(last)),
+      )
       .map(([first, last]) => `${first}.${last}`),
   );
   const word = fc.constantFrom('api', 'shop', 'checkout', 'v2', 'products', 'users', 'geo', 'track');
