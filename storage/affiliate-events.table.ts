@@ -1,7 +1,7 @@
 /**
  * Clicks, conversions and refunds in one table, one row per sender's event id (idempotency). IPs are kept
  * only as a keyed hash and a /24 or /48 prefix; the referrer only as its host; the landing URL as its path
- * and UTM parameters.
+ * and UTM parameters (and the name of a search-ad click parameter, without its value).
  */
 export interface AffiliateEventsTable {
   id: string;
@@ -25,6 +25,11 @@ export interface AffiliateEventsTable {
   utm_campaign: string | null;
   utm_term: string | null;
   utm_content: string | null;
+  /**
+   * The search-ad click parameter the landing URL carried (`gclid`, `msclkid` …), never its value: the click
+   * came through an ad the affiliate paid for.
+   */
+  ad_click: string | null;
   country: string | null;
   new_customer: number | null;
   reason: string | null;

@@ -167,6 +167,7 @@ export function idleFeatures(affiliateId: string): AffiliateFeatures {
       couponConversions: 0,
       geoConversions: 0,
       previousClicks: 0,
+      previousCouponSales: 0,
       couponGeoConversions: 0,
       referredClicks: 0,
       refundedOrders: 0,

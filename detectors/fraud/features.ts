@@ -18,6 +18,7 @@ export const FEATURES = [
   'botUserAgentShare',
   'topUserAgentShare',
   'referrerSiteSpread',
+  'paidSearchShare',
   'conversionRate',
   'fastConversionShare',
   'slowConversionShare',
@@ -25,6 +26,7 @@ export const FEATURES = [
   'couponWithoutClickShare',
   'couponForeignShare',
   'couponCountrySpread',
+  'couponGrowth',
   'selfReferralShare',
   'refundRate',
   'repeatRefunderShare',
@@ -48,6 +50,8 @@ export interface Support {
   geoConversions: number;
   /** Clicks in the affiliate's earlier periods (same length), on average. */
   previousClicks: number;
+  /** Sales with the affiliate's coupon codes in its earlier periods, on average (0 without any). */
+  previousCouponSales: number;
   /** Coupon conversions without a click of the owner that carry a country. */
   couponGeoConversions: number;
   /** Clicks that came with a referrer. */
@@ -75,6 +79,8 @@ export interface ClickEvent {
   campaignId: string | null;
   /** The host of the page the click came from, or null for direct traffic. */
   referrerHost: string | null;
+  /** The landing URL carried a search-ad click id (`gclid`, `msclkid` …): the click was a paid ad. */
+  adClick: boolean;
 }
 
 export interface ConversionEvent {
@@ -118,6 +124,8 @@ interface ClickSummary {
   campaigns: Map<string, number>;
   /** Clicks per referring site, where the click has a referrer. */
   referrerSites: Map<string, number>;
+  /** Clicks through a search ad (`ClickEvent.adClick`). */
+  adClicks: number;
 }
 
 /** Everything the features of one period need. */
@@ -136,6 +144,8 @@ export interface PeriodEvents {
   ownIpHashes: Map<string, Set<string>>;
   /** Clicks of each affiliate in each of its earlier periods of the same length (most recent first). */
   previousClicks: Map<string, number[]>;
+  /** Sales with each affiliate's coupon codes in each of its earlier periods (most recent first). */
+  previousCouponSales: Map<string, number[]>;
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -394,11 +404,13 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
         countries: new Map(),
         campaigns: new Map(),
         referrerSites: new Map(),
+        adClicks: 0,
       };
       summaries.set(click.affiliateId, s);
       perIp.set(click.affiliateId, new Map());
     }
     s.clicks += 1;
+    if (click.adClick) s.adClicks += 1;
     if (click.ipPrefix) s.prefixes.set(click.ipPrefix, (s.prefixes.get(click.ipPrefix) ?? 0) + 1);
     if (click.userAgent) s.agents.set(click.userAgent, (s.agents.get(click.userAgent) ?? 0) + 1);
     if (click.country) s.countries.set(click.country, (s.countries.get(click.country) ?? 0) + 1);
@@ -544,6 +556,8 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
     if (audience) for (const [country, n] of t.couponCountries) if (!audience.has(country)) foreign += n;
     const previous = events.previousClicks.get(affiliateId) ?? [];
     const previousMean = previous.length > 0 ? previous.reduce((a, b) => a + b, 0) / previous.length : 0;
+    const growth = previousMean > 0 ? Math.log2((t.clicks + 1) / (previousMean + 1)) : 0;
+    const couponPrevious = previousCouponMean(events.previousCouponSales.get(affiliateId), previous.length);
     const maxHour = Math.max(...t.hours);
     const refundedKnown = total(t.refundsByBuyer);
     let repeatRefunds = 0;
@@ -565,6 +579,8 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         // creator's audience arrives from the platforms it posts on; clicks sprayed through ad stacks and
         // page-load pixels arrive from many small sites.
         referrerSiteSpread: straySiteShare(summary?.referrerSites ?? new Map()),
+        // Clicks through search ads the affiliate paid for: a creator's link is shared, not advertised on search.
+        paidSearchShare: ratio(summary?.adClicks ?? 0, t.clicks),
         conversionRate: ratio(t.conversions, t.clicks),
         fastConversionShare: ratio(t.fast, t.timed),
         slowConversionShare: ratio(t.slow, t.timed),
@@ -583,7 +599,13 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         geoMismatchShare: ratio(t.geoMismatch, t.geoKnown),
         hourConcentration: ratio(maxHour, t.clicks),
         // Clicks against the affiliate's own earlier periods: log2 of the ratio, 0 without history.
-        growth: previousMean > 0 ? Math.log2((t.clicks + 1) / (previousMean + 1)) : 0,
+        growth,
+        // Coupon sales against the affiliate's own earlier periods, beyond what its clicks grew: a code that leaks
+        // starts selling suddenly to people the creator did not reach; an audience that grows clicks more too.
+        couponGrowth:
+          couponPrevious > 0
+            ? Math.log2((t.couponConversions + 1) / (couponPrevious + 1)) - Math.max(0, growth)
+            : 0,
       },
       support: {
         clicks: t.clicks,
@@ -592,6 +614,7 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         couponConversions: t.couponConversions,
         geoConversions: t.geoKnown,
         previousClicks: previousMean,
+        previousCouponSales: couponPrevious,
         couponGeoConversions: couponGeo,
         referredClicks: total(summary?.referrerSites ?? new Map()),
         refundedOrders: refundedKnown,
@@ -599,6 +622,16 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
     });
   }
   return result.sort((a, b) => (a.affiliateId < b.affiliateId ? -1 : 1));
+}
+
+/**
+ * The mean coupon sales of the earlier periods the affiliate was active in: those its clicks show, or back to
+ * its oldest coupon sale (a podcast has no clicks); 0 without any.
+ */
+function previousCouponMean(sales: number[] | undefined, clickPeriods: number): number {
+  const periods = Math.max(clickPeriods, sales?.length ?? 0);
+  if (!sales || periods === 0) return 0;
+  return sales.reduce((a, b) => a + b, 0) / periods;
 }
 
 /** Heavy-tailed counts enter the model on a log scale; shares and rates as they are. */

@@ -39,6 +39,8 @@ const creditedByClick = [
     affiliateId: 'aff-0002',
     clickId: 'x-ck-2',
     country: 'FR',
+    // A paid search click: the loaders carry that its landing URL had an ad click id.
+    landingUrl: 'https://shop.example/p/1?gclid=Cj0KCQiA',
     ...browser,
   },
   ...[1, 2].map((n) => ({
@@ -116,6 +118,9 @@ describe('the period loaded through Kysely', () => {
     const support = (id: string) => direct.find((f) => f.affiliateId === id)?.support;
     expect(support('aff-0001')?.timedConversions).toBeGreaterThan(0);
     expect(support('aff-0002')?.timedConversions).toBeGreaterThan(0);
+    expect(direct.find((f) => f.affiliateId === 'aff-0002')?.values.paidSearchShare).toBeGreaterThan(0);
+    // Coupon sales of earlier periods are counted, for the sudden start of a leak.
+    expect(direct.filter((f) => f.support.previousCouponSales > 0).length).toBeGreaterThan(0);
     expect(byAffiliate(await throughKysely(ctx.storage.db))).toEqual(byAffiliate(direct));
     for (const a of sample) {
       const one = await affiliatePeriodFeatures(ctx.storage, a.id, range.start, range.end, datacenter);

@@ -43,6 +43,7 @@ const toClick = (r: unknown[]): ClickEvent => ({
   country: r[6] as string | null,
   campaignId: r[7] as string | null,
   referrerHost: r[8] as string | null,
+  adClick: r[9] !== null && r[9] !== undefined,
 });
 
 const toConversion = (r: Row): ConversionEvent => ({
@@ -68,6 +69,7 @@ const CLICK_FIELDS = [
   'country',
   'campaign_id',
   'referrer_host',
+  'ad_click',
 ] as const;
 const CONVERSION_FIELDS = [
   'affiliate_id',
@@ -113,27 +115,38 @@ function sortScanned(r: unknown[], start: string, into: ReturnType<typeof emptyS
         country: r[7] as string | null,
         campaignId: r[8] as string | null,
         referrerHost: r[9] as string | null,
+        adClick: r[10] !== null && r[10] !== undefined,
       });
     } else into.history.push([r[1] as string, ts]);
-  } else if (ts >= start) {
+  } else if (ts < start) {
+    if (r[14] !== null && r[14] !== undefined) into.couponHistory.push([r[14] as string, ts]);
+  } else {
     into.conversions.push({
       affiliate_id: r[1],
       click_id: r[2],
       ts,
       ip_hash: r[4],
       country: r[7],
-      order_id: r[10],
-      subject_id: r[11],
-      amount: r[12],
-      coupon_code: r[13],
-      new_customer: r[14],
+      order_id: r[11],
+      subject_id: r[12],
+      amount: r[13],
+      coupon_code: r[14],
+      new_customer: r[15],
     });
   }
 }
 
-/** Where a scan sorts its rows: the period's clicks and conversions, and the earlier clicks (for growth). */
+/**
+ * Where a scan sorts its rows: the period's clicks and conversions, and the earlier clicks and coupon sales
+ * (for growth).
+ */
 function emptyScan() {
-  return { clicks: [] as ClickEvent[], conversions: [] as Row[], history: [] as [string, string][] };
+  return {
+    clicks: [] as ClickEvent[],
+    conversions: [] as Row[],
+    history: [] as [string, string][],
+    couponHistory: [] as [string, string][],
+  };
 }
 
 const SCAN_COLUMNS = `type, ${CLICK_COLUMNS}, order_id, subject_id, amount, coupon_code, new_customer`;
@@ -161,7 +174,7 @@ function creditByClick(conversions: ConversionEvent[], clicksById: Map<string, C
   }
 }
 
-/** Counts earlier clicks per affiliate and earlier period; only periods it was already active in count. */
+/** Counts earlier events per key and earlier period; only periods it was already active in count. */
 function foldHistory(history: [string, string][], range: PeriodRange): Map<string, number[]> {
   const length = range.end.getTime() - range.start.getTime();
   const previousClicks = new Map<string, number[]>();
@@ -182,12 +195,28 @@ function foldHistory(history: [string, string][], range: PeriodRange): Map<strin
   return previousClicks;
 }
 
-/** The period's bounds and each affiliate's clicks in its earlier periods. */
-function periodOf(range: PeriodRange, history: [string, string][]) {
+/**
+ * The period's bounds, each affiliate's clicks in its earlier periods, and the sales with its coupon codes in
+ * them (`couponHistory` holds each earlier coupon sale's code and time).
+ */
+function periodOf(
+  range: PeriodRange,
+  history: [string, string][],
+  couponHistory: [string, string][],
+  affiliates: Map<string, AffiliateInfo>,
+) {
+  const owner = new Map<string, string>();
+  for (const a of affiliates.values()) for (const code of a.coupons) owner.set(code.toUpperCase(), a.id);
+  const owned: [string, string][] = [];
+  for (const [code, ts] of couponHistory) {
+    const id = owner.get(code.toUpperCase());
+    if (id !== undefined) owned.push([id, ts]);
+  }
   return {
     start: range.start.getTime(),
     end: range.end.getTime(),
     previousClicks: foldHistory(history, range),
+    previousCouponSales: foldHistory(owned, range),
   };
 }
 
@@ -218,6 +247,7 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
   let clicks: ClickEvent[];
   let conversionRows: Row[];
   let history: [string, string][];
+  let couponHistory: [string, string][];
   if (one === undefined) {
     const scan = emptyScan();
     const rows = sqlite
@@ -228,7 +258,7 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
       .raw()
       .iterate(historyStart, end) as IterableIterator<unknown[]>;
     for (const r of rows) sortScanned(r, start, scan);
-    ({ clicks, conversions: conversionRows, history } = scan);
+    ({ clicks, conversions: conversionRows, history, couponHistory } = scan);
   } else {
     clicks = (
       sqlite
@@ -265,6 +295,13 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
       )
       .raw()
       .all(one, historyStart, start) as [string, string][];
+    couponHistory = sqlite
+      .prepare(
+        `select coupon_code, ts from affiliate_events
+         where coupon_code in (select value from json_each(?)) and ts >= ? and ts < ? and type = 'conversion'`,
+      )
+      .raw()
+      .all(codes, historyStart, start) as [string, string][];
   }
   const conversions = conversionRows.map(toConversion);
 
@@ -313,7 +350,15 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
     if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId, a.subjectId) as string[]));
   }
 
-  return { clicks, clicksById, conversions, refunds, affiliates, ownIpHashes, ...periodOf(range, history) };
+  return {
+    clicks,
+    clicksById,
+    conversions,
+    refunds,
+    affiliates,
+    ownIpHashes,
+    ...periodOf(range, history, couponHistory, affiliates),
+  };
 }
 
 /**
@@ -336,6 +381,7 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
   let clicks: ClickEvent[];
   let conversionRows: Row[];
   let history: [string, string][];
+  let couponHistory: [string, string][] = [];
   if (one === undefined) {
     const scan = emptyScan();
     const rows = db
@@ -360,7 +406,7 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
         scan,
       );
     }
-    ({ clicks, conversions: conversionRows, history } = scan);
+    ({ clicks, conversions: conversionRows, history, couponHistory } = scan);
   } else {
     const clickRows = await db
       .selectFrom('affiliate_events')
@@ -419,6 +465,18 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
         .where('type', '=', 'click')
         .execute()
     ).map((r) => [r.affiliate_id as string, r.ts]);
+    if (codes.length > 0) {
+      couponHistory = (
+        await db
+          .selectFrom('affiliate_events')
+          .select(['coupon_code', 'ts'])
+          .where('coupon_code', 'in', codes)
+          .where('ts', '>=', historyStart)
+          .where('ts', '<', start)
+          .where('type', '=', 'conversion')
+          .execute()
+      ).map((r) => [r.coupon_code as string, r.ts]);
+    }
   }
   const conversions = conversionRows.map(toConversion);
 
@@ -476,5 +534,13 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
     }
   }
 
-  return { clicks, clicksById, conversions, refunds, affiliates, ownIpHashes, ...periodOf(range, history) };
+  return {
+    clicks,
+    clicksById,
+    conversions,
+    refunds,
+    affiliates,
+    ownIpHashes,
+    ...periodOf(range, history, couponHistory, affiliates),
+  };
 }

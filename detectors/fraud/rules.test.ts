@@ -30,6 +30,7 @@ class World {
   conversions: ConversionEvent[] = [];
   refunds: { orderId: string; amount: number }[] = [];
   previous: number[] = [];
+  previousCoupons: number[] = [];
   affiliate: AffiliateInfo = { id: 'a', subjectId: 'creator-a', coupons: ['ANNA10'] };
   ownIps = new Set<string>(['ip-own']);
 
@@ -45,6 +46,7 @@ class World {
       country: 'DE',
       campaignId: null,
       referrerHost: this.n % 3 === 0 ? null : 'www.instagram.com',
+      adClick: false,
       ...over,
     };
     this.clicks.push(click);
@@ -90,6 +92,7 @@ class World {
       affiliates: new Map([['a', this.affiliate]]),
       ownIpHashes: new Map([['a', this.ownIps]]),
       previousClicks: new Map([['a', this.previous]]),
+      previousCouponSales: new Map([['a', this.previousCoupons]]),
     };
   }
 
@@ -315,6 +318,15 @@ describe('fraud rules on crafted events', () => {
     expect(w.reasons()).toEqual(['GEO_MISMATCH']);
   });
 
+  it('PAID_SEARCH: clicks through search ads the affiliate paid for; a stray paid click is no case', () => {
+    const bidder = new World().honest();
+    for (let i = 0; i < 120; i += 1) bidder.click({ referrerHost: 'www.google.de', adClick: true });
+    expect(bidder.reasons(statsOf(peers(40, null)))).toEqual(['PAID_SEARCH']);
+    const stray = new World().honest();
+    for (let i = 0; i < 3; i += 1) stray.click({ referrerHost: 'www.google.de', adClick: true });
+    expect(stray.reasons(statsOf(peers(40, null)))).toEqual([]);
+  });
+
   it('speak only with enough evidence', () => {
     const w = new World();
     w.convert(w.click(), 2_000);
@@ -440,6 +452,34 @@ describe('rules against peers whose honest population is itself extreme', () => 
     expect(reasons[0]?.evidence[0]?.peerMedian).toBeCloseTo(0.05, 1);
   });
 
+  it('a code that leaks at home: sales by code far beyond its own earlier periods and beyond its clicks', () => {
+    const stats = statsOf(peers(40, null, (i) => ({ couponGrowth: 0.3 * jitter(i, 11) })));
+    const leakedAt = (w: World) => {
+      w.previousCoupons = [5, 6, 4];
+      // Home-market buyers, as the creator's own followers would be: only the sudden start tells.
+      for (let i = 0; i < 40; i += 1) w.convert(null, 0, { couponCode: 'ANNA10' });
+      return w;
+    };
+    const leaked = leakedAt(new World().honest());
+    const reasons = evaluateRules(rules, leaked.features(), stats);
+    expect(reasons.map((r) => r.code)).toEqual(['COUPON_LEAKAGE']);
+    expect(reasons[0]?.evidence.map((e) => e.feature).sort()).toEqual([
+      'couponGrowth',
+      'couponWithoutClickShare',
+    ]);
+    // The same sales for a creator whose clicks grew tenfold: its audience grew.
+    const grown = leakedAt(new World().honest());
+    grown.previous = [40, 45, 35];
+    expect(grown.reasons(stats)).toEqual([]);
+    // A code that had not sold before: the creator has started to use it.
+    const started = leakedAt(new World().honest());
+    started.previousCoupons = [];
+    expect(started.reasons(stats)).toEqual([]);
+    // A season in which every code sells three to six times as much as before.
+    const season = statsOf(peers(40, null, (i) => ({ couponGrowth: 2.2 + 0.4 * jitter(i, 11) })));
+    expect(leaked.reasons(season)).toEqual([]);
+  });
+
   it('a campaign with a 30 % refund rate: the bar is its own median plus its spread', () => {
     const fashion = peers(30, 'fashion', (i) => ({ refundRate: 0.3 + 0.12 * jitter(i, 10) }));
     const stats = statsOf([...fashion, ...peers(60, 'electronics')]);
@@ -493,6 +533,19 @@ describe('rules against peers whose honest population is itself extreme', () => 
     expect(ring[0]?.evidence.map((e) => e.feature)).toEqual(['refundRate', 'repeatRefunderShare']);
     // Too few refunds to tell a ring from chance: three orders by one buyer.
     expect(returns(3, 1).reasons(stats)).toEqual([]);
+  });
+
+  it('a programme whose partners run search ads: a share like theirs is normal, far beyond it is not', () => {
+    const stats = statsOf(peers(40, 'ppc', (i) => ({ paidSearchShare: 0.3 + 0.05 * jitter(i, 7) })));
+    const like = new World().honest();
+    for (const c of like.clicks) c.campaignId = 'ppc';
+    for (let i = 0; i < 160; i += 1) like.click({ campaignId: 'ppc', adClick: true });
+    expect(like.features().values.paidSearchShare).toBeCloseTo(160 / 560, 3);
+    expect(like.reasons(stats)).toEqual([]);
+    const far = new World().honest();
+    for (const c of far.clicks) c.campaignId = 'ppc';
+    for (let i = 0; i < 1200; i += 1) far.click({ campaignId: 'ppc', adClick: true });
+    expect(far.reasons(stats)).toContain('PAID_SEARCH');
   });
 
   it('a small campaign is compared with the whole population instead', () => {

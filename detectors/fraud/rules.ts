@@ -21,6 +21,7 @@ export const REASON_CODES = [
   'REFUND_ABUSE',
   'VELOCITY_SPIKE',
   'GEO_MISMATCH',
+  'PAID_SEARCH',
   'ANOMALOUS_PROFILE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
@@ -32,6 +33,7 @@ const SUPPORT_KEYS = [
   'couponConversions',
   'geoConversions',
   'previousClicks',
+  'previousCouponSales',
   'couponGeoConversions',
   'referredClicks',
   'refundedOrders',

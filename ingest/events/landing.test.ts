@@ -16,6 +16,7 @@ describe('landing URL reduction', () => {
       utm_campaign: 'bf 25',
       utm_term: null,
       utm_content: null,
+      ad_click: null,
     });
     expect(landing('https://shop.example')?.landing_path).toBe('/');
     expect(landing('https://shop.example?utm_source=x')).toMatchObject({
@@ -27,6 +28,26 @@ describe('landing URL reduction', () => {
       utm_source: null,
     });
     expect(landing('https://shop.example/?utm_source=%E0%A4%A')?.utm_source).toBe('%E0%A4%A');
+  });
+
+  it('keeps the name of a search-ad click id, never its value, and ignores the link ids social networks add', () => {
+    const gclid = landing('https://shop.example/p/1?utm_source=aff-7&gclid=Cj0KCQiA_secret-value&x=1');
+    expect(gclid.ad_click).toBe('gclid');
+    expect(JSON.stringify(gclid)).not.toContain('secret-value');
+    expect(landing('https://shop.example/?msclkid=0f3a9b&gclid=Cj0')?.ad_click).toBe('msclkid');
+    expect(landing('https://shop.example/?%67braid=x')?.ad_click).toBe('gbraid');
+    for (const key of ['wbraid', 'yclid'])
+      expect(landing(`https://shop.example/?${key}=1`).ad_click).toBe(key);
+    // Facebook adds fbclid to every outbound link, paid or not; TikTok and others likewise.
+    for (const url of [
+      'https://shop.example/p/1?fbclid=IwAR0abc',
+      'https://shop.example/p/1?ttclid=E.C.P',
+      'https://shop.example/p/1?utm_source=google&utm_medium=cpc',
+      'https://shop.example/p/1#gclid=x',
+      'https://shop.example/p/1?gclidx=1&xgclid=2',
+      'https://shop.example/p/1',
+    ])
+      expect(landing(url).ad_click, url).toBeNull();
   });
 
   it('reads UTM parameters as the WHATWG URL parser does', () => {

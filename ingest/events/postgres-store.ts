@@ -31,6 +31,7 @@ const EVENT_COLUMNS = {
   utm_campaign: 'text',
   utm_term: 'text',
   utm_content: 'text',
+  ad_click: 'text',
   country: 'text',
   new_customer: 'int4',
   reason: 'text',

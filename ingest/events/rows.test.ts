@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashIdentifier } from '../../storage/identifiers.ts';
+import { decodeBatch } from '../write-path/journal.ts';
 import { type AffiliateEvent, EventBatchSchema } from './schemas.ts';
 import { checkRow, eventRowBatch, rowColumns } from './store.ts';
 
@@ -75,6 +76,7 @@ describe('event rows', () => {
       utm_content: 'c',
       country: 'DE',
       received_at: receivedAt,
+      ad_click: null,
     });
     expect(conversion).toEqual({
       id: 'e-conversion',
@@ -144,5 +146,16 @@ describe('event rows', () => {
     withoutArrival[withoutArrival.length - 1] = undefined;
     expect(() => checkRow('conversion', withoutArrival)).toThrow(/without received_at/);
     expect(() => checkRow('refund', 'e-refund')).toThrow(/not a row/);
+  });
+
+  it('applies a click journaled before the ad-click column was appended, with that column NULL', () => {
+    const { values } = eventRowBatch(events, secret, receivedAt);
+    const before = (values[0] as unknown[]).slice(0, -1);
+    const decoded = decodeBatch(JSON.stringify({ types: ['click'], values: [before] }));
+    expect(decoded.values[0]).toEqual([...before, null]);
+    expect(() => checkRow('click', decoded.values[0])).not.toThrow();
+    // Only the appended column is made up: a row shorter still is refused as before.
+    const broken = decodeBatch(JSON.stringify({ types: ['click'], values: [before.slice(1)] }));
+    expect(() => checkRow('click', broken.values[0])).toThrow(/not a row/);
   });
 });

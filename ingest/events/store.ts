@@ -13,7 +13,7 @@ type EventType = EventRow['type'];
 
 type LandingFields = Pick<
   EventRow,
-  'landing_path' | 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_term' | 'utm_content'
+  'landing_path' | 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_term' | 'utm_content' | 'ad_click'
 >;
 
 const NO_LANDING: LandingFields = {
@@ -23,11 +23,20 @@ const NO_LANDING: LandingFields = {
   utm_campaign: null,
   utm_term: null,
   utm_content: null,
+  ad_click: null,
 };
 
+/**
+ * Click ids that search-ad networks add to the landing URL of a paid click (Google Ads' `gclid` and its iOS
+ * forms `gbraid`/`wbraid`, Microsoft Advertising's `msclkid`, Yandex Direct's `yclid`). Only their name is
+ * kept: it says the affiliate paid for the click, which programmes restrict (bidding on the shop's brand).
+ * Not `fbclid` or the like, which social networks add to every outbound link, paid or not.
+ */
+const AD_CLICK_KEYS = new Set(['gclid', 'gbraid', 'wbraid', 'msclkid', 'yclid']);
+/** First characters of the keys `landing` reads: `u`tm_…, the ad click keys, and an escape. */
+const READ_FIRST = new Set([0x75, 0x67, 0x77, 0x6d, 0x79, 0x25]);
+
 const UTM_KEYS = new Set(['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content']);
-const U = 0x75;
-const PERCENT = 0x25;
 
 /** A query-string component decoded as a form value (`+` is a space); malformed escapes stay as sent. */
 function decodeComponent(raw: string): string {
@@ -41,7 +50,8 @@ function decodeComponent(raw: string): string {
 }
 
 /**
- * Landing URL → its path and UTM parameters (each capped); the rest of the query is not kept. The URL was
+ * Landing URL → its path and UTM parameters (each capped), and the name of a search-ad click id it carries
+ * (`AD_CLICK_KEYS`, without the id); the rest of the query is not kept. The URL was
  * validated as absolute (`scheme://authority…`), so the parts are found by their delimiters — on the hottest
  * path a WHATWG URL parse would cost more than the row's insert. The first value of a repeated key wins.
  */
@@ -63,18 +73,20 @@ export function landing(url: string | undefined): LandingFields {
     utm_campaign: null,
     utm_term: null,
     utm_content: null,
+    ad_click: null,
   };
-  // Pair by pair, without splitting the query: a pair whose key cannot decode to a UTM key (it starts with
-  // neither `u` nor an escape) is skipped unread, as most of a campaign link's other parameters are.
+  // Pair by pair, without splitting the query: a pair whose key cannot decode to a key read here (it starts
+  // with none of their first letters nor an escape) is skipped unread, as most of a link's other parameters are.
   for (let at = query < 0 ? end : query + 1; at < end; ) {
     let next = url.indexOf('&', at);
     if (next < 0 || next > end) next = end;
     const first = url.charCodeAt(at);
-    if (first === U || first === PERCENT) {
+    if (READ_FIRST.has(first)) {
       let eq = url.indexOf('=', at);
       if (eq < 0 || eq > next) eq = next;
       const key = decodeComponent(url.slice(at, eq));
-      if (UTM_KEYS.has(key) && fields[key as keyof LandingFields] === null) {
+      if (AD_CLICK_KEYS.has(key)) fields.ad_click ??= key;
+      else if (UTM_KEYS.has(key) && fields[key as keyof LandingFields] === null) {
         fields[key as keyof LandingFields] = decodeComponent(url.slice(Math.min(eq + 1, next), next)).slice(
           0,
           200,
@@ -135,6 +147,8 @@ const ROWS = {
       'utm_content',
       'country',
       'received_at',
+      // Appended after the first release: rows journaled before it lack it (`upgradeRow`).
+      'ad_click',
     ],
     values(e: Click, hashIp: IpHasher, receivedAt: string): unknown[] {
       const where = landing(e.landingUrl);
@@ -157,6 +171,7 @@ const ROWS = {
         where.utm_content,
         e.country ?? null,
         receivedAt,
+        where.ad_click,
       ];
     },
   },
@@ -214,6 +229,21 @@ const TYPE_COLUMNS: Record<EventType, readonly (keyof EventRow)[]> = {
   conversion: ROWS.conversion.columns,
   refund: ROWS.refund.columns,
 };
+
+/** How many columns were appended to each type's row after its first release (rows journaled before lack them). */
+const APPENDED_COLUMNS: Record<EventType, number> = { click: 1, conversion: 0, refund: 0 };
+
+/**
+ * A row as an older release journaled it, padded with NULL for the columns appended since, so that a journal
+ * written before an upgrade still applies after it. Other rows are returned as they are (`checkRow` judges them).
+ */
+export function upgradeRow(type: EventType, values: unknown[]): unknown[] {
+  const columns = TYPE_COLUMNS[type];
+  const appended = APPENDED_COLUMNS[type];
+  if (!columns || !Array.isArray(values) || appended === 0) return values;
+  if (values.length < columns.length - appended || values.length >= columns.length) return values;
+  return [...values, ...new Array(columns.length - values.length).fill(null)];
+}
 
 /** The values of one event's row, in its type's column order. */
 function rowValues(event: AffiliateEvent, hashIp: IpHasher, receivedAt: string): unknown[] {

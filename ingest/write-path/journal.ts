@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
-import { checkRow, type EventRowBatch, fillIpHashes } from '../events/store.ts';
+import { checkRow, type EventRowBatch, fillIpHashes, upgradeRow } from '../events/store.ts';
 
 /**
  * The event journal: every accepted batch of affiliate events is first appended, as its minimised rows, to
@@ -66,7 +66,10 @@ export function encodeForJournal(batch: EventRowBatch): EncodedBatch {
 
 export function decodeBatch(text: string): EventRowBatch {
   const { types, values, h } = JSON.parse(text) as EventRowBatch & { h?: string[] };
-  const batch = { types, values };
+  const batch = {
+    types,
+    values: values.map((row, i) => upgradeRow(types[i] as EventRowBatch['types'][number], row)),
+  };
   if (h) fillIpHashes(batch, h);
   return batch;
 }
