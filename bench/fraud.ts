@@ -89,7 +89,15 @@ export async function run(): Promise<void> {
     });
     const peers = peerStats(rows);
     if (!peers) throw new Error('no peers');
-    const model = { version: 1, createdAt: '', windowStart: '', windowEnd: '', forest, peers };
+    const model = {
+      version: 1,
+      createdAt: '',
+      windowStart: '',
+      windowEnd: '',
+      forest,
+      peers,
+      salesCountries: new Set<string>(),
+    };
     const fitMs = performance.now() - t;
     t = performance.now();
     const rules = loadRules();

@@ -1,11 +1,12 @@
-// `npm run eval -- fraud [seeds]`: fraud detection judged on three simulators — the campaign simulator written
-// with the detector, and two written from plain descriptions of real programmes without it
-// (`independent-simulator.ts`, and `holdout-simulator.ts`, written later and never used to shape a rule: the
-// held-out check of changes made after reading the independent simulator's misses). Each run draws its campaign's parameters from ranges by its seed; every
-// campaign goes through Vigil's HTTP API (in process, on its own SQLite file): affiliates and events are
-// ingested, the period's model is fitted, and each payout is scored in its own request. Prints, per
-// simulator, precision and recall (mean and worst seed), the recall per fraud kind and intensity, and which
-// honest shapes are flagged, by which rule.
+// `npm run eval -- fraud [seeds]`: fraud detection judged on four simulators — the campaign simulator written
+// with the detector, and three written from plain descriptions of real programmes without it, each later than
+// the one before: `independent-simulator.ts`; `holdout-simulator.ts`, the held-out check of changes made after
+// reading the independent simulator's misses; `market-simulator.ts`, written after rules had been changed on
+// the holdout's misses too, whose first run is the check of those. Each run draws its campaign's parameters
+// from ranges by its seed; every campaign goes through Vigil's HTTP API (in process, on its own SQLite file):
+// affiliates and events are ingested, the period's model is fitted, and each payout is scored in its own
+// request. Prints, per simulator, precision and recall (mean and worst seed), the recall per fraud kind and
+// intensity, and which honest shapes are flagged, by which rule. `FRAUD_EVAL_SIMULATOR=market` runs one.
 // Targets: mean precision >= 0.95 and recall >= 0.9; worst seed precision >= 0.85 and recall >= 0.8; no honest
 // shape flagged in more than 5 % of its affiliates.
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import { createTestContext, jsonHeaders, type TestContext } from '../test/harnes
 import { simulateCampaign } from './campaign-simulator.ts';
 import { simulateHoldoutCampaign } from './holdout-simulator.ts';
 import { simulateIndependentCampaign } from './independent-simulator.ts';
+import { simulateMarketCampaign } from './market-simulator.ts';
 
 /** An affiliate of a simulated campaign, with its truth. */
 interface Truth {
@@ -82,6 +84,16 @@ const SIMULATORS: Record<string, (seed: number) => Simulated> = {
       fraudPerKind: 3 * Math.round(draw(seed, 8, 1, 3)),
       // Its default volume is about four times the independent simulator's: scaled down to keep the run short.
       scale: draw(seed, 9, 0.25, 0.6),
+    });
+    return groupedByShape(campaign);
+  },
+  'market simulator': (seed) => {
+    const campaign = simulateMarketCampaign({
+      seed,
+      honest: Math.round(draw(seed, 10, 150, 260)),
+      fraudPerKind: 3 * Math.round(draw(seed, 11, 1, 3)),
+      // Its default volume is two to three times the independent simulator's: scaled down to keep the run short.
+      scale: draw(seed, 12, 0.3, 0.6),
     });
     return groupedByShape(campaign);
   },

@@ -43,6 +43,8 @@ export interface FraudModel {
   windowEnd: string;
   forest: IsolationForest;
   peers: PeerStats;
+  /** The countries the population it was fitted on bought from (`salesCountriesOf`). */
+  salesCountries: ReadonlySet<string>;
 }
 
 /**
@@ -77,13 +79,19 @@ export async function trainFraudModel(
   now: Date,
   datacenter: DatacenterRanges,
   seed = 1,
-): Promise<{ model: FraudModel | undefined; population: number; peers: PeerStats | undefined }> {
+): Promise<{
+  model: FraudModel | undefined;
+  population: number;
+  peers: PeerStats | undefined;
+  salesCountries: ReadonlySet<string>;
+}> {
   const rejected = await rejectedAffiliates(storage.db, window);
-  const rows = (await periodFeatures(storage, window.start, window.end, datacenter)).filter(
-    (r) => !rejected.has(r.affiliateId),
-  );
+  const events = await periodEvents(storage, window);
+  const salesCountries = events.salesCountries ?? new Set<string>();
+  const rows = computeFeatures(events, datacenter).filter((r) => !rejected.has(r.affiliateId));
   const peers = peerStats(rows);
-  if (rows.length < MIN_TRAINING_ROWS || !peers) return { model: undefined, population: rows.length, peers };
+  if (rows.length < MIN_TRAINING_ROWS || !peers)
+    return { model: undefined, population: rows.length, peers, salesCountries };
   const forest = IsolationForest.fit(toMatrix(rows.map((r) => modelInput(r.values))), {
     seed,
     featureNames: FEATURES,
@@ -95,7 +103,7 @@ export async function trainFraudModel(
       window_start: window.start.toISOString(),
       window_end: window.end.toISOString(),
       training_rows: rows.length,
-      features: JSON.stringify({ names: FEATURES, peers }),
+      features: JSON.stringify({ names: FEATURES, peers, salesCountries: [...salesCountries].sort() }),
       forest: JSON.stringify(forest.toJSON()),
     })
     .returning('version')
@@ -107,8 +115,9 @@ export async function trainFraudModel(
     windowEnd: window.end.toISOString(),
     forest,
     peers,
+    salesCountries,
   };
-  return { model, population: rows.length, peers };
+  return { model, population: rows.length, peers, salesCountries };
 }
 
 /** The newest stored model, parsed once per version. */
@@ -129,7 +138,11 @@ export class ModelCache {
       .selectAll()
       .where('version', '=', latest.version)
       .executeTakeFirstOrThrow();
-    const features = JSON.parse(row.features) as { names: string[]; peers?: PeerStats };
+    const features = JSON.parse(row.features) as {
+      names: string[];
+      peers?: PeerStats;
+      salesCountries?: string[];
+    };
     // A model fitted on another feature set (before an upgrade) cannot score today's vectors: none is usable.
     if (!features.peers || features.names.join() !== FEATURES.join()) return undefined;
     this.model = {
@@ -139,6 +152,7 @@ export class ModelCache {
       windowEnd: row.window_end,
       forest: IsolationForest.fromJSON(JSON.parse(row.forest) as SerializedForest),
       peers: features.peers,
+      salesCountries: new Set(features.salesCountries ?? []),
     };
     return this.model;
   }
@@ -170,6 +184,7 @@ export function idleFeatures(affiliateId: string): AffiliateFeatures {
       previousCouponSales: 0,
       couponGeoConversions: 0,
       referredClicks: 0,
+      geoClicks: 0,
       refundedOrders: 0,
     },
   };
@@ -216,6 +231,8 @@ const RESCORABLE = ['pending', 'approved', 'flagged', 'held'];
 export interface ScoringContext {
   model: FraudModel | undefined;
   peers: PeerStats | undefined;
+  /** The countries the programme sells in, as the model or the population compared with saw them. */
+  salesCountries: ReadonlySet<string> | undefined;
   /** Why the model's part is absent or dated; null when a current model scored. */
   note: string | null;
 }
@@ -321,15 +338,19 @@ export async function recordAssessment(
   };
 }
 
-/** Features of one affiliate in a payout's period, loaded by index. */
+/**
+ * Features of one affiliate in a payout's period, loaded by index; `market` is the set of countries the
+ * programme sells in (the scoring context's), which one affiliate's events cannot give.
+ */
 export async function affiliatePeriodFeatures(
   storage: Storage,
   affiliateId: string,
   start: Date,
   end: Date,
   datacenter: DatacenterRanges,
+  market?: ReadonlySet<string>,
 ): Promise<AffiliateFeatures> {
-  const all = computeFeatures(await periodEvents(storage, { start, end, affiliateId }), datacenter);
+  const all = computeFeatures(await periodEvents(storage, { start, end, affiliateId }), datacenter, market);
   return all.find((f) => f.affiliateId === affiliateId) ?? idleFeatures(affiliateId);
 }
 

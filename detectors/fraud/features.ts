@@ -32,6 +32,7 @@ export const FEATURES = [
   'repeatRefunderShare',
   'newCustomerShare',
   'geoMismatchShare',
+  'unsoldCountryShare',
   'hourConcentration',
   'growth',
 ] as const;
@@ -56,6 +57,8 @@ export interface Support {
   couponGeoConversions: number;
   /** Clicks that came with a referrer. */
   referredClicks: number;
+  /** Clicks that carry a country, while the countries the programme sells in are known. */
+  geoClicks: number;
   /** Refunded orders credited to the affiliate whose buyer (customer id, else IP) is known. */
   refundedOrders: number;
 }
@@ -146,6 +149,11 @@ export interface PeriodEvents {
   previousClicks: Map<string, number[]>;
   /** Sales with each affiliate's coupon codes in each of its earlier periods (most recent first). */
   previousCouponSales: Map<string, number[]>;
+  /**
+   * The countries the programme sells in (`salesCountriesOf`), where the events are the whole period's; absent
+   * when only one affiliate's are loaded (the model keeps the set of the population it was fitted on).
+   */
+  salesCountries?: ReadonlySet<string>;
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -435,12 +443,31 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
   return summaries;
 }
 
+/** A country with fewer than this share of the period's sales (that carry a country) is not a market. */
+const MARKET_SHARE = 0.002;
+
+/**
+ * The countries the programme sells in: those with at least 0.2 % of the period's sales that carry a country
+ * (and at least one). Clicks from elsewhere cannot become sales: shops ship to some countries only.
+ */
+export function salesCountriesOf(conversions: readonly ConversionEvent[]): Set<string> {
+  const counts = new Map<string, number>();
+  for (const c of conversions) if (c.country) increment(counts, c.country);
+  const floor = Math.max(1, MARKET_SHARE * total(counts));
+  return new Set([...counts].filter(([, n]) => n >= floor).map(([country]) => country));
+}
+
 /**
  * The features of every affiliate in `affiliates` with any activity in the period. Conversions count for the
  * affiliate they are credited to; a conversion with an affiliate's coupon but credited elsewhere (or to no
- * click at all) counts as that coupon's leakage.
+ * click at all) counts as that coupon's leakage. `market` is the set of countries the programme sells in, where
+ * the events do not give it (`PeriodEvents.salesCountries`); without either, no click counts as off-market.
  */
-export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRanges): AffiliateFeatures[] {
+export function computeFeatures(
+  events: PeriodEvents,
+  datacenter: DatacenterRanges,
+  market: ReadonlySet<string> | undefined = events.salesCountries,
+): AffiliateFeatures[] {
   const tallies = new Map<string, Tally>();
   const tally = (id: string) => {
     let t = tallies.get(id);
@@ -559,6 +586,14 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
     const growth = previousMean > 0 ? Math.log2((t.clicks + 1) / (previousMean + 1)) : 0;
     const couponPrevious = previousCouponMean(events.previousCouponSales.get(affiliateId), previous.length);
     const maxHour = Math.max(...t.hours);
+    let geoClicks = 0;
+    let offMarket = 0;
+    if (market && market.size > 0) {
+      for (const [country, n] of summary?.countries ?? []) {
+        geoClicks += n;
+        if (!market.has(country)) offMarket += n;
+      }
+    }
     const refundedKnown = total(t.refundsByBuyer);
     let repeatRefunds = 0;
     for (const n of t.refundsByBuyer.values()) if (n >= 2) repeatRefunds += n;
@@ -597,6 +632,9 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         repeatRefunderShare: ratio(repeatRefunds, refundedKnown),
         newCustomerShare: ratio(t.newCustomers, t.newCustomerKnown),
         geoMismatchShare: ratio(t.geoMismatch, t.geoKnown),
+        // Clicks from countries the programme sells nothing in: they cannot become sales (a shop ships to some
+        // countries only), so they are bought or farmed clicks, or an audience the shop cannot serve.
+        unsoldCountryShare: ratio(offMarket, geoClicks),
         hourConcentration: ratio(maxHour, t.clicks),
         // Clicks against the affiliate's own earlier periods: log2 of the ratio, 0 without history.
         growth,
@@ -617,6 +655,7 @@ export function computeFeatures(events: PeriodEvents, datacenter: DatacenterRang
         previousCouponSales: couponPrevious,
         couponGeoConversions: couponGeo,
         referredClicks: total(summary?.referrerSites ?? new Map()),
+        geoClicks,
         refundedOrders: refundedKnown,
       },
     });

@@ -88,6 +88,10 @@ describe.skipIf(!withClicks)('fraud detection through the API', () => {
     const end = campaign.periodEnd;
     const population = await periodFeatures(ctx.storage, start, end, ctx.deps.fraud.datacenter);
     expect(population.length).toBe(campaign.affiliates.length);
+    // Alone, an affiliate's events do not say where the programme sells: the scorer passes the population's.
+    const { loadPeriodEvents } = await import('./period-events.ts');
+    const market = (await loadPeriodEvents(ctx.storage.db, { start, end })).salesCountries;
+    expect(market?.size).toBeGreaterThan(0);
     const rounded = (values: Record<string, number>) =>
       Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v.toFixed(9))]));
     for (const features of population) {
@@ -97,6 +101,7 @@ describe.skipIf(!withClicks)('fraud detection through the API', () => {
         start,
         end,
         ctx.deps.fraud.datacenter,
+        market,
       );
       expect(rounded(alone.values), features.affiliateId).toEqual(rounded(features.values));
       expect(alone.support, features.affiliateId).toEqual(features.support);

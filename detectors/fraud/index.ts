@@ -150,24 +150,29 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
    */
   const scoringContext = async (start: Date, end: Date): Promise<ScoringContext> => {
     const model = await models.current(storage.db);
-    if (model && covers(model, end)) return { model, peers: model.peers, note: null };
+    if (model && covers(model, end))
+      return { model, peers: model.peers, salesCountries: model.salesCountries, note: null };
     const key = `${start.toISOString()}/${end.toISOString()}`;
     let pending = fitting.get(key);
     if (!pending) {
       pending = (async (): Promise<ScoringContext> => {
         const fitted = await trainFraudModel(storage, { start, end }, clock(), datacenter);
-        if (fitted.model) return { model: fitted.model, peers: fitted.model.peers, note: null };
+        const { salesCountries } = fitted;
+        if (fitted.model)
+          return { model: fitted.model, peers: fitted.model.peers, salesCountries, note: null };
         const population = `${fitted.population} affiliates were active in the period, and a model needs ${MIN_TRAINING_ROWS}`;
         if (model) {
           return {
             model,
             peers: model.peers,
+            salesCountries,
             note: `model ${model.version} was fitted on data up to ${model.windowEnd}, before this period: ${population}`,
           };
         }
         return {
           model: undefined,
           peers: fitted.peers,
+          salesCountries,
           note: fitted.peers
             ? `no model yet: ${population}; the rules compared the affiliate with those ${fitted.population}`
             : `no model yet: ${population}, and the rules need ${MIN_PEERS} to compare with; only their absolute bounds applied`,
@@ -194,10 +199,19 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
       const started = performance.now();
       const start = new Date(payout.period_start);
       const end = new Date(payout.period_end);
-      const { features, context } = await readEvents(options.journal, async () => ({
-        features: await affiliatePeriodFeatures(storage, payout.affiliate_id, start, end, datacenter),
-        context: await scoringContext(start, end),
-      }));
+      // The context first: one affiliate's events do not say which countries the programme sells in.
+      const { features, context } = await readEvents(options.journal, async () => {
+        const context = await scoringContext(start, end);
+        const features = await affiliatePeriodFeatures(
+          storage,
+          payout.affiliate_id,
+          start,
+          end,
+          datacenter,
+          context.salesCountries,
+        );
+        return { features, context };
+      });
       const { score, previous } = await recordAssessment(
         storage.db,
         payout,
@@ -225,12 +239,18 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
         context = {
           model,
           peers: model?.peers ?? fitted.peers,
+          salesCountries: fitted.salesCountries,
           note: fitted.model
             ? null
             : `${fitted.population} affiliates were active in the period, and a model needs ${MIN_TRAINING_ROWS}`,
         };
       } else {
-        context = { model: current, peers: current.peers, note: null };
+        context = {
+          model: current,
+          peers: current.peers,
+          salesCountries: current.salesCountries,
+          note: null,
+        };
       }
       const model = context.model;
       const features = new Map(
@@ -262,6 +282,7 @@ export function createFraudDetector(options: FraudDetectorOptions): FraudDetecto
                 new Date(payout.period_start),
                 new Date(payout.period_end),
                 datacenter,
+                context.salesCountries,
               );
         const { score, previous } = await recordAssessment(storage.db, payout, own, context, rules, now);
         summary.decisions[score.decision] += 1;

@@ -7,7 +7,14 @@ import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { eventKey } from '../../storage/event-key.ts';
 import type { Database } from '../../storage/index.ts';
-import type { AffiliateInfo, ClickEvent, ConversionEvent, PeriodEvents, RefundEvent } from './features.ts';
+import {
+  type AffiliateInfo,
+  type ClickEvent,
+  type ConversionEvent,
+  type PeriodEvents,
+  type RefundEvent,
+  salesCountriesOf,
+} from './features.ts';
 
 const DAY = 86_400_000;
 /** How far before a period a conversion's click may lie and still be found. */
@@ -358,6 +365,8 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
     affiliates,
     ownIpHashes,
     ...periodOf(range, history, couponHistory, affiliates),
+    // The whole period's sales give the programme's markets; one affiliate's do not.
+    ...(one === undefined ? { salesCountries: salesCountriesOf(conversions) } : {}),
   };
 }
 
@@ -542,5 +551,7 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
     affiliates,
     ownIpHashes,
     ...periodOf(range, history, couponHistory, affiliates),
+    // The whole period's sales give the programme's markets; one affiliate's do not.
+    ...(one === undefined ? { salesCountries: salesCountriesOf(conversions) } : {}),
   };
 }

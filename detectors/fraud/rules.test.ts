@@ -31,6 +31,8 @@ class World {
   refunds: { orderId: string; amount: number }[] = [];
   previous: number[] = [];
   previousCoupons: number[] = [];
+  /** The countries the programme sells in, when the test says. */
+  market: Set<string> | undefined;
   affiliate: AffiliateInfo = { id: 'a', subjectId: 'creator-a', coupons: ['ANNA10'] };
   ownIps = new Set<string>(['ip-own']);
 
@@ -93,6 +95,7 @@ class World {
       ownIpHashes: new Map([['a', this.ownIps]]),
       previousClicks: new Map([['a', this.previous]]),
       previousCouponSales: new Map([['a', this.previousCoupons]]),
+      ...(this.market ? { salesCountries: this.market } : {}),
     };
   }
 
@@ -234,6 +237,26 @@ describe('fraud rules on crafted events', () => {
     expect(datacenter.contains('84.12.3.0/24')).toBe(false);
   });
 
+  it('DATACENTER_TRAFFIC and BOT_USER_AGENTS on a small affiliate: the chance test, not a click count, decides', () => {
+    const small = () => {
+      const w = new World();
+      for (let i = 0; i < 12; i += 1) w.click();
+      return w;
+    };
+    const hosted = small();
+    for (let i = 0; i < 14; i += 1) hosted.click({ ipPrefix: `3.120.${i}.0/24` });
+    expect(hosted.reasons(statsOf(peers(40, null)))).toEqual(['DATACENTER_TRAFFIC']);
+    const scripted = small();
+    for (let i = 0; i < 14; i += 1) scripted.click({ userAgent: 'python-requests/2.32' });
+    expect(scripted.reasons(statsOf(peers(40, null)))).toEqual(['BOT_USER_AGENTS']);
+    // Two link previews (a cloud fetch with a crawler's agent) when the post went up: any small creator's.
+    const previewed = small();
+    for (let i = 0; i < 8; i += 1) previewed.click();
+    for (let i = 0; i < 2; i += 1)
+      previewed.click({ ipPrefix: `3.120.${i}.0/24`, userAgent: 'facebookexternalhit/1.1' });
+    expect(previewed.reasons(statsOf(peers(40, null)))).toEqual([]);
+  });
+
   it('BOT_USER_AGENTS: automation user agents', () => {
     const w = new World().honest();
     for (let i = 0; i < 80; i += 1) w.click({ userAgent: 'Mozilla/5.0 HeadlessChrome/119.0' });
@@ -325,6 +348,24 @@ describe('fraud rules on crafted events', () => {
     const stray = new World().honest();
     for (let i = 0; i < 3; i += 1) stray.click({ referrerHost: 'www.google.de', adClick: true });
     expect(stray.reasons(statsOf(peers(40, null)))).toEqual([]);
+  });
+
+  it('OFF_MARKET_CLICKS: clicks from countries the programme sells nothing in, beyond what travellers give', () => {
+    const stats = statsOf(
+      peers(40, null, (i) => ({ unsoldCountryShare: Math.max(0, 0.02 + 0.02 * jitter(i, 13)) })),
+    );
+    const farmed = new World().honest();
+    farmed.market = new Set(['DE', 'AT']);
+    for (let i = 0; i < 300; i += 1) farmed.click({ country: ['BD', 'PK', 'VN'][i % 3] as string });
+    expect(farmed.reasons(stats)).toEqual(['OFF_MARKET_CLICKS']);
+    // Without the programme's markets (one affiliate's events alone) nothing is off-market.
+    farmed.market = undefined;
+    expect(farmed.reasons(stats)).toEqual([]);
+    // Expatriates and travellers: a few clicks from abroad are any audience's.
+    const travelled = new World().honest();
+    travelled.market = new Set(['DE', 'AT']);
+    for (let i = 0; i < 25; i += 1) travelled.click({ country: ['TH', 'US', 'AE'][i % 3] as string });
+    expect(travelled.reasons(stats)).toEqual([]);
   });
 
   it('speak only with enough evidence', () => {

@@ -22,6 +22,7 @@ export const REASON_CODES = [
   'VELOCITY_SPIKE',
   'GEO_MISMATCH',
   'PAID_SEARCH',
+  'OFF_MARKET_CLICKS',
   'ANOMALOUS_PROFILE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
@@ -36,6 +37,7 @@ const SUPPORT_KEYS = [
   'previousCouponSales',
   'couponGeoConversions',
   'referredClicks',
+  'geoClicks',
   'refundedOrders',
 ] as const satisfies (keyof Support)[];
 
