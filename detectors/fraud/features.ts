@@ -538,9 +538,12 @@ export function computeFeatures(
     }
     const info = events.affiliates.get(credited);
     const own = events.ownIpHashes.get(credited);
+    // The affiliate's own customer account, or (for a guest checkout) an IP its account used. A sale to another
+    // customer account from one of those IPs is that customer's: carrier NAT and privacy relays put many
+    // people behind one address.
     if (
       (info?.subjectId && conversion.subjectId === info.subjectId) ||
-      (conversion.ipHash !== null && own?.has(conversion.ipHash))
+      (conversion.subjectId === null && conversion.ipHash !== null && own?.has(conversion.ipHash))
     ) {
       t.selfReferrals += 1;
     }

@@ -287,11 +287,16 @@ describe('fraud rules on crafted events', () => {
     const w = new World().honest();
     w.convert(w.click(), 600_000, { subjectId: 'creator-a' });
     expect(w.reasons()).toEqual(['SELF_REFERRAL']);
+    // As a guest, from an IP the affiliate's own account used.
     const viaIp = new World().honest();
-    viaIp.convert(viaIp.click(), 600_000, { ipHash: 'ip-own' });
+    viaIp.convert(viaIp.click(), 600_000, { ipHash: 'ip-own', subjectId: null });
     expect(viaIp.reasons()).toEqual(['SELF_REFERRAL']);
     const [features] = computeFeatures(viaIp.events(), datacenter);
     expect(features && assess(rules, features, undefined).decision).toBe('held');
+    // Another customer's account behind the same address (carrier NAT, a privacy relay) is that customer.
+    const sharedIp = new World().honest();
+    sharedIp.convert(sharedIp.click(), 600_000, { ipHash: 'ip-own', subjectId: 'neighbour-7' });
+    expect(sharedIp.reasons()).toEqual([]);
   });
 
   it('REFUND_ABUSE: most credited sales refunded', () => {
@@ -356,8 +361,14 @@ describe('fraud rules on crafted events', () => {
     );
     const farmed = new World().honest();
     farmed.market = new Set(['DE', 'AT']);
-    for (let i = 0; i < 300; i += 1) farmed.click({ country: ['BD', 'PK', 'VN'][i % 3] as string });
+    for (let i = 0; i < 300; i += 1)
+      farmed.click({ country: ['BD', 'PK', 'VN'][i % 3] as string, ipPrefix: `103.7.${i % 4}.0/24` });
     expect(farmed.reasons(stats)).toEqual(['OFF_MARKET_CLICKS']);
+    // An expatriate creator's audience at home: as many clicks from there, each person on its own connection.
+    const expat = new World().honest();
+    expat.market = new Set(['DE', 'AT']);
+    for (let i = 0; i < 300; i += 1) expat.click({ country: 'BR', ipPrefix: `177.${i % 250}.${i % 9}.0/24` });
+    expect(expat.reasons(stats)).toEqual([]);
     // Without the programme's markets (one affiliate's events alone) nothing is off-market.
     farmed.market = undefined;
     expect(farmed.reasons(stats)).toEqual([]);
