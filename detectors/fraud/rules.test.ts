@@ -229,10 +229,16 @@ describe('fraud rules on crafted events', () => {
     expect(siteOf('localhost')).toBe('localhost');
   });
 
-  it('DATACENTER_TRAFFIC: clicks from cloud networks (matched by stored prefix)', () => {
+  it('DATACENTER_TRAFFIC: clicks from a few cloud networks (matched by stored prefix)', () => {
     const w = new World().honest();
-    for (let i = 0; i < 150; i += 1) w.click({ ipPrefix: `3.120.${i}.0/24` });
-    expect(w.reasons()).toContain('DATACENTER_TRAFFIC');
+    for (let i = 0; i < 150; i += 1) w.click({ ipPrefix: `3.120.${i % 4}.0/24` });
+    expect(w.reasons(statsOf(peers(40, null)))).toContain('DATACENTER_TRAFFIC');
+    // A newsletter: mail scanners open every link for its readers, from their providers' large pools.
+    const newsletter = new World().honest();
+    for (let i = 0; i < 90; i += 1)
+      newsletter.click({ ipPrefix: `3.${120 + (i % 8)}.${i}.0/24`, referrerHost: null });
+    expect(newsletter.features().values.datacenterShare).toBeGreaterThan(0.15);
+    expect(newsletter.reasons(statsOf(peers(40, null)))).toEqual([]);
     expect(datacenter.contains('2a01:4f8:10::/48')).toBe(true);
     expect(datacenter.contains('84.12.3.0/24')).toBe(false);
   });
@@ -244,7 +250,7 @@ describe('fraud rules on crafted events', () => {
       return w;
     };
     const hosted = small();
-    for (let i = 0; i < 14; i += 1) hosted.click({ ipPrefix: `3.120.${i}.0/24` });
+    for (let i = 0; i < 14; i += 1) hosted.click({ ipPrefix: `3.120.${i % 2}.0/24` });
     expect(hosted.reasons(statsOf(peers(40, null)))).toEqual(['DATACENTER_TRAFFIC']);
     const scripted = small();
     for (let i = 0; i < 14; i += 1) scripted.click({ userAgent: 'python-requests/2.32' });
