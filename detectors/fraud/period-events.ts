@@ -202,28 +202,39 @@ function foldHistory(history: [string, string][], range: PeriodRange): Map<strin
   return previousClicks;
 }
 
+/** What both loaders found, made into the period's events. */
+type Loaded = Pick<
+  PeriodEvents,
+  'clicks' | 'clicksById' | 'conversions' | 'refunds' | 'affiliates' | 'ownIpHashes'
+>;
+
 /**
- * The period's bounds, each affiliate's clicks in its earlier periods, and the sales with its coupon codes in
- * them (`couponHistory` holds each earlier coupon sale's code and time).
+ * The period's events: what was loaded, the period's bounds, each affiliate's clicks in its earlier periods
+ * and the sales with its coupon codes in them (`couponHistory` holds each earlier coupon sale's code and
+ * time), and, when every affiliate's events were loaded, the countries the programme sells in (one
+ * affiliate's sales do not give them).
  */
-function periodOf(
+function periodEventsOf(
   range: PeriodRange,
+  loaded: Loaded,
   history: [string, string][],
   couponHistory: [string, string][],
-  affiliates: Map<string, AffiliateInfo>,
-) {
+): PeriodEvents {
   const owner = new Map<string, string>();
-  for (const a of affiliates.values()) for (const code of a.coupons) owner.set(code.toUpperCase(), a.id);
+  for (const a of loaded.affiliates.values())
+    for (const code of a.coupons) owner.set(code.toUpperCase(), a.id);
   const owned: [string, string][] = [];
   for (const [code, ts] of couponHistory) {
     const id = owner.get(code.toUpperCase());
     if (id !== undefined) owned.push([id, ts]);
   }
   return {
+    ...loaded,
     start: range.start.getTime(),
     end: range.end.getTime(),
     previousClicks: foldHistory(history, range),
     previousCouponSales: foldHistory(owned, range),
+    ...(range.affiliateId === undefined ? { salesCountries: salesCountriesOf(loaded.conversions) } : {}),
   };
 }
 
@@ -357,17 +368,12 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
     if (a.subjectId) ownIpHashes.set(a.id, new Set(ipsOf.all(a.subjectId, a.subjectId) as string[]));
   }
 
-  return {
-    clicks,
-    clicksById,
-    conversions,
-    refunds,
-    affiliates,
-    ownIpHashes,
-    ...periodOf(range, history, couponHistory, affiliates),
-    // The whole period's sales give the programme's markets; one affiliate's do not.
-    ...(one === undefined ? { salesCountries: salesCountriesOf(conversions) } : {}),
-  };
+  return periodEventsOf(
+    range,
+    { clicks, clicksById, conversions, refunds, affiliates, ownIpHashes },
+    history,
+    couponHistory,
+  );
 }
 
 /**
@@ -543,15 +549,10 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
     }
   }
 
-  return {
-    clicks,
-    clicksById,
-    conversions,
-    refunds,
-    affiliates,
-    ownIpHashes,
-    ...periodOf(range, history, couponHistory, affiliates),
-    // The whole period's sales give the programme's markets; one affiliate's do not.
-    ...(one === undefined ? { salesCountries: salesCountriesOf(conversions) } : {}),
-  };
+  return periodEventsOf(
+    range,
+    { clicks, clicksById, conversions, refunds, affiliates, ownIpHashes },
+    history,
+    couponHistory,
+  );
 }
