@@ -239,6 +239,10 @@ describe('fraud rules on crafted events', () => {
       newsletter.click({ ipPrefix: `3.${120 + (i % 8)}.${i}.0/24`, referrerHost: null });
     expect(newsletter.features().values.datacenterShare).toBeGreaterThan(0.15);
     expect(newsletter.reasons(statsOf(peers(40, null)))).toEqual([]);
+    // Bots rotating through a cloud's pools: many networks, but half of all clicks.
+    const rotating = new World().honest();
+    for (let i = 0; i < 400; i += 1) rotating.click({ ipPrefix: `3.${120 + (i % 8)}.${i % 250}.0/24` });
+    expect(rotating.reasons(statsOf(peers(40, null)))).toContain('DATACENTER_TRAFFIC');
     expect(datacenter.contains('2a01:4f8:10::/48')).toBe(true);
     expect(datacenter.contains('84.12.3.0/24')).toBe(false);
   });
