@@ -67,36 +67,34 @@ function groupedByShape(campaign: {
   };
 }
 
+type Described = Parameters<typeof groupedByShape>[0];
+
+/**
+ * A simulator written from a description, run as each seed draws it: 150–260 honest affiliates, 3 or 6 of each
+ * fraud kind, and a volume in `scale` (the draws salted from `salt` on, so that the simulators draw apart).
+ */
+function described(
+  simulate: (options: { seed: number; honest: number; fraudPerKind: number; scale: number }) => Described,
+  salt: number,
+  [lo, hi]: [number, number],
+): (seed: number) => Simulated {
+  return (seed) =>
+    groupedByShape(
+      simulate({
+        seed,
+        honest: Math.round(draw(seed, salt, 150, 260)),
+        fraudPerKind: 3 * Math.round(draw(seed, salt + 1, 1, 3)),
+        scale: draw(seed, salt + 2, lo, hi),
+      }),
+    );
+}
+
 const SIMULATORS: Record<string, (seed: number) => Simulated> = {
-  'independent simulator': (seed) => {
-    const campaign = simulateIndependentCampaign({
-      seed,
-      honest: Math.round(draw(seed, 4, 150, 260)),
-      fraudPerKind: 3 * Math.round(draw(seed, 5, 1, 3)),
-      scale: draw(seed, 6, 0.5, 1),
-    });
-    return groupedByShape(campaign);
-  },
-  'holdout simulator': (seed) => {
-    const campaign = simulateHoldoutCampaign({
-      seed,
-      honest: Math.round(draw(seed, 7, 150, 260)),
-      fraudPerKind: 3 * Math.round(draw(seed, 8, 1, 3)),
-      // Its default volume is about four times the independent simulator's: scaled down to keep the run short.
-      scale: draw(seed, 9, 0.25, 0.6),
-    });
-    return groupedByShape(campaign);
-  },
-  'market simulator': (seed) => {
-    const campaign = simulateMarketCampaign({
-      seed,
-      honest: Math.round(draw(seed, 10, 150, 260)),
-      fraudPerKind: 3 * Math.round(draw(seed, 11, 1, 3)),
-      // Its default volume is two to three times the independent simulator's: scaled down to keep the run short.
-      scale: draw(seed, 12, 0.3, 0.6),
-    });
-    return groupedByShape(campaign);
-  },
+  'independent simulator': described(simulateIndependentCampaign, 4, [0.5, 1]),
+  // Its default volume is about four times the independent simulator's: scaled down to keep the run short.
+  'holdout simulator': described(simulateHoldoutCampaign, 7, [0.25, 0.6]),
+  // Its default volume is two to three times the independent simulator's: scaled down to keep the run short.
+  'market simulator': described(simulateMarketCampaign, 10, [0.3, 0.6]),
   'campaign simulator (written with the detector)': (seed) => {
     const campaign = simulateCampaign({
       seed,
