@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandIPv6 } from '../../storage/identifiers.ts';
-import { isPlatformSite } from './platform-sites.ts';
+import { isPlatformSite, isWebmailHost, WEBMAIL } from './platform-sites.ts';
 
 /** The features, in the order the model sees them. */
 export const FEATURES = [
@@ -426,7 +426,7 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
     if (click.referrerHost) {
       let site = sites.get(click.referrerHost);
       if (site === undefined) {
-        site = siteOf(click.referrerHost);
+        site = isWebmailHost(click.referrerHost) ? WEBMAIL : siteOf(click.referrerHost);
         sites.set(click.referrerHost, site);
       }
       s.referrerSites.set(site, (s.referrerSites.get(site) ?? 0) + 1);

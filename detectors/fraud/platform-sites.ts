@@ -3,6 +3,9 @@
 // classes web analytics tools keep as "social", "search" and "email". A creator posting on five platforms has
 // clicks from five sites; clicks stuffed into ad stacks and page loads come from many sites outside these.
 
+/** Every webmail client's clicks, as one referrer site. */
+export const WEBMAIL = 'webmail';
+
 /** Sites (as `siteOf` gives them) of platforms, link-in-bio pages, newsletters, webmail and messengers. */
 const PLATFORM_SITES: ReadonlySet<string> = new Set([
   // social networks and video
@@ -35,7 +38,8 @@ const PLATFORM_SITES: ReadonlySet<string> = new Set([
   'campsite.bio',
   'later.com',
   'taplink.cc',
-  // newsletter platforms and webmail
+  // newsletter platforms and webmail (besides every provider's mail host, `WEBMAIL`)
+  WEBMAIL,
   'substack.com',
   'beehiiv.com',
   'mailchi.mp',
@@ -69,6 +73,18 @@ const PLATFORM_SITES: ReadonlySet<string> = new Set([
   'discord.com',
   'discord.gg',
 ]);
+
+/**
+ * Webmail clients, by the host a reader's click leaves from: providers serve their mail from a subdomain
+ * named for it (`mail.google.com`, `mail.orange.fr`, `poczta.wp.pl`, `webmail.ziggo.nl`, `email.uol.com.br`,
+ * `navigator-bs.gmx.net`), whatever the provider and country. They count as one site, `webmail`.
+ */
+const WEBMAIL_HOST = /^(mail|webmail|email|e-mail|poczta|posta|correo|courrier|navigator(-[a-z]+)?)\./i;
+
+/** Whether a referrer host is a webmail client's. */
+export function isWebmailHost(host: string): boolean {
+  return WEBMAIL_HOST.test(host);
+}
 
 /** Brands whose sites differ by country (`google.de`, `google.co.uk`, `bing.com`, `yahoo.co.jp`). */
 const PLATFORM_BRANDS = /^(google|bing|yahoo|yandex|amazon)\./;

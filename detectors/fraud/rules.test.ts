@@ -210,6 +210,15 @@ describe('fraud rules on crafted events', () => {
     expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
+  it('CLICK_SPAMMING: a newsletter read in many webmail clients is one site, whatever the providers', () => {
+    const w = new World();
+    const hosts = ['poczta.wp.pl', 'poczta.onet.pl', 'poczta.interia.pl', 'mail.orange.fr', 'webmail.ziggo.nl'];
+    const clicks = Array.from({ length: 400 }, (_, i) => w.click({ referrerHost: hosts[i % 5] as string }));
+    for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 40] as ClickEvent, (3 + i * 17) * 60_000);
+    expect(w.features().values.referrerSiteSpread).toBe(0);
+    expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
+  });
+
   it('CLICK_SPAMMING spares a campaign whose creators are all syndicated across many sites', () => {
     // A campaign of bloggers whose posts are republished by aggregators: spread referrers are its normal.
     const syndicated = peers(30, 'syndicated', (i) => ({ referrerSiteSpread: 0.45 + 0.1 * jitter(i, 11) }));
