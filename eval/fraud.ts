@@ -27,6 +27,8 @@ interface Truth {
   fraud: string | null;
   /** For fraud, its intensity; for an honest affiliate, its shape. */
   group: string;
+  /** The programme allows it to run search ads, as its terms with the affiliate say. */
+  searchAdsAllowed?: boolean;
 }
 
 interface Simulated {
@@ -63,6 +65,9 @@ function groupedByShape(campaign: {
     affiliates: campaign.affiliates.map((a) => ({
       ...a,
       group: a.fraud === null ? a.shape : (a.intensity ?? 'unknown'),
+      // A programme lets the price comparison sites it signs run product ads on search, and registers them
+      // so; a fraudster among them is registered so too (the programme does not know it).
+      searchAdsAllowed: a.shape === 'price-comparison',
     })),
   };
 }
@@ -130,7 +135,13 @@ async function runCampaign(campaign: Simulated, seed: number): Promise<Outcome[]
     for (let i = 0; i < campaign.affiliates.length; i += 1000) {
       const affiliates = campaign.affiliates
         .slice(i, i + 1000)
-        .map(({ id, name, couponCodes, subjectId }) => ({ id, name, couponCodes, subjectId }));
+        .map(({ id, name, couponCodes, subjectId, searchAdsAllowed }) => ({
+          id,
+          name,
+          couponCodes,
+          subjectId,
+          ...(searchAdsAllowed ? { searchAdsAllowed } : {}),
+        }));
       await send(ctx, '/v1/affiliates', 'ingest', { affiliates });
     }
     for (let i = 0; i < campaign.events.length; i += 5000) {

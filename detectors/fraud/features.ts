@@ -109,6 +109,8 @@ export interface AffiliateInfo {
   id: string;
   subjectId: string | null;
   coupons: string[];
+  /** The programme allows the affiliate to run search ads: its paid clicks are allowed traffic. */
+  searchAdsAllowed?: boolean;
 }
 
 /** What the click-side features need of an affiliate's clicks in the period, as counts. */
@@ -617,8 +619,11 @@ export function computeFeatures(
         // creator's audience arrives from the platforms it posts on; clicks sprayed through ad stacks and
         // page-load pixels arrive from many small sites.
         referrerSiteSpread: straySiteShare(summary?.referrerSites ?? new Map()),
-        // Clicks through search ads the affiliate paid for: a creator's link is shared, not advertised on search.
-        paidSearchShare: ratio(summary?.adClicks ?? 0, t.clicks),
+        // Clicks through search ads the affiliate paid for, unless the programme allows it to run them: a
+        // creator's link is shared, not advertised on search.
+        paidSearchShare: events.affiliates.get(affiliateId)?.searchAdsAllowed
+          ? 0
+          : ratio(summary?.adClicks ?? 0, t.clicks),
         conversionRate: ratio(t.conversions, t.clicks),
         fastConversionShare: ratio(t.fast, t.timed),
         slowConversionShare: ratio(t.slow, t.timed),

@@ -43,6 +43,16 @@ const creditedByClick = [
     landingUrl: 'https://shop.example/p/1?gclid=Cj0KCQiA',
     ...browser,
   },
+  {
+    id: 'x-click-3',
+    type: 'click',
+    ts: at(1),
+    affiliateId: 'aff-0003',
+    clickId: 'x-ck-3',
+    // A paid click of an affiliate the programme allows to run search ads: allowed traffic.
+    landingUrl: 'https://shop.example/p/2?msclkid=0f3c',
+    ...browser,
+  },
   ...[1, 2].map((n) => ({
     id: `x-sale-${n}`,
     type: 'conversion',
@@ -101,6 +111,7 @@ beforeAll(async () => {
     name,
     couponCodes,
     subjectId,
+    ...(id === 'aff-0003' ? { searchAdsAllowed: true } : {}),
   }));
   await post('/v1/affiliates', { affiliates }, 200);
   const events = [...campaign.events, ...creditedByClick];
@@ -119,6 +130,7 @@ describe('the period loaded through Kysely', () => {
     expect(support('aff-0001')?.timedConversions).toBeGreaterThan(0);
     expect(support('aff-0002')?.timedConversions).toBeGreaterThan(0);
     expect(direct.find((f) => f.affiliateId === 'aff-0002')?.values.paidSearchShare).toBeGreaterThan(0);
+    expect(direct.find((f) => f.affiliateId === 'aff-0003')?.values.paidSearchShare).toBe(0);
     // Coupon sales of earlier periods are counted, for the sudden start of a leak.
     expect(direct.filter((f) => f.support.previousCouponSales > 0).length).toBeGreaterThan(0);
     expect(byAffiliate(await throughKysely(ctx.storage.db))).toEqual(byAffiliate(direct));

@@ -91,6 +91,8 @@ const CONVERSION_FIELDS = [
   'ts',
 ] as const;
 const CLICK_COLUMNS = CLICK_FIELDS.join(', ');
+const AFFILIATE_FIELDS = ['id', 'subject_id', 'search_ads_allowed'] as const;
+const AFFILIATE_COLUMNS = AFFILIATE_FIELDS.join(', ');
 const CONVERSION_COLUMNS = CONVERSION_FIELDS.join(', ');
 
 /** The affiliates loaded, each with its coupon codes. */
@@ -101,6 +103,7 @@ function affiliateMap(affiliateRows: Row[], couponRows: Row[]): Map<string, Affi
       id: r.id as string,
       subjectId: r.subject_id as string | null,
       coupons: [],
+      searchAdsAllowed: Number(r.search_ads_allowed) === 1,
     });
   }
   for (const r of couponRows) affiliates.get(r.affiliate_id as string)?.coupons.push(r.code as string);
@@ -252,8 +255,8 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
   const one = range.affiliateId;
   const affiliates = affiliateMap(
     (one === undefined
-      ? sqlite.prepare('select id, subject_id from affiliates').all()
-      : sqlite.prepare('select id, subject_id from affiliates where id = ?').all(one)) as Row[],
+      ? sqlite.prepare(`select ${AFFILIATE_COLUMNS} from affiliates`).all()
+      : sqlite.prepare(`select ${AFFILIATE_COLUMNS} from affiliates where id = ?`).all(one)) as Row[],
     (one === undefined
       ? sqlite.prepare('select code, affiliate_id from affiliate_coupons').all()
       : sqlite
@@ -384,7 +387,7 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
   const start = range.start.toISOString();
   const end = range.end.toISOString();
   const one = range.affiliateId;
-  let affiliateQuery = db.selectFrom('affiliates').select(['id', 'subject_id']);
+  let affiliateQuery = db.selectFrom('affiliates').select(AFFILIATE_FIELDS);
   let couponQuery = db.selectFrom('affiliate_coupons').select(['code', 'affiliate_id']);
   if (one !== undefined) {
     affiliateQuery = affiliateQuery.where('id', '=', one);

@@ -212,7 +212,13 @@ describe('fraud rules on crafted events', () => {
 
   it('CLICK_SPAMMING: a newsletter read in many webmail clients is one site, whatever the providers', () => {
     const w = new World();
-    const hosts = ['poczta.wp.pl', 'poczta.onet.pl', 'poczta.interia.pl', 'mail.orange.fr', 'webmail.ziggo.nl'];
+    const hosts = [
+      'poczta.wp.pl',
+      'poczta.onet.pl',
+      'poczta.interia.pl',
+      'mail.orange.fr',
+      'webmail.ziggo.nl',
+    ];
     const clicks = Array.from({ length: 400 }, (_, i) => w.click({ referrerHost: hosts[i % 5] as string }));
     for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 40] as ClickEvent, (3 + i * 17) * 60_000);
     expect(w.features().values.referrerSiteSpread).toBe(0);
@@ -372,6 +378,10 @@ describe('fraud rules on crafted events', () => {
     const stray = new World().honest();
     for (let i = 0; i < 3; i += 1) stray.click({ referrerHost: 'www.google.de', adClick: true });
     expect(stray.reasons(statsOf(peers(40, null)))).toEqual([]);
+    // A partner the programme allows to run search ads (a price comparison site's product ads): allowed traffic.
+    bidder.affiliate = { ...bidder.affiliate, searchAdsAllowed: true };
+    expect(bidder.features().values.paidSearchShare).toBe(0);
+    expect(bidder.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
   it('OFF_MARKET_CLICKS: clicks from countries the programme sells nothing in, beyond what travellers give', () => {

@@ -518,6 +518,21 @@ describe('POST /v1/affiliates', () => {
     expect(await count('affiliate_coupons')).toBe(1);
   });
 
+  it('keeps whether the programme allows the affiliate to run search ads, as each upsert says', async () => {
+    const allowed = async () =>
+      (await ctx.storage.db.selectFrom('affiliates').select('search_ads_allowed').executeTakeFirstOrThrow())
+        .search_ads_allowed;
+    const comparison = { id: 'aff-1', name: 'Compare.example', couponCodes: [] };
+    expect((await post('/v1/affiliates', { ...comparison, searchAdsAllowed: true })).status).toBe(200);
+    expect(await allowed()).toBe(1);
+    // An upsert says the whole affiliate: without the field, it is not allowed.
+    expect((await post('/v1/affiliates', comparison)).status).toBe(200);
+    expect(await allowed()).toBe(0);
+    const bad = await post('/v1/affiliates', { ...comparison, searchAdsAllowed: 'yes' });
+    expect(bad.status).toBe(422);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+  });
+
   it('refuses one code given to two affiliates in the same batch', async () => {
     const res = await post('/v1/affiliates', {
       affiliates: [

@@ -100,6 +100,7 @@ export async function upsertAffiliatesPostgres(
         subject_id: a.subjectId ?? null,
         payout_account_hash:
           a.payoutAccount === undefined ? null : hashIdentifier(secret, 'account', a.payoutAccount),
+        search_ads_allowed: a.searchAdsAllowed ? 1 : 0,
         created_at: now,
         updated_at: now,
       };
@@ -111,6 +112,7 @@ export async function upsertAffiliatesPostgres(
             name: row.name,
             subject_id: row.subject_id,
             payout_account_hash: row.payout_account_hash,
+            search_ads_allowed: row.search_ads_allowed,
             updated_at: now,
           }),
         )

@@ -162,6 +162,14 @@ const AffiliateSchema = z
       .max(100),
     subjectId: id('subject id').optional(),
     payoutAccount: z.string().min(1).max(128).optional(),
+    searchAdsAllowed: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          "Whether the programme allows this affiliate to run search ads (a price comparison site's product ads, " +
+          "say). Its clicks through search ads are then not counted as bidding on the shop's brand. Absent: false.",
+      }),
   })
   .openapi('Affiliate');
 export type Affiliate = z.infer<typeof AffiliateSchema>;

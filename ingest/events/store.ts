@@ -467,10 +467,12 @@ export function insertEventRows(sqlite: SQLite.Database, batch: EventRowBatch): 
 export function upsertAffiliates(affiliates: Affiliate[], secret: Buffer, now: string): WriteWork<number> {
   return (sqlite) => {
     const upsert = sqlite.prepare(
-      `insert into affiliates (id, name, subject_id, payout_account_hash, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?)
+      `insert into affiliates (id, name, subject_id, payout_account_hash, search_ads_allowed, created_at,
+         updated_at)
+       values (?, ?, ?, ?, ?, ?, ?)
        on conflict (id) do update set name = excluded.name, subject_id = excluded.subject_id,
-         payout_account_hash = excluded.payout_account_hash, updated_at = excluded.updated_at`,
+         payout_account_hash = excluded.payout_account_hash, search_ads_allowed = excluded.search_ads_allowed,
+         updated_at = excluded.updated_at`,
     );
     const owner = sqlite.prepare('select affiliate_id from affiliate_coupons where code = ?').pluck();
     const clearCodes = sqlite.prepare('delete from affiliate_coupons where affiliate_id = ?');
@@ -481,6 +483,7 @@ export function upsertAffiliates(affiliates: Affiliate[], secret: Buffer, now: s
         a.name,
         a.subjectId ?? null,
         a.payoutAccount === undefined ? null : hashIdentifier(secret, 'account', a.payoutAccount),
+        a.searchAdsAllowed ? 1 : 0,
         now,
         now,
       );
