@@ -30,6 +30,8 @@ export interface AffiliateEventsTable {
    * came through an ad the affiliate paid for.
    */
   ad_click: string | null;
+  /** The landing URL's host: the shop's own site, against which the referrer tells a click opened from it. */
+  landing_host: string | null;
   country: string | null;
   new_customer: number | null;
   reason: string | null;

@@ -186,6 +186,7 @@ export function idleFeatures(affiliateId: string): AffiliateFeatures {
       referredClicks: 0,
       geoClicks: 0,
       refundedOrders: 0,
+      buyerSales: 0,
     },
   };
 }

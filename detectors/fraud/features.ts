@@ -18,9 +18,11 @@ export const FEATURES = [
   'botUserAgentShare',
   'topUserAgentShare',
   'referrerSiteSpread',
+  'shopReferrerShare',
   'paidSearchShare',
   'conversionRate',
   'fastConversionShare',
+  'quickConversionShare',
   'slowConversionShare',
   'conversionDelayFlatness',
   'couponWithoutClickShare',
@@ -30,6 +32,7 @@ export const FEATURES = [
   'selfReferralShare',
   'refundRate',
   'repeatRefunderShare',
+  'repeatBuyerShare',
   'newCustomerShare',
   'geoMismatchShare',
   'unsoldCountryShare',
@@ -59,6 +62,8 @@ export interface Support {
   referredClicks: number;
   /** Clicks that carry a country, while the countries the programme sells in are known. */
   geoClicks: number;
+  /** Credited sales whose buyer (customer id or IP) is known. */
+  buyerSales: number;
   /** Refunded orders credited to the affiliate whose buyer (customer id, else IP) is known. */
   refundedOrders: number;
 }
@@ -84,6 +89,8 @@ export interface ClickEvent {
   referrerHost: string | null;
   /** The landing URL carried a search-ad click id (`gclid`, `msclkid` …): the click was a paid ad. */
   adClick: boolean;
+  /** The landing URL's host: the shop's site the click led to. */
+  landingHost: string | null;
 }
 
 export interface ConversionEvent {
@@ -129,6 +136,8 @@ interface ClickSummary {
   campaigns: Map<string, number>;
   /** Clicks per referring site, where the click has a referrer. */
   referrerSites: Map<string, number>;
+  /** Clicks referred by a page of the site they landed on: opened from the shop itself. */
+  shopReferred: number;
   /** Clicks through a search ad (`ClickEvent.adClick`). */
   adClicks: number;
 }
@@ -263,6 +272,8 @@ interface Tally {
   conversions: number;
   timed: number;
   fast: number;
+  /** Under a minute from click to sale. */
+  quick: number;
   slow: number;
   delayBins: number[];
   couponConversions: number;
@@ -276,6 +287,10 @@ interface Tally {
   refunded: number;
   /** Refunded orders per buyer (customer id, else IP hash), of the orders credited to the affiliate. */
   refundsByBuyer: Map<string, number>;
+  /** The credited sales' customer ids and IP hashes, each with its number of sales (`s:` and `i:` keys). */
+  buyers: Map<string, number>;
+  /** Each credited sale's buyer keys in `buyers` (customer id, IP hash), for sales with either. */
+  buyerKeys: [string | null, string | null][];
   newCustomerKnown: number;
   newCustomers: number;
   geoKnown: number;
@@ -295,6 +310,7 @@ function emptyTally(): Tally {
     conversions: 0,
     timed: 0,
     fast: 0,
+    quick: 0,
     slow: 0,
     delayBins: new Array(DELAY_BINS).fill(0),
     couponConversions: 0,
@@ -305,6 +321,8 @@ function emptyTally(): Tally {
     amount: 0,
     refunded: 0,
     refundsByBuyer: new Map(),
+    buyers: new Map(),
+    buyerKeys: [],
     newCustomerKnown: 0,
     newCustomers: 0,
     geoKnown: 0,
@@ -400,8 +418,9 @@ function largest(counts: Map<string, number> | undefined): string | null {
 function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
   const summaries = new Map<string, ClickSummary>();
   const perIp = new Map<string, Map<string, number>>();
-  /** Referrer host to site, once per host. */
+  /** Referrer host to site, once per host; and landing host to site. */
   const sites = new Map<string, string>();
+  const landingSites = new Map<string, string>();
   for (const click of clicks) {
     let s = summaries.get(click.affiliateId);
     if (!s) {
@@ -414,6 +433,7 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
         countries: new Map(),
         campaigns: new Map(),
         referrerSites: new Map(),
+        shopReferred: 0,
         adClicks: 0,
       };
       summaries.set(click.affiliateId, s);
@@ -432,6 +452,14 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
         sites.set(click.referrerHost, site);
       }
       s.referrerSites.set(site, (s.referrerSites.get(site) ?? 0) + 1);
+      if (click.landingHost) {
+        let shop = landingSites.get(click.landingHost);
+        if (shop === undefined) {
+          shop = siteOf(click.landingHost);
+          landingSites.set(click.landingHost, shop);
+        }
+        if (shop === site) s.shopReferred += 1;
+      }
     }
     const hour = Math.floor(click.ts / 3_600_000) % 24; // UTC hour, without a Date per click
     s.hours[hour] = (s.hours[hour] as number) + 1;
@@ -534,6 +562,13 @@ export function computeFeatures(
           ? `i:${conversion.ipHash}`
           : null,
     });
+    if (conversion.subjectId || conversion.ipHash) {
+      const account = conversion.subjectId ? `s:${conversion.subjectId}` : null;
+      const address = conversion.ipHash ? `i:${conversion.ipHash}` : null;
+      if (account) increment(t.buyers, account);
+      if (address) increment(t.buyers, address);
+      t.buyerKeys.push([account, address]);
+    }
     if (conversion.newCustomer !== null) {
       t.newCustomerKnown += 1;
       t.newCustomers += conversion.newCustomer;
@@ -555,6 +590,7 @@ export function computeFeatures(
       if (delay >= 0) {
         t.timed += 1;
         if (delay < 10 * SECOND) t.fast += 1;
+        if (delay < 60 * SECOND) t.quick += 1;
         if (delay > DAY) t.slow += 1;
         const position = Math.log(Math.max(1, delay / SECOND)) / LOG_MAX_DELAY;
         const bin = Math.min(DELAY_BINS - 1, Math.floor(position * DELAY_BINS));
@@ -602,6 +638,13 @@ export function computeFeatures(
     const refundedKnown = total(t.refundsByBuyer);
     let repeatRefunds = 0;
     for (const n of t.refundsByBuyer.values()) if (n >= 2) repeatRefunds += n;
+    let repeatSales = 0;
+    for (const [account, address] of t.buyerKeys)
+      if (
+        (account && (t.buyers.get(account) as number) >= 2) ||
+        (address && (t.buyers.get(address) as number) >= 2)
+      )
+        repeatSales += 1;
     result.push({
       affiliateId,
       campaignId: largest(summary?.campaigns),
@@ -619,6 +662,9 @@ export function computeFeatures(
         // creator's audience arrives from the platforms it posts on; clicks sprayed through ad stacks and
         // page-load pixels arrive from many small sites.
         referrerSiteSpread: straySiteShare(summary?.referrerSites ?? new Map()),
+        // Clicks opened from a page of the shop they led to (its cart, its checkout): a visitor already there
+        // needs no link to it; an extension or script that opens the link as the customer pays does.
+        shopReferrerShare: ratio(summary?.shopReferred ?? 0, t.clicks),
         // Clicks through search ads the affiliate paid for, unless the programme allows it to run them: a
         // creator's link is shared, not advertised on search.
         paidSearchShare: events.affiliates.get(affiliateId)?.searchAdsAllowed
@@ -626,6 +672,9 @@ export function computeFeatures(
           : ratio(summary?.adClicks ?? 0, t.clicks),
         conversionRate: ratio(t.conversions, t.clicks),
         fastConversionShare: ratio(t.fast, t.timed),
+        // Sales under a minute after their click: a returning customer with a full cart pays that fast now and
+        // then; a click fired as the customer checks out (an app or extension taking the credit) always does.
+        quickConversionShare: ratio(t.quick, t.timed),
         slowConversionShare: ratio(t.slow, t.timed),
         conversionDelayFlatness: t.timed >= 2 ? flatness(t.delayBins) : 0,
         couponWithoutClickShare: ratio(t.couponWithoutClick, t.couponConversions),
@@ -638,6 +687,10 @@ export function computeFeatures(
         // Refunded orders whose buyer refunded another order of the affiliate's too: returns are spread over
         // an audience's many buyers; a ring that buys to earn the commission and sends it back is a few, again.
         repeatRefunderShare: ratio(repeatRefunds, refundedKnown),
+        // Sales whose buyer (the same customer account, or the same IP address) bought through the affiliate
+        // again in the period: an audience is many people buying once; a ring buying to earn the commission,
+        // or a household, is a few buying again and again.
+        repeatBuyerShare: ratio(repeatSales, t.buyerKeys.length),
         newCustomerShare: ratio(t.newCustomers, t.newCustomerKnown),
         geoMismatchShare: ratio(t.geoMismatch, t.geoKnown),
         // Clicks from countries the programme sells nothing in: they cannot become sales (a shop ships to some
@@ -665,6 +718,7 @@ export function computeFeatures(
         referredClicks: total(summary?.referrerSites ?? new Map()),
         geoClicks,
         refundedOrders: refundedKnown,
+        buyerSales: t.buyerKeys.length,
       },
     });
   }

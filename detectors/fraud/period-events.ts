@@ -39,18 +39,21 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** A click from a raw row in CLICK_COLUMNS order (raw rows: no object per row from the driver). */
-const toClick = (r: unknown[]): ClickEvent => ({
-  affiliateId: r[0] as string,
-  clickId: r[1] as string | null,
-  ts: Date.parse(r[2] as string),
-  ipHash: r[3] as string | null,
-  ipPrefix: r[4] as string | null,
-  userAgent: r[5] as string | null,
-  country: r[6] as string | null,
-  campaignId: r[7] as string | null,
-  referrerHost: r[8] as string | null,
-  adClick: r[9] !== null && r[9] !== undefined,
+/**
+ * A click from a raw row whose CLICK_COLUMNS start at `at` (raw rows: no object per row from the driver).
+ */
+const toClick = (r: unknown[], at = 0): ClickEvent => ({
+  affiliateId: r[at] as string,
+  clickId: r[at + 1] as string | null,
+  ts: Date.parse(r[at + 2] as string),
+  ipHash: r[at + 3] as string | null,
+  ipPrefix: r[at + 4] as string | null,
+  userAgent: r[at + 5] as string | null,
+  country: r[at + 6] as string | null,
+  campaignId: r[at + 7] as string | null,
+  referrerHost: r[at + 8] as string | null,
+  adClick: r[at + 9] !== null && r[at + 9] !== undefined,
+  landingHost: (r[at + 10] as string | null | undefined) ?? null,
 });
 
 const toConversion = (r: Row): ConversionEvent => ({
@@ -77,6 +80,7 @@ const CLICK_FIELDS = [
   'campaign_id',
   'referrer_host',
   'ad_click',
+  'landing_host',
 ] as const;
 const CONVERSION_FIELDS = [
   'affiliate_id',
@@ -114,22 +118,11 @@ function affiliateMap(affiliateRows: Row[], couponRows: Row[]): Map<string, Affi
 function sortScanned(r: unknown[], start: string, into: ReturnType<typeof emptyScan>): void {
   const ts = r[3] as string;
   if (r[0] === 'click') {
-    if (ts >= start) {
-      into.clicks.push({
-        affiliateId: r[1] as string,
-        clickId: r[2] as string | null,
-        ts: Date.parse(ts),
-        ipHash: r[4] as string | null,
-        ipPrefix: r[5] as string | null,
-        userAgent: r[6] as string | null,
-        country: r[7] as string | null,
-        campaignId: r[8] as string | null,
-        referrerHost: r[9] as string | null,
-        adClick: r[10] !== null && r[10] !== undefined,
-      });
-    } else into.history.push([r[1] as string, ts]);
+    if (ts >= start) into.clicks.push(toClick(r, 1));
+    else into.history.push([r[1] as string, ts]);
   } else if (ts < start) {
-    if (r[14] !== null && r[14] !== undefined) into.couponHistory.push([r[14] as string, ts]);
+    const coupon = r[SCAN_OWN + 3];
+    if (coupon !== null && coupon !== undefined) into.couponHistory.push([coupon as string, ts]);
   } else {
     into.conversions.push({
       affiliate_id: r[1],
@@ -137,11 +130,11 @@ function sortScanned(r: unknown[], start: string, into: ReturnType<typeof emptyS
       ts,
       ip_hash: r[4],
       country: r[7],
-      order_id: r[11],
-      subject_id: r[12],
-      amount: r[13],
-      coupon_code: r[14],
-      new_customer: r[15],
+      order_id: r[SCAN_OWN],
+      subject_id: r[SCAN_OWN + 1],
+      amount: r[SCAN_OWN + 2],
+      coupon_code: r[SCAN_OWN + 3],
+      new_customer: r[SCAN_OWN + 4],
     });
   }
 }
@@ -160,6 +153,8 @@ function emptyScan() {
 }
 
 const SCAN_COLUMNS = `type, ${CLICK_COLUMNS}, order_id, subject_id, amount, coupon_code, new_customer`;
+/** Where a scanned row's conversion columns start: after its type and the click columns. */
+const SCAN_OWN = 1 + CLICK_FIELDS.length;
 
 /** The clicks of the period some conversion points to, and the ids of those still to be looked up. */
 function clicksPointedTo(conversions: ConversionEvent[], clicks: ClickEvent[]) {
@@ -289,7 +284,7 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
         )
         .raw()
         .all(one, start, end) as unknown[][]
-    ).map(toClick);
+    ).map((r) => toClick(r));
     const lookback = new Date(range.start.getTime() - CLICK_LOOKBACK_MS).toISOString();
     const codes = JSON.stringify(affiliates.get(one)?.coupons ?? []);
     // Credited to the affiliate, carrying its coupon, or uncredited but pointing to one of its clicks (the

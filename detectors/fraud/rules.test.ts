@@ -49,6 +49,7 @@ class World {
       campaignId: null,
       referrerHost: this.n % 3 === 0 ? null : 'www.instagram.com',
       adClick: false,
+      landingHost: 'www.shop.example',
       ...over,
     };
     this.clicks.push(click);
@@ -155,6 +156,63 @@ describe('fraud rules on crafted events', () => {
     const w = new World().honest();
     for (let i = 0; i < 6; i += 1) w.convert(w.click(), 3_000);
     expect(w.reasons()).toEqual(['CLICK_INJECTION']);
+  });
+
+  it('CLICK_INJECTION: most sales within a minute of their click, beyond the quick buyers any audience has', () => {
+    const stats = statsOf(peers(40, null));
+    const injected = new World().honest();
+    for (let i = 0; i < 10; i += 1) injected.convert(injected.click(), (15 + i * 4) * 1_000);
+    const [reason] = evaluateRules(rules, injected.features(), stats);
+    expect(reason?.code).toBe('CLICK_INJECTION');
+    expect(reason?.evidence[0]?.feature).toBe('quickConversionShare');
+    // Two returning customers with a full cart among eight sales: chance.
+    const quick = new World().honest();
+    for (let i = 0; i < 2; i += 1) quick.convert(quick.click(), 40_000);
+    expect(quick.reasons(stats)).toEqual([]);
+  });
+
+  it('CHECKOUT_HIJACKING: clicks opened from the shop’s own cart and checkout pages', () => {
+    const stats = statsOf(peers(40, null));
+    const extension = new World().honest();
+    for (let i = 0; i < 12; i += 1) {
+      const click = extension.click({ referrerHost: i % 2 ? 'www.shop.example' : 'checkout.shop.example' });
+      extension.convert(click, 20_000);
+    }
+    expect(extension.features().values.shopReferrerShare).toBeCloseTo(12 / 412, 3);
+    expect(extension.reasons(stats)).toContain('CHECKOUT_HIJACKING');
+    // One visitor who followed a link back into the shop is no case.
+    const back = new World().honest();
+    back.click({ referrerHost: 'www.shop.example' });
+    expect(back.reasons(stats)).toEqual([]);
+    // Another shop's pages are not this shop's.
+    const other = new World().honest();
+    for (let i = 0; i < 12; i += 1) other.click({ referrerHost: 'www.other-shop.example' });
+    expect(other.features().values.shopReferrerShare).toBe(0);
+  });
+
+  it('REPEAT_BUYERS: the same few buyers again and again; regular customers of a cashback portal are no ring', () => {
+    const stats = statsOf(peers(40, null));
+    const ring = new World().honest();
+    for (let i = 0; i < 12; i += 1)
+      ring.convert(ring.click(), 8 * 60_000, { subjectId: `ring-${i % 3}`, ipHash: `home-${i % 2}` });
+    const [reason] = evaluateRules(rules, ring.features(), stats);
+    expect(reason?.code).toBe('REPEAT_BUYERS');
+    expect(ring.features().values.repeatBuyerShare).toBeCloseTo(12 / 20, 3);
+    // Different accounts behind one address (a household, or a ring on a few routers) count as one buyer too.
+    const household = new World().honest();
+    for (let i = 0; i < 12; i += 1)
+      household.convert(household.click(), 8 * 60_000, { subjectId: `member-${i}`, ipHash: `home-${i % 2}` });
+    expect(household.reasons(stats)).toContain('REPEAT_BUYERS');
+    // A cashback portal's regulars: a quarter of its sales by customers who bought twice, as its peers'.
+    const portals = statsOf(peers(40, 'cashback', (i) => ({ repeatBuyerShare: 0.25 + 0.05 * jitter(i, 9) })));
+    const portal = new World().honest();
+    for (const c of portal.clicks) c.campaignId = 'cashback';
+    for (let i = 0; i < 24; i += 1)
+      portal.convert(portal.click({ campaignId: 'cashback' }), 8 * 60_000, {
+        subjectId: i < 6 ? `regular-${i % 3}` : `s-new-${i}`,
+      });
+    expect(portal.features().values.repeatBuyerShare).toBeCloseTo(6 / 32, 3);
+    expect(portal.reasons(portals)).toEqual([]);
   });
 
   it('CLICK_SPAMMING: sprayed clicks converting far under the peers, sales credited days later', () => {
@@ -280,6 +338,26 @@ describe('fraud rules on crafted events', () => {
     for (let i = 0; i < 2; i += 1)
       previewed.click({ ipPrefix: `3.120.${i}.0/24`, userAgent: 'facebookexternalhit/1.1' });
     expect(previewed.reasons(statsOf(peers(40, null)))).toEqual([]);
+  });
+
+  it('BOT_USER_AGENTS: one browser string replayed from a few networks; a newsletter’s link scanners are not', () => {
+    const stats = statsOf(peers(40, null));
+    const replayed = new World().honest();
+    for (let i = 0; i < 300; i += 1)
+      replayed.click({
+        userAgent: 'Mozilla/5.0 (Linux; Android 10; K) Chrome/124',
+        ipPrefix: `91.64.${i % 3}.0/24`,
+      });
+    expect(replayed.reasons(stats)).toEqual(['BOT_USER_AGENTS']);
+    // Security scanners open every link of a mailing for its readers, with one string, from large pools.
+    const scanned = new World().honest();
+    for (let i = 0; i < 250; i += 1)
+      scanned.click({
+        userAgent: 'Mozilla/5.0 (Windows NT 10.0) Scanner',
+        ipPrefix: `91.${i % 250}.${i % 7}.0/24`,
+      });
+    expect(scanned.features().values.topUserAgentShare).toBeGreaterThan(0.3);
+    expect(scanned.reasons(stats)).toEqual([]);
   });
 
   it('BOT_USER_AGENTS: automation user agents', () => {

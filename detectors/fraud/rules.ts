@@ -23,6 +23,8 @@ export const REASON_CODES = [
   'GEO_MISMATCH',
   'PAID_SEARCH',
   'OFF_MARKET_CLICKS',
+  'CHECKOUT_HIJACKING',
+  'REPEAT_BUYERS',
   'ANOMALOUS_PROFILE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
@@ -39,6 +41,7 @@ const SUPPORT_KEYS = [
   'referredClicks',
   'geoClicks',
   'refundedOrders',
+  'buyerSales',
 ] as const satisfies (keyof Support)[];
 
 const Condition = z

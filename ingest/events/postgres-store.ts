@@ -32,6 +32,7 @@ const EVENT_COLUMNS = {
   utm_term: 'text',
   utm_content: 'text',
   ad_click: 'text',
+  landing_host: 'text',
   country: 'text',
   new_customer: 'int4',
   reason: 'text',

@@ -77,6 +77,7 @@ describe('event rows', () => {
       country: 'DE',
       received_at: receivedAt,
       ad_click: null,
+      landing_host: 'shop.example',
     });
     expect(conversion).toEqual({
       id: 'e-conversion',
@@ -148,14 +149,17 @@ describe('event rows', () => {
     expect(() => checkRow('refund', 'e-refund')).toThrow(/not a row/);
   });
 
-  it('applies a click journaled before the ad-click column was appended, with that column NULL', () => {
+  it('applies a click journaled before the ad-click and landing-host columns were appended, with them NULL', () => {
     const { values } = eventRowBatch(events, secret, receivedAt);
-    const before = (values[0] as unknown[]).slice(0, -1);
-    const decoded = decodeBatch(JSON.stringify({ types: ['click'], values: [before] }));
-    expect(decoded.values[0]).toEqual([...before, null]);
-    expect(() => checkRow('click', decoded.values[0])).not.toThrow();
-    // Only the appended column is made up: a row shorter still is refused as before.
-    const broken = decodeBatch(JSON.stringify({ types: ['click'], values: [before.slice(1)] }));
+    const first = (values[0] as unknown[]).slice(0, -2);
+    const second = (values[0] as unknown[]).slice(0, -1);
+    for (const before of [first, second]) {
+      const decoded = decodeBatch(JSON.stringify({ types: ['click'], values: [before] }));
+      expect(decoded.values[0]).toEqual([...before, ...(before === first ? [null, null] : [null])]);
+      expect(() => checkRow('click', decoded.values[0])).not.toThrow();
+    }
+    // Only the appended columns are made up: a row shorter still is refused as before.
+    const broken = decodeBatch(JSON.stringify({ types: ['click'], values: [first.slice(1)] }));
     expect(() => checkRow('click', broken.values[0])).toThrow(/not a row/);
   });
 });

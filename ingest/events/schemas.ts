@@ -81,8 +81,9 @@ const ClickSchema = z
     referrer: optionalOrEmpty(Url, 'The page the visitor came from; absent or empty for direct traffic'),
     landingUrl: optionalOrEmpty(
       Url,
-      'The page the link led to, with or without a query string; send it whole: its UTM parameters are kept, and ' +
-        'whether it carried a search-ad click id (gclid, msclkid …, never the id itself), the rest is dropped',
+      'The page the link led to, with or without a query string; send it whole: its host, path and UTM ' +
+        'parameters are kept, and whether it carried a search-ad click id (gclid, msclkid …, never the id ' +
+        'itself); the rest is dropped',
     ),
     subjectId: optionalOrEmpty(id('subject id'), 'The visitor, where known'),
     country: optionalOrEmpty(Country, 'Where the click came from'),

@@ -147,8 +147,9 @@ const ROWS = {
       'utm_content',
       'country',
       'received_at',
-      // Appended after the first release: rows journaled before it lack it (`upgradeRow`).
+      // Appended after the first release: rows journaled before them lack them (`upgradeRow`).
       'ad_click',
+      'landing_host',
     ],
     values(e: Click, hashIp: IpHasher, receivedAt: string): unknown[] {
       const where = landing(e.landingUrl);
@@ -172,6 +173,7 @@ const ROWS = {
         e.country ?? null,
         receivedAt,
         where.ad_click,
+        host(e.landingUrl),
       ];
     },
   },
@@ -231,7 +233,7 @@ const TYPE_COLUMNS: Record<EventType, readonly (keyof EventRow)[]> = {
 };
 
 /** How many columns were appended to each type's row after its first release (rows journaled before lack them). */
-const APPENDED_COLUMNS: Record<EventType, number> = { click: 1, conversion: 0, refund: 0 };
+const APPENDED_COLUMNS: Record<EventType, number> = { click: 2, conversion: 0, refund: 0 };
 
 /**
  * A row as an older release journaled it, padded with NULL for the columns appended since, so that a journal

@@ -19,6 +19,7 @@ import * as m20261207jobLeaseTicks from './2026-12-07-1400-job-lease-ticks.ts';
 import * as m20261207jsonbOnPostgres from './2026-12-07-1500-jsonb-on-postgres.ts';
 import * as m20261207adClick from './2026-12-07-1600-ad-click.ts';
 import * as m20261207searchAdsAllowed from './2026-12-07-2100-search-ads-allowed.ts';
+import * as m20261207landingHost from './2026-12-07-2110-landing-host.ts';
 
 /**
  * Every migration, by its file name without extension; Kysely applies them in name order. Listed statically
@@ -46,4 +47,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07-1500-jsonb-on-postgres': m20261207jsonbOnPostgres,
   '2026-12-07-1600-ad-click': m20261207adClick,
   '2026-12-07-2100-search-ads-allowed': m20261207searchAdsAllowed,
+  '2026-12-07-2110-landing-host': m20261207landingHost,
 };
