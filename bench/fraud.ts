@@ -41,14 +41,14 @@ export async function run(): Promise<void> {
     // later; four in five with a referrer, from a few platforms and many small sites.
     await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i + 1 < ${sql.lit(CLICKS)})
       insert into affiliate_events (id, type, ts, affiliate_id, click_id, ip_hash, ip_prefix, user_agent, country,
-        referrer_host, received_at, id_key, click_key, ip_key)
+        referrer_host, landing_host, received_at, id_key, click_key, ip_key)
       select *, vigil_event_key(id), vigil_event_key(click_id), vigil_event_key(ip_hash) from (
       select 'k' || i as id, 'click', strftime('%Y-%m-%dT%H:%M:%fZ', ${START.toISOString()}, '+' || (i % 2592000) || ' seconds'),
         'aff-' || (case when i % 2 = 0 then i % 100 else (i / 2) % ${sql.lit(AFFILIATES)} end), 'c' || i as click_id,
         lower(hex(randomblob(16))) as ip_hash, (80 + i % 100) || '.' || (i % 251) || '.' || (i % 7) || '.0/24',
         'Mozilla/5.0 UA-' || (i % 40), 'DE',
         case (i / 7) % 5 when 0 then null when 1 then 'l.instagram.com' when 2 then 'www.instagram.com' when 3 then 'www.tiktok.com'
-          else 'site-' || (i % 97) || '.example' end, '2026-10-31'
+          else 'site-' || (i % 97) || '.example' end, 'www.shop.example', '2026-10-31'
       from n)`.execute(storage.db);
     await sql`insert into affiliate_events (id, type, ts, affiliate_id, click_id, order_id, subject_id, amount, currency,
         coupon_code, ip_hash, ip_prefix, user_agent, country, new_customer, received_at,

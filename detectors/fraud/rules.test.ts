@@ -443,6 +443,20 @@ describe('fraud rules on crafted events', () => {
     expect(wide.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
+  it('VELOCITY_SPIKE: new clicks from a few networks, even when some of them buy', () => {
+    const farmed = new World();
+    for (let i = 0; i < 300; i += 1) farmed.click();
+    for (let i = 0; i < 1200; i += 1) farmed.click({ ipPrefix: `102.89.${i % 40}.0/24` });
+    for (let i = 0; i < 30; i += 1) farmed.convert(farmed.clicks[i * 50] as ClickEvent, (5 + i) * 60_000);
+    farmed.previous = [160, 180, 170];
+    const [reason] = evaluateRules(rules, farmed.features(), statsOf(peers(40, null)));
+    expect(reason?.code).toBe('VELOCITY_SPIKE');
+    expect(reason?.evidence.map((e) => e.feature).sort()).toEqual(['growth', 'ipPrefixesPerClick']);
+    // A history of a few clicks a period is enough to compare with.
+    farmed.previous = [4, 6, 5];
+    expect(farmed.reasons(statsOf(peers(40, null)))).toEqual(['VELOCITY_SPIKE']);
+  });
+
   it('GEO_MISMATCH: sales in another country than their clicks', () => {
     const w = new World().honest();
     for (const c of w.conversions.slice(0, 6)) c.country = 'US';
