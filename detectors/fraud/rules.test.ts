@@ -242,17 +242,24 @@ describe('fraud rules on crafted events', () => {
     expect(reasons[0]?.evidence[0]?.condition).toMatch(/where a rate of 0\.05 gives/);
   });
 
-  it('CLICK_SPAMMING spares an audience arriving from its platforms, however many hosts they use', () => {
+  /** An honest month whose 400 clicks arrive from `hosts` in turn. */
+  const arrivingFrom = (hosts: string[]) => {
     const w = new World();
-    const hosts = [
+    const clicks = Array.from({ length: 400 }, (_, i) =>
+      w.click({ referrerHost: hosts[i % hosts.length] as string }),
+    );
+    for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 40] as ClickEvent, (3 + i * 17) * 60_000);
+    return w;
+  };
+
+  it('CLICK_SPAMMING spares an audience arriving from its platforms, however many hosts they use', () => {
+    const w = arrivingFrom([
       'www.instagram.com',
       'l.instagram.com',
       'instagram.com',
       'm.youtube.com',
       'www.youtube.com',
-    ];
-    const clicks = Array.from({ length: 400 }, (_, i) => w.click({ referrerHost: hosts[i % 5] as string }));
-    for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 40] as ClickEvent, (3 + i * 17) * 60_000);
+    ]);
     // Clicks from search, messengers, webmail and link-in-bio pages are the audience's too: no strays.
     for (let i = 0; i < 60; i += 1)
       w.click({
@@ -269,16 +276,13 @@ describe('fraud rules on crafted events', () => {
   });
 
   it('CLICK_SPAMMING: a newsletter read in many webmail clients is one site, whatever the providers', () => {
-    const w = new World();
-    const hosts = [
+    const w = arrivingFrom([
       'poczta.wp.pl',
       'poczta.onet.pl',
       'poczta.interia.pl',
       'mail.orange.fr',
       'webmail.ziggo.nl',
-    ];
-    const clicks = Array.from({ length: 400 }, (_, i) => w.click({ referrerHost: hosts[i % 5] as string }));
-    for (let i = 0; i < 8; i += 1) w.convert(clicks[i * 40] as ClickEvent, (3 + i * 17) * 60_000);
+    ]);
     expect(w.features().values.referrerSiteSpread).toBe(0);
     expect(w.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
