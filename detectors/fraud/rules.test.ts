@@ -655,6 +655,10 @@ describe('rules against peers whose honest population is itself extreme', () => 
     // A season in which every code sells three to six times as much as before.
     const season = statsOf(peers(40, null, (i) => ({ couponGrowth: 2.2 + 0.4 * jitter(i, 11) })));
     expect(leaked.reasons(season)).toEqual([]);
+    // A podcast sells by code alone: a new episode lifts its sales as suddenly, with no clicks to measure it by.
+    const podcast = leakedAt(new World());
+    expect(podcast.features().values.couponGrowth).toBeGreaterThan(1.58);
+    expect(podcast.reasons(stats)).toEqual([]);
   });
 
   it('a campaign with a 30 % refund rate: the bar is its own median plus its spread', () => {
