@@ -553,22 +553,16 @@ export function computeFeatures(
     const t = tally(credited);
     t.conversions += 1;
     t.amount += conversion.amount;
+    const account = conversion.subjectId ? `s:${conversion.subjectId}` : null;
+    const address = conversion.ipHash ? `i:${conversion.ipHash}` : null;
     orderAffiliate.set(conversion.orderId, {
       affiliateId: credited,
       amount: conversion.amount,
-      buyer: conversion.subjectId
-        ? `s:${conversion.subjectId}`
-        : conversion.ipHash
-          ? `i:${conversion.ipHash}`
-          : null,
+      buyer: account ?? address,
     });
-    if (conversion.subjectId || conversion.ipHash) {
-      const account = conversion.subjectId ? `s:${conversion.subjectId}` : null;
-      const address = conversion.ipHash ? `i:${conversion.ipHash}` : null;
-      if (account) increment(t.buyers, account);
-      if (address) increment(t.buyers, address);
-      t.buyerKeys.push([account, address]);
-    }
+    if (account) increment(t.buyers, account);
+    if (address) increment(t.buyers, address);
+    if (account || address) t.buyerKeys.push([account, address]);
     if (conversion.newCustomer !== null) {
       t.newCustomerKnown += 1;
       t.newCustomers += conversion.newCustomer;

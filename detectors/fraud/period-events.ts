@@ -53,7 +53,7 @@ const toClick = (r: unknown[], at = 0): ClickEvent => ({
   campaignId: r[at + 7] as string | null,
   referrerHost: r[at + 8] as string | null,
   adClick: r[at + 9] !== null && r[at + 9] !== undefined,
-  landingHost: (r[at + 10] as string | null | undefined) ?? null,
+  landingHost: r[at + 10] as string | null,
 });
 
 const toConversion = (r: Row): ConversionEvent => ({

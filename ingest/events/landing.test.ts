@@ -10,6 +10,7 @@ describe('landing URL reduction', () => {
     expect(
       landing('https://shop.example/p/42?email=a%40b.c&utm_source=insta+gram&utm_campaign=bf%2025#top'),
     ).toEqual({
+      landing_host: 'shop.example',
       landing_path: '/p/42',
       utm_source: 'insta gram',
       utm_medium: null,
@@ -77,6 +78,17 @@ describe('landing URL reduction', () => {
         },
       ),
     );
+  });
+
+  it('keeps the host as the WHATWG URL parser reads it, without user, password or port', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), (url) => {
+        expect(landing(url).landing_host).toBe(new URL(url).hostname);
+      }),
+    );
+    expect(landing('https://user:pw@Shop.Example:8443/p/1?x=1').landing_host).toBe('shop.example');
+    expect(landing('https://[2001:db8::1]:8080/p').landing_host).toBe('[2001:db8::1]');
+    expect(landing('https://shop.example?utm_source=x').landing_host).toBe('shop.example');
   });
 });
 

@@ -13,10 +13,18 @@ type EventType = EventRow['type'];
 
 type LandingFields = Pick<
   EventRow,
-  'landing_path' | 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_term' | 'utm_content' | 'ad_click'
+  | 'landing_host'
+  | 'landing_path'
+  | 'utm_source'
+  | 'utm_medium'
+  | 'utm_campaign'
+  | 'utm_term'
+  | 'utm_content'
+  | 'ad_click'
 >;
 
 const NO_LANDING: LandingFields = {
+  landing_host: null,
   landing_path: null,
   utm_source: null,
   utm_medium: null,
@@ -67,6 +75,7 @@ export function landing(url: string | undefined): LandingFields {
   let pathStart = url.indexOf('/', authority + 2);
   if (pathStart < 0 || pathStart > pathEnd) pathStart = pathEnd;
   const fields: LandingFields = {
+    landing_host: hostOf(url.slice(authority + 2, pathStart)),
     landing_path: url.slice(pathStart, pathEnd).slice(0, 1000) || '/',
     utm_source: null,
     utm_medium: null,
@@ -96,6 +105,13 @@ export function landing(url: string | undefined): LandingFields {
     at = next + 1;
   }
   return fields;
+}
+
+/** The host of a URL's authority (`user@host:port`), lower-cased; null when empty. */
+function hostOf(authority: string): string | null {
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const end = hostPort.startsWith('[') ? hostPort.indexOf(']') + 1 : hostPort.indexOf(':');
+  return (end >= 0 ? hostPort.slice(0, end) : hostPort).toLowerCase() || null;
 }
 
 const URL_HOST = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i;
@@ -173,7 +189,7 @@ const ROWS = {
         e.country ?? null,
         receivedAt,
         where.ad_click,
-        host(e.landingUrl),
+        where.landing_host,
       ];
     },
   },
