@@ -33,6 +33,7 @@ export const FEATURES = [
   'refundRate',
   'repeatRefunderShare',
   'repeatBuyerShare',
+  'disputedSaleShare',
   'newCustomerShare',
   'geoMismatchShare',
   'unsoldCountryShare',
@@ -110,6 +111,18 @@ export interface ConversionEvent {
 export interface RefundEvent {
   orderId: string;
   amount: number;
+  /** Its reason names a bank dispute or fraud (a chargeback, a cancellation for fraud): see `isDisputeReason`. */
+  disputed?: boolean;
+}
+
+const DISPUTE_WORDS = /charge[\s_-]?back|dispute|fraud|unauthori[sz]ed|stolen/i;
+
+/**
+ * A refund reason that says the card holder's bank took the money back, or the shop cancelled the order as
+ * fraud: what a stolen card or a fake order ends in. Returns, cancellations and "not received" are not disputes.
+ */
+export function isDisputeReason(reason: string | null | undefined): boolean {
+  return reason ? DISPUTE_WORDS.test(reason) : false;
 }
 
 export interface AffiliateInfo {
@@ -287,6 +300,8 @@ interface Tally {
   refunded: number;
   /** Refunded orders per buyer (customer id, else IP hash), of the orders credited to the affiliate. */
   refundsByBuyer: Map<string, number>;
+  /** Credited orders refunded as a dispute (a chargeback, a cancellation for fraud). */
+  disputed: number;
   /** The credited sales' customer ids and IP hashes, each with its number of sales (`s:` and `i:` keys). */
   buyers: Map<string, number>;
   /** Each credited sale's buyer keys in `buyers` (customer id, IP hash), for sales with either. */
@@ -321,6 +336,7 @@ function emptyTally(): Tally {
     amount: 0,
     refunded: 0,
     refundsByBuyer: new Map(),
+    disputed: 0,
     buyers: new Map(),
     buyerKeys: [],
     newCustomerKnown: 0,
@@ -597,11 +613,16 @@ export function computeFeatures(
     }
   }
   const refundedOrders = new Set<string>();
+  const disputedOrders = new Set<string>();
   for (const refund of events.refunds) {
     const order = orderAffiliate.get(refund.orderId);
     if (!order) continue;
     const t = tally(order.affiliateId);
     t.refunded += Math.min(refund.amount, order.amount);
+    if (refund.disputed && !disputedOrders.has(refund.orderId)) {
+      disputedOrders.add(refund.orderId);
+      t.disputed += 1;
+    }
     // An order refunded in parts is one refunded order.
     if (order.buyer !== null && !refundedOrders.has(refund.orderId)) {
       refundedOrders.add(refund.orderId);
@@ -685,6 +706,9 @@ export function computeFeatures(
         // again in the period: an audience is many people buying once; a ring buying to earn the commission,
         // or a household, is a few buying again and again.
         repeatBuyerShare: ratio(repeatSales, t.buyerKeys.length),
+        // Sales the card holder's bank took back, or the shop cancelled as fraud, within the period: an honest
+        // audience's chargebacks are rare and come weeks later; stolen cards and fake orders end so quickly.
+        disputedSaleShare: ratio(t.disputed, t.conversions),
         newCustomerShare: ratio(t.newCustomers, t.newCustomerKnown),
         geoMismatchShare: ratio(t.geoMismatch, t.geoKnown),
         // Clicks from countries the programme sells nothing in: they cannot become sales (a shop ships to some

@@ -19,7 +19,7 @@ const range: PeriodRange = { start: campaign.periodStart, end: campaign.periodEn
 const at = (days: number) => new Date(campaign.periodStart.getTime() + days * 86_400_000).toISOString();
 /**
  * Sales the simulator does not make: credited only through their click (no affiliate on the conversion), one
- * click before the period and one in it, one refunded. They take the loaders' lookups by click id.
+ * click before the period and one in it, one charged back. They take the loaders' lookups by click id.
  */
 const browser = { ip: '198.51.100.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0' };
 const creditedByClick = [
@@ -64,7 +64,16 @@ const creditedByClick = [
     country: 'DE',
     ...browser,
   })),
-  { id: 'x-refund-1', type: 'refund', ts: at(3), orderId: 'x-order-1', amount: 40, currency: 'EUR' },
+  // Charged back: the loaders read the reason as a dispute.
+  {
+    id: 'x-refund-1',
+    type: 'refund',
+    ts: at(3),
+    orderId: 'x-order-1',
+    amount: 40,
+    currency: 'EUR',
+    reason: 'Chargeback (card holder dispute)',
+  },
 ];
 const datacenter = DatacenterRanges.load();
 let ctx: TestContext;
@@ -131,6 +140,7 @@ describe('the period loaded through Kysely', () => {
     expect(support('aff-0002')?.timedConversions).toBeGreaterThan(0);
     expect(direct.find((f) => f.affiliateId === 'aff-0002')?.values.paidSearchShare).toBeGreaterThan(0);
     expect(direct.find((f) => f.affiliateId === 'aff-0003')?.values.paidSearchShare).toBe(0);
+    expect(direct.find((f) => f.affiliateId === 'aff-0001')?.values.disputedSaleShare).toBeGreaterThan(0);
     // Coupon sales of earlier periods are counted, for the sudden start of a leak.
     expect(direct.filter((f) => f.support.previousCouponSales > 0).length).toBeGreaterThan(0);
     expect(byAffiliate(await throughKysely(ctx.storage.db))).toEqual(byAffiliate(direct));

@@ -11,6 +11,7 @@ import {
   type AffiliateInfo,
   type ClickEvent,
   type ConversionEvent,
+  isDisputeReason,
   type PeriodEvents,
   type RefundEvent,
   salesCountriesOf,
@@ -341,7 +342,7 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
 
   const refunds: RefundEvent[] = [];
   const refundsOf = sqlite.prepare(
-    `select order_id, amount from affiliate_events
+    `select order_id, amount, reason from affiliate_events
      where order_key in (select vigil_event_key(value) from json_each(?))
        and order_id in (select value from json_each(?)) and type = 'refund'`,
   );
@@ -351,7 +352,11 @@ export function loadPeriodEventsSqlite(sqlite: SQLite.Database, range: PeriodRan
   )) {
     const orders = JSON.stringify(batch);
     for (const r of refundsOf.all(orders, orders) as Row[]) {
-      refunds.push({ orderId: r.order_id as string, amount: r.amount as number });
+      refunds.push({
+        orderId: r.order_id as string,
+        amount: r.amount as number,
+        disputed: isDisputeReason(r.reason as string | null),
+      });
     }
   }
 
@@ -516,12 +521,17 @@ export async function loadPeriodEvents(db: Kysely<Database>, range: PeriodRange)
   )) {
     const rows = await db
       .selectFrom('affiliate_events')
-      .select(['order_id', 'amount'])
+      .select(['order_id', 'amount', 'reason'])
       .where('order_key', 'in', batch.map(eventKey))
       .where('order_id', 'in', batch)
       .where('type', '=', 'refund')
       .execute();
-    for (const r of rows) refunds.push({ orderId: r.order_id as string, amount: Number(r.amount) });
+    for (const r of rows)
+      refunds.push({
+        orderId: r.order_id as string,
+        amount: Number(r.amount),
+        disputed: isDisputeReason(r.reason),
+      });
   }
 
   // Each affiliate's own subject's IPs, for all affiliates at once.

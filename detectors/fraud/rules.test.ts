@@ -6,6 +6,7 @@ import {
   type ConversionEvent,
   computeFeatures,
   DatacenterRanges,
+  isDisputeReason,
   type PeriodEvents,
   siteOf,
 } from './features.ts';
@@ -28,7 +29,7 @@ class World {
   private n = 0;
   clicks: ClickEvent[] = [];
   conversions: ConversionEvent[] = [];
-  refunds: { orderId: string; amount: number }[] = [];
+  refunds: { orderId: string; amount: number; disputed?: boolean }[] = [];
   previous: number[] = [];
   previousCoupons: number[] = [];
   /** The countries the programme sells in, when the test says. */
@@ -213,6 +214,39 @@ describe('fraud rules on crafted events', () => {
       });
     expect(portal.features().values.repeatBuyerShare).toBeCloseTo(6 / 32, 3);
     expect(portal.reasons(portals)).toEqual([]);
+  });
+
+  it('DISPUTED_SALES: sales charged back or cancelled as fraud, beyond the rare dispute any audience has', () => {
+    const stats = statsOf(peers(40, null));
+    /** The honest month plus 12 sales, `disputed` of which come back as disputes and `returned` as returns. */
+    const withRefunds = (disputed: number, returned: number) => {
+      const w = new World().honest();
+      const sales = Array.from({ length: 12 }, () => w.convert(w.click(), 20 * 60_000));
+      for (const [i, sale] of sales.slice(0, disputed + returned).entries())
+        w.refunds.push({ orderId: sale.orderId, amount: sale.amount, disputed: i < disputed });
+      return w;
+    };
+    const stolen = withRefunds(5, 0);
+    expect(stolen.features().values.disputedSaleShare).toBeCloseTo(5 / 20, 3);
+    const [reason] = evaluateRules(rules, stolen.features(), stats);
+    expect(reason?.code).toBe('DISPUTED_SALES');
+    // One chargeback among twenty sales is chance; returns are no disputes.
+    expect(withRefunds(1, 0).reasons(stats)).toEqual([]);
+    expect(withRefunds(0, 5).features().values.disputedSaleShare).toBe(0);
+    expect(withRefunds(0, 5).reasons(stats)).toEqual([]);
+    // A category where disputes are common (tickets resold, say): a fifth of every peer's sales.
+    const risky = statsOf(peers(40, 'tickets', (i) => ({ disputedSaleShare: 0.2 + 0.05 * jitter(i, 11) })));
+    const ticketSeller = withRefunds(5, 0);
+    for (const c of ticketSeller.clicks) c.campaignId = 'tickets';
+    expect(ticketSeller.features().campaignId).toBe('tickets');
+    expect(ticketSeller.reasons(risky)).toEqual([]);
+  });
+
+  it('reads a refund reason as a dispute when it names a chargeback, a dispute or fraud', () => {
+    for (const reason of ['chargeback', 'Charge-back', 'CHARGEBACK_RECEIVED', 'dispute', 'cancelled: fraud'])
+      expect(isDisputeReason(reason), reason).toBe(true);
+    for (const reason of ['returned', 'cancelled', 'not_received', 'wrong size', '', null, undefined])
+      expect(isDisputeReason(reason), String(reason)).toBe(false);
   });
 
   it('CLICK_SPAMMING: sprayed clicks converting far under the peers, sales credited days later', () => {

@@ -25,6 +25,7 @@ export const REASON_CODES = [
   'OFF_MARKET_CLICKS',
   'CHECKOUT_HIJACKING',
   'REPEAT_BUYERS',
+  'DISPUTED_SALES',
   'ANOMALOUS_PROFILE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

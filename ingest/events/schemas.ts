@@ -121,7 +121,16 @@ const RefundSchema = z
     orderId: id('order id'),
     amount: Money,
     currency: Currency,
-    reason: z.string().max(500).optional(),
+    reason: z
+      .string()
+      .max(500)
+      .optional()
+      .openapi({
+        description:
+          'Free text, scrubbed of personal data at ingest. A reason naming a chargeback, a dispute, fraud, an ' +
+          'unauthorised payment or a stolen card marks the sale as disputed for fraud detection.',
+        example: 'chargeback',
+      }),
   })
   .openapi('Refund');
 
