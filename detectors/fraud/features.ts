@@ -182,9 +182,12 @@ export interface PeriodEvents {
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** User agents of automation rather than people: headless browsers, HTTP libraries, crawlers. */
+/**
+ * User agents of automation rather than people: headless browsers, HTTP libraries (an Android app's own HTTP
+ * stack, `Dalvik/` or `okhttp`, fires requests no person opened in a browser or an in-app web view), crawlers.
+ */
 const AUTOMATION_USER_AGENT =
-  /headless|phantomjs|selenium|webdriver|puppeteer|playwright|python-requests|python-urllib|aiohttp|httpx|curl\/|wget\/|go-http-client|okhttp|java\/|libwww|scrapy|node-fetch|axios\/|bot\b|spider|crawler/i;
+  /headless|phantomjs|selenium|webdriver|puppeteer|playwright|python-requests|python-urllib|aiohttp|httpx|curl\/|wget\/|go-http-client|okhttp|dalvik\/|java\/|libwww|scrapy|node-fetch|axios\/|bot\b|spider|crawler/i;
 
 function ipv4ToInt(ip: string): number | undefined {
   const parts = ip.split('.');

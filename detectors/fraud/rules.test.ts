@@ -378,6 +378,25 @@ describe('fraud rules on crafted events', () => {
     expect(previewed.reasons(statsOf(peers(40, null)))).toEqual([]);
   });
 
+  it('BOT_USER_AGENTS: clicks fired by an app’s own HTTP stack, not by a person in a browser or a web view', () => {
+    const stats = statsOf(peers(40, null));
+    const injected = new World().honest();
+    for (let i = 0; i < 40; i += 1)
+      injected.click({
+        userAgent: `Dalvik/2.1.0 (Linux; U; Android 14; SM-A54${i % 10}B Build/UP1A.231005.007)`,
+      });
+    expect(injected.features().values.botUserAgentShare).toBeCloseTo(40 / 440, 3);
+    expect(injected.reasons(stats)).toEqual(['BOT_USER_AGENTS']);
+    // Instagram's in-app browser on Android is a web view a person tapped in.
+    const inApp = new World().honest();
+    for (let i = 0; i < 40; i += 1)
+      inApp.click({
+        userAgent: `Mozilla/5.0 (Linux; Android 14; SM-A54${i % 10}B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.135 Mobile Safari/537.36 Instagram 361.0.0.35.82 Android`,
+      });
+    expect(inApp.features().values.botUserAgentShare).toBe(0);
+    expect(inApp.reasons(stats)).toEqual([]);
+  });
+
   it('BOT_USER_AGENTS: one browser string replayed from a few networks; a newsletter’s link scanners are not', () => {
     const stats = statsOf(peers(40, null));
     const replayed = new World().honest();
