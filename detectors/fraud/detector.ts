@@ -187,6 +187,7 @@ export function idleFeatures(affiliateId: string): AffiliateFeatures {
       geoClicks: 0,
       refundedOrders: 0,
       buyerSales: 0,
+      peakDayClicks: 0,
     },
   };
 }

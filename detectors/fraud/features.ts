@@ -38,6 +38,7 @@ export const FEATURES = [
   'geoMismatchShare',
   'unsoldCountryShare',
   'hourConcentration',
+  'peakDayNetworkShare',
   'growth',
 ] as const;
 export type FeatureName = (typeof FEATURES)[number];
@@ -65,6 +66,8 @@ export interface Support {
   geoClicks: number;
   /** Credited sales whose buyer (customer id or IP) is known. */
   buyerSales: number;
+  /** Clicks on the affiliate's busiest day (UTC) of the period. */
+  peakDayClicks: number;
   /** Refunded orders credited to the affiliate whose buyer (customer id, else IP) is known. */
   refundedOrders: number;
 }
@@ -153,6 +156,10 @@ interface ClickSummary {
   shopReferred: number;
   /** Clicks through a search ad (`ClickEvent.adClick`). */
   adClicks: number;
+  /** Clicks per UTC day (days since the epoch). */
+  days: Map<number, number>;
+  /** Clicks on the busiest day, and of those the clicks from that day's three most frequent networks. */
+  peakDay: { clicks: number; topNetworks: number };
 }
 
 /** Everything the features of one period need. */
@@ -454,6 +461,8 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
         referrerSites: new Map(),
         shopReferred: 0,
         adClicks: 0,
+        days: new Map(),
+        peakDay: { clicks: 0, topNetworks: 0 },
       };
       summaries.set(click.affiliateId, s);
       perIp.set(click.affiliateId, new Map());
@@ -482,6 +491,8 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
     }
     const hour = Math.floor(click.ts / 3_600_000) % 24; // UTC hour, without a Date per click
     s.hours[hour] = (s.hours[hour] as number) + 1;
+    const day = Math.floor(click.ts / DAY);
+    s.days.set(day, (s.days.get(day) ?? 0) + 1);
     if (click.ipHash) {
       const ips = perIp.get(click.affiliateId) as Map<string, number>;
       const n = (ips.get(click.ipHash) ?? 0) + 1;
@@ -489,7 +500,42 @@ function summariseClicks(clicks: ClickEvent[]): Map<string, ClickSummary> {
       if (n > s.maxClicksPerIp) s.maxClicksPerIp = n;
     }
   }
+  summarisePeakDays(clicks, summaries);
   return summaries;
+}
+
+/** A busiest day with fewer clicks says nothing about where they came from. */
+const PEAK_DAY_MIN_CLICKS = 30;
+
+/**
+ * Each affiliate's busiest day (UTC) of the period, and how many of its clicks came from that day's three most
+ * frequent networks: a blast of bought traffic comes from a few subnets within hours, while a post that takes
+ * off brings people on their own connections. A second pass over the clicks, for the busiest days of at least
+ * 30 clicks only.
+ */
+function summarisePeakDays(clicks: ClickEvent[], summaries: Map<string, ClickSummary>): void {
+  const peakOf = new Map<string, number>();
+  for (const [affiliateId, s] of summaries) {
+    let peak = -1;
+    for (const [day, n] of s.days)
+      if (n > s.peakDay.clicks) {
+        s.peakDay.clicks = n;
+        peak = day;
+      }
+    if (s.peakDay.clicks >= PEAK_DAY_MIN_CLICKS) peakOf.set(affiliateId, peak);
+  }
+  const networks = new Map<string, Map<string, number>>();
+  for (const click of clicks) {
+    if (!click.ipPrefix || peakOf.get(click.affiliateId) !== Math.floor(click.ts / DAY)) continue;
+    let counts = networks.get(click.affiliateId);
+    if (!counts) networks.set(click.affiliateId, (counts = new Map()));
+    increment(counts, click.ipPrefix);
+  }
+  for (const [affiliateId, counts] of networks) {
+    const top = [...counts.values()].sort((a, b) => b - a);
+    (summaries.get(affiliateId) as ClickSummary).peakDay.topNetworks =
+      (top[0] ?? 0) + (top[1] ?? 0) + (top[2] ?? 0);
+  }
 }
 
 /** A country with fewer than this share of the period's sales (that carry a country) is not a market. */
@@ -718,6 +764,12 @@ export function computeFeatures(
         // countries only), so they are bought or farmed clicks, or an audience the shop cannot serve.
         unsoldCountryShare: ratio(offMarket, geoClicks),
         hourConcentration: ratio(maxHour, t.clicks),
+        // On the busiest day (of at least 30 clicks), the share of its clicks from its three most frequent
+        // networks: bought traffic arrives in a blast from a few subnets; a post that takes off, from people.
+        peakDayNetworkShare:
+          (summary?.peakDay.clicks ?? 0) >= PEAK_DAY_MIN_CLICKS
+            ? ratio(summary?.peakDay.topNetworks ?? 0, summary?.peakDay.clicks ?? 0)
+            : 0,
         // Clicks against the affiliate's own earlier periods: log2 of the ratio, 0 without history.
         growth,
         // Coupon sales against the affiliate's own earlier periods, beyond what its clicks grew: a code that leaks
@@ -740,6 +792,7 @@ export function computeFeatures(
         geoClicks,
         refundedOrders: refundedKnown,
         buyerSales: t.buyerKeys.length,
+        peakDayClicks: summary?.peakDay.clicks ?? 0,
       },
     });
   }

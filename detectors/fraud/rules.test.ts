@@ -514,6 +514,32 @@ describe('fraud rules on crafted events', () => {
     expect(farmed.reasons(statsOf(peers(40, null)))).toEqual(['VELOCITY_SPIKE']);
   });
 
+  it('VELOCITY_SPIKE: a blast of clicks from a few subnets on one day; a post that takes off is people', () => {
+    const stats = statsOf(peers(40, null));
+    /** The honest month plus 200 clicks within hours of one day, from `networks` networks. */
+    const burst = (networks: number) => {
+      const w = new World().honest();
+      for (let i = 0; i < 200; i += 1)
+        w.click({ ts: START + 10 * DAY + i * 60_000, ipPrefix: `102.89.${i % networks}.0/24` });
+      return w;
+    };
+    const bought = burst(3);
+    // The busiest day holds the blast and the day's share of the honest clicks (about 14), from their networks.
+    expect(bought.features().support.peakDayClicks).toBeGreaterThan(200);
+    expect(bought.features().values.peakDayNetworkShare).toBeGreaterThan(0.9);
+    const [reason] = evaluateRules(rules, bought.features(), stats);
+    expect(reason?.code).toBe('VELOCITY_SPIKE');
+    expect(reason?.evidence.map((e) => e.feature)).toEqual(['peakDayNetworkShare']);
+    // A story that takes off: as many clicks that day, from people on their own connections.
+    expect(burst(200).features().values.peakDayNetworkShare).toBeLessThan(0.1);
+    expect(burst(200).reasons(stats)).toEqual([]);
+    // A busiest day of 20 clicks says nothing, wherever they came from.
+    const small = new World();
+    for (let i = 0; i < 20; i += 1)
+      small.click({ ts: START + 3 * DAY + i * 60_000, ipPrefix: '102.89.1.0/24' });
+    expect(small.features().values.peakDayNetworkShare).toBe(0);
+  });
+
   it('GEO_MISMATCH: sales in another country than their clicks', () => {
     const w = new World().honest();
     for (const c of w.conversions.slice(0, 6)) c.country = 'US';

@@ -43,6 +43,7 @@ const SUPPORT_KEYS = [
   'geoClicks',
   'refundedOrders',
   'buyerSales',
+  'peakDayClicks',
 ] as const satisfies (keyof Support)[];
 
 const Condition = z
