@@ -159,6 +159,21 @@ describe('fraud rules on crafted events', () => {
     expect(w.reasons()).toEqual(['CLICK_INJECTION']);
   });
 
+  it('CLICK_INJECTION: an eighth of many sales seconds after their click, beyond the rare express checkout', () => {
+    const stats = statsOf(peers(40, null));
+    /** 150 sales minutes after their click, `fast` of them 3 s after it instead. */
+    const sales = (fast: number) => {
+      const w = new World();
+      for (let i = 0; i < 150; i += 1) w.convert(w.click(), i < fast ? 3_000 : (4 + (i % 50)) * 60_000);
+      return w;
+    };
+    // The peers' quickest checkouts: 2 % of their sales, give or take 2 %; the bar is a little over 10 %.
+    expect(sales(20).features().values.fastConversionShare).toBeCloseTo(20 / 150, 3);
+    expect(sales(20).reasons(stats)).toEqual(['CLICK_INJECTION']);
+    // Four of 150 (under 3 %): what a shop's quickest checkouts may give.
+    expect(sales(4).reasons(stats)).toEqual([]);
+  });
+
   it('CLICK_INJECTION: most sales within a minute of their click, beyond the quick buyers any audience has', () => {
     const stats = statsOf(peers(40, null));
     const injected = new World().honest();
@@ -662,7 +677,7 @@ describe('the assessment', () => {
     const text = fs.readFileSync(new URL('./rules.yaml', import.meta.url), 'utf8');
     fs.writeFileSync(file, text.replace('fastConversionShare:', 'fastShare:'));
     expect(() => loadRules(file)).toThrow(/fastShare/);
-    fs.writeFileSync(file, text.replace('{ above: 0.15, peersAbove: 4,', '{ peersAbove: 4,'));
+    fs.writeFileSync(file, text.replace('{ above: 0.06, peersAbove: 4,', '{ peersAbove: 4,'));
     expect(() => loadRules(file)).toThrow(/absolute floor/);
     fs.writeFileSync(file, text.replace('minimum: { referredClicks: 30 }', 'minimum: { referrers: 30 }'));
     expect(() => loadRules(file)).toThrow(/referrers/);
