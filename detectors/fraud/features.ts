@@ -528,7 +528,10 @@ function summarisePeakDays(clicks: ClickEvent[], summaries: Map<string, ClickSum
   for (const click of clicks) {
     if (!click.ipPrefix || peakOf.get(click.affiliateId) !== Math.floor(click.ts / DAY)) continue;
     let counts = networks.get(click.affiliateId);
-    if (!counts) networks.set(click.affiliateId, (counts = new Map()));
+    if (!counts) {
+      counts = new Map();
+      networks.set(click.affiliateId, counts);
+    }
     increment(counts, click.ipPrefix);
   }
   for (const [affiliateId, counts] of networks) {

@@ -121,12 +121,12 @@ describe.skipIf(!withClicks)('fraud detection through the API', () => {
       feature: 'fastConversionShare',
       peers: `the ${campaign.affiliates.length} affiliates of campaign autumn`,
     });
-    expect(reason.evidence[0].threshold).toBeGreaterThanOrEqual(0.15);
+    expect(reason.evidence[0].threshold).toBeGreaterThanOrEqual(0.06);
     expect(reason.evidence[0].value).toBeGreaterThan(reason.evidence[0].threshold);
     expect(reason.evidence[0].peerMedian).toBeLessThan(reason.evidence[0].threshold);
     expect(reason.evidence[0].percentile).toBeGreaterThan(90);
     expect(reason.evidence[0].condition).toMatch(
-      /^[\d.]+ is above [\d.]+ \(at least 0\.15, and the peers' median/,
+      /^[\d.]+ is above [\d.]+ \(at least 0\.06, and the peers' median/,
     );
     expect(body.score).toMatchObject({
       peers: `the ${campaign.affiliates.length} affiliates of campaign autumn`,
