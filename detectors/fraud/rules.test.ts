@@ -620,6 +620,14 @@ describe('fraud rules on crafted events', () => {
     travelled.market = new Set(['DE', 'AT']);
     for (let i = 0; i < 25; i += 1) travelled.click({ country: ['TH', 'US', 'AE'][i % 3] as string });
     expect(travelled.reasons(stats)).toEqual([]);
+    // A small audience abroad, 30 clicks of which two pairs share a network: too few clicks to call them few
+    // networks.
+    const abroad = new World();
+    abroad.market = new Set(['DE', 'AT']);
+    for (let i = 0; i < 30; i += 1)
+      abroad.click({ country: 'BR', ipPrefix: `177.${i < 4 ? i % 2 : i}.3.0/24` });
+    expect(abroad.features().values.unsoldCountryShare).toBe(1);
+    expect(abroad.reasons(stats)).toEqual([]);
   });
 
   it('speak only with enough evidence', () => {
