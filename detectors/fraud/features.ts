@@ -118,11 +118,12 @@ export interface RefundEvent {
   disputed?: boolean;
 }
 
-const DISPUTE_WORDS = /charge[\s_-]?back|dispute|fraud|unauthori[sz]ed|stolen/i;
+const DISPUTE_WORDS = /charge[\s_-]?back|dispute|fraud|unauthori[sz]ed|stolen[\s_-]card|card[\s_-]stolen/i;
 
 /**
  * A refund reason that says the card holder's bank took the money back, or the shop cancelled the order as
- * fraud: what a stolen card or a fake order ends in. Returns, cancellations and "not received" are not disputes.
+ * fraud: what a stolen card or a fake order ends in. Returns, cancellations and "not received" (a parcel stolen
+ * from the doorstep too) are not disputes.
  */
 export function isDisputeReason(reason: string | null | undefined): boolean {
   return reason ? DISPUTE_WORDS.test(reason) : false;

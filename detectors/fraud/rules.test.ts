@@ -258,9 +258,24 @@ describe('fraud rules on crafted events', () => {
   });
 
   it('reads a refund reason as a dispute when it names a chargeback, a dispute or fraud', () => {
-    for (const reason of ['chargeback', 'Charge-back', 'CHARGEBACK_RECEIVED', 'dispute', 'cancelled: fraud'])
+    for (const reason of [
+      'chargeback',
+      'Charge-back',
+      'CHARGEBACK_RECEIVED',
+      'dispute',
+      'cancelled: fraud',
+      'stolen_card',
+    ])
       expect(isDisputeReason(reason), reason).toBe(true);
-    for (const reason of ['returned', 'cancelled', 'not_received', 'wrong size', '', null, undefined])
+    for (const reason of [
+      'returned',
+      'cancelled',
+      'not_received',
+      'parcel stolen from doorstep',
+      '',
+      null,
+      undefined,
+    ])
       expect(isDisputeReason(reason), String(reason)).toBe(false);
   });
 
