@@ -525,6 +525,7 @@ function summarisePeakDays(clicks: ClickEvent[], summaries: Map<string, ClickSum
       }
     if (s.peakDay.clicks >= PEAK_DAY_MIN_CLICKS) peakOf.set(affiliateId, peak);
   }
+  if (peakOf.size === 0) return;
   const networks = new Map<string, Map<string, number>>();
   for (const click of clicks) {
     if (!click.ipPrefix || peakOf.get(click.affiliateId) !== Math.floor(click.ts / DAY)) continue;
@@ -768,12 +769,10 @@ export function computeFeatures(
         // countries only), so they are bought or farmed clicks, or an audience the shop cannot serve.
         unsoldCountryShare: ratio(offMarket, geoClicks),
         hourConcentration: ratio(maxHour, t.clicks),
-        // On the busiest day (of at least 30 clicks), the share of its clicks from its three most frequent
-        // networks: bought traffic arrives in a blast from a few subnets; a post that takes off, from people.
-        peakDayNetworkShare:
-          (summary?.peakDay.clicks ?? 0) >= PEAK_DAY_MIN_CLICKS
-            ? ratio(summary?.peakDay.topNetworks ?? 0, summary?.peakDay.clicks ?? 0)
-            : 0,
+        // On the busiest day (of at least 30 clicks, else 0), the share of its clicks from its three most
+        // frequent networks: bought traffic arrives in a blast from a few subnets; a post that takes off, from
+        // people.
+        peakDayNetworkShare: ratio(summary?.peakDay.topNetworks ?? 0, summary?.peakDay.clicks ?? 0),
         // Clicks against the affiliate's own earlier periods: log2 of the ratio, 0 without history.
         growth,
         // Coupon sales against the affiliate's own earlier periods, beyond what its clicks grew: a code that leaks

@@ -8,6 +8,7 @@ import {
   DatacenterRanges,
   isDisputeReason,
   type PeriodEvents,
+  type RefundEvent,
   siteOf,
 } from './features.ts';
 import { type PeerStats, peerStats, percentileOf } from './peers.ts';
@@ -29,7 +30,7 @@ class World {
   private n = 0;
   clicks: ClickEvent[] = [];
   conversions: ConversionEvent[] = [];
-  refunds: { orderId: string; amount: number; disputed?: boolean }[] = [];
+  refunds: RefundEvent[] = [];
   previous: number[] = [];
   previousCoupons: number[] = [];
   /** The countries the programme sells in, when the test says. */
